@@ -1,0 +1,162 @@
+# One non-recursive Makefile.  `make` builds bin/; `make check` installs
+# missing Debian packages, builds, and runs every test.  V=1 shows commands.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+
+CC ?= cc
+CLANG ?= clang
+PKG_LIBS = libcrypto
+WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wmissing-declarations -Wwrite-strings \
+	-Wpointer-arith -Wundef -Wvla -Wswitch-enum -Wimplicit-fallthrough \
+	-Wnull-dereference
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+# gcc-only warnings; the sanitizer and fuzz builds use clang without them.
+GCC_WARN =
+ifeq ($(shell $(CC) -v 2>&1 | grep -c 'gcc version'),1)
+GCC_WARN = -Wduplicated-cond -Wlogical-op
+endif
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -fPIE
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVPN_VERSION='"$(VERSION)"' $(WARN) \
+	$(CFLAGS) -Ilib -Icert-tool -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now,-z,noexecstack $(LDFLAGS)
+LIBS = -lcrypto
+# cert-tool's -out-qr: libqrencode encodes, we write the PNG ourselves.
+CT_LIBS = -lqrencode
+
+ifneq ($(V),1)
+Q = @
+quiet = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+LIB_SRCS = $(wildcard lib/*.c)
+CT_SRCS = $(filter-out cert-tool/main.c,$(wildcard cert-tool/*.c))
+UNIT_SRCS = $(wildcard test/unit/test_*.c)
+FUZZ_SRCS = $(wildcard test/fuzz/fuzz_*.c)
+UNIT_NAMES = $(patsubst test/unit/%.c,%,$(UNIT_SRCS))
+FUZZ_NAMES = $(patsubst test/fuzz/%.c,%,$(FUZZ_SRCS))
+
+B = build/rel
+A = build/asan
+F = build/fuzz
+
+PROGS = bin/cert-tool
+MANS = $(wildcard man/*.[1-8])
+
+.PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps \
+	install clean demo format format-check
+all: $(PROGS)
+
+# --- release objects -------------------------------------------------
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)$(CC) $(ALL_CFLAGS) $(GCC_WARN) $(HARDEN) -c -o $@ $<
+
+$(B)/libvpn.a: $(patsubst %.c,$(B)/%.o,$(LIB_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+# cert-tool's modes are a library too, so that tests and fuzzers reach them.
+$(B)/libct.a: $(patsubst %.c,$(B)/%.o,$(CT_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+bin/cert-tool: $(B)/cert-tool/main.o $(B)/libct.a $(B)/libvpn.a
+	@mkdir -p bin
+	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CT_LIBS)
+
+$(B)/test/%: $(B)/test/unit/%.o $(B)/libct.a $(B)/libvpn.a
+	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CT_LIBS) -lcmocka
+
+# --- sanitizer objects (clang, ASan + UBSan) --------------------------
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+$(A)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call quiet,CC-SAN,$<)$(CLANG) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+$(A)/libvpn.a: $(patsubst %.c,$(A)/%.o,$(LIB_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(A)/libct.a: $(patsubst %.c,$(A)/%.o,$(CT_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(A)/test/%: $(A)/test/unit/%.o $(A)/libct.a $(A)/libvpn.a
+	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(CT_LIBS) -lcmocka
+
+# --- fuzz targets (clang libFuzzer) -----------------------------------
+FZ = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(F)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call quiet,CC-FZ,$<)$(CLANG) $(ALL_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(F)/libvpn.a: $(patsubst %.c,$(F)/%.o,$(LIB_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(F)/libct.a: $(patsubst %.c,$(F)/%.o,$(CT_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(F)/bin/%: $(F)/test/fuzz/%.o $(F)/libct.a $(F)/libvpn.a
+	@mkdir -p $(dir $@)
+	$(call quiet,LD-FZ,$@)$(CLANG) $(FZ) -o $@ $^ $(LIBS) $(CT_LIBS)
+
+unit: $(addprefix $(B)/test/,$(UNIT_NAMES))
+asan: $(addprefix $(A)/test/,$(UNIT_NAMES))
+fuzz: $(addprefix $(F)/bin/,$(FUZZ_NAMES))
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all unit asan fuzz
+	@scripts/run-tests.sh
+
+# Replay only the fuzz corpora (also part of check).
+fuzz-replay: fuzz
+	@scripts/run-tests.sh fuzz
+
+# Fuzz for real: make fuzz-run FUZZ_TIME=60
+FUZZ_TIME ?= 30
+fuzz-run: fuzz
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p build/corpus/$$t; \
+		$(F)/bin/$$t -max_total_time=$(FUZZ_TIME) build/corpus/$$t \
+		    test/corpus/$$t || exit 1; \
+	done
+
+e2e: all
+	@scripts/run-tests.sh e2e
+
+man-lint:
+	@scripts/run-tests.sh man
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do \
+		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+format:
+	clang-format -i $(LIB_SRCS) lib/*.h cert-tool/*.[ch] $(UNIT_SRCS) \
+	    $(FUZZ_SRCS)
+
+format-check:
+	clang-format --dry-run --Werror $(LIB_SRCS) lib/*.h cert-tool/*.[ch]
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,112 @@
+/*
+ * cert-tool/ct.h: what the cert-tool modes share.  The tool never opens a
+ * socket: it reads and writes files and talks to the terminal.
+ */
+#ifndef CT_H
+#define CT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+#include "goflag.h"
+
+/* What a mode returns; main() turns it into output and an exit status. */
+enum ct_status {
+	CT_OK = 0,
+	CT_ERR,	     /* "Error: <msg>", exit 1 */
+	CT_USAGE_ERR, /* "Error: <msg>" and the mode's usage, exit 1 */
+	CT_HELP,     /* -h: the mode's usage, exit 0 */
+};
+
+struct ct {
+	const char *argv0;
+	const char *mode;
+	char msg[2048];
+	struct goflag *flags; /* the mode's flag set, for its usage */
+	size_t nflags;
+	const char *summary; /* the mode's one-line description */
+};
+
+enum ct_status ct_fail(struct ct *ct, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+enum ct_status ct_usage(struct ct *ct, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Parse the mode's flags; CT_OK, CT_HELP, or CT_ERR (message printed the
+ * way Go's flag package prints it, then kept for "Error: ..."). */
+enum ct_status ct_parse(struct ct *ct, struct goflag *flags, size_t n,
+    int argc, char **argv);
+void ct_print_usage(const struct ct *ct);
+
+/* Go's error text for a failed syscall on path: "open x: permission denied". */
+void ct_oserr(char *buf, size_t len, const char *op, const char *path, int err);
+
+/* Read a whole file (NUL-terminated, at most 16 MiB).  0 or -1 with
+ * errbuf holding Go's "open <path>: <reason>". */
+int ct_read_file(const char *path, char **data, size_t *len, char *errbuf,
+    size_t errlen);
+/* Create path with mode 0600, refusing an existing file (O_EXCL), write,
+ * fsync.  On failure nothing is left behind.  0 or -1 with errbuf. */
+int ct_write_new(const char *path, const void *data, size_t len,
+    char *errbuf, size_t errlen);
+bool ct_exists(const char *path);
+
+/* Split on ',', trim whitespace (Go's TrimSpace, or only ' ' as Nebula
+ * does for networks) and drop empty elements.  Returns the count, which
+ * may exceed max (only max are stored); items[] point into s. */
+size_t ct_split(char *s, char **items, size_t max, bool spaces_only);
+
+/* Now, as Go's time.Now: seconds and nanoseconds. */
+void ct_now(int64_t *sec, int64_t *nsec);
+/* Unix seconds of (now + d), as Go's time.Now().Add(d).Unix(). */
+int64_t ct_add(int64_t sec, int64_t nsec, int64_t d);
+
+/* CA private key: plain or encrypted (keyfile.c). */
+#define CT_ENC_BANNER "NEBULA ED25519 SCRYPT ENCRYPTED PRIVATE KEY"
+int ct_read_ca_key(const char *pem, size_t len, uint8_t key[64],
+    char *errbuf, size_t errlen);
+/* PEM text of the key encrypted with a passphrase (asked, or from the
+ * environment); malloc'd. */
+int ct_encrypt_ca_key(const uint8_t key[64], char **pem, size_t *len,
+    char *errbuf, size_t errlen);
+/* Exposed for tests: the format with explicit scrypt cost. */
+int keyfile_seal(const uint8_t key[64], const char *pass, size_t passlen,
+    unsigned log2n, uint8_t **out, size_t *outlen);
+int keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
+    size_t passlen, uint8_t key[64]);
+
+/* Issuance ledger (ledger.c). */
+struct ledger;
+int ledger_begin(const char *path, struct ledger **out, char *errbuf,
+    size_t errlen);
+int ledger_append(struct ledger *l, int64_t issued, const struct cert *c,
+    char *errbuf, size_t errlen);
+void ledger_rollback(struct ledger *l); /* undo the append */
+void ledger_end(struct ledger *l);
+
+/* Modes. */
+enum ct_status cmd_ca(struct ct *ct, int argc, char **argv);
+enum ct_status cmd_keygen(struct ct *ct, int argc, char **argv);
+enum ct_status cmd_sign(struct ct *ct, int argc, char **argv);
+enum ct_status cmd_print(struct ct *ct, int argc, char **argv);
+enum ct_status cmd_verify(struct ct *ct, int argc, char **argv);
+enum ct_status cmd_ledger(struct ct *ct, int argc, char **argv);
+/* Parse and print a ledger file; for cmd_ledger and the fuzzer. */
+enum ct_status ledger_list(struct ct *ct, const char *data, size_t len,
+    bool json, const char *name);
+
+/* Write the -out-qr PNG of text, if path is set. */
+enum ct_status ct_write_qr(struct ct *ct, const char *path, const char *text,
+    size_t len);
+
+
+
+/* Parse a comma list of IPv4 CIDRs into c's ips (host bits kept) or
+ * subnets (reduced to the network), with Nebula's error texts. */
+enum ct_status ct_parse_nets(struct ct *ct, const char *list, bool subnets,
+    struct cert *c);
+/* Parse a comma list of groups into c. */
+enum ct_status ct_parse_groups(struct ct *ct, const char *list,
+    struct cert *c);
+#endif

@@ -1,0 +1,230 @@
+/*
+ * cert-tool/keyfile.c: the CA private key, plain (nebula-cert's format)
+ * or encrypted at rest with a passphrase.
+ *
+ * Encrypted format, inside a PEM block "NEBULA ED25519 SCRYPT ENCRYPTED
+ * PRIVATE KEY" (all integers big-endian; documented in cert-tool(1)):
+ *   0   4  magic "NCKE"
+ *   4   1  version, 1
+ *   5   1  log2 of scrypt N (10..22)
+ *   6   1  scrypt r (1..32)
+ *   7   1  scrypt p (1..16)
+ *   8  16  salt
+ *  24  12  AES-256-GCM nonce
+ *  36  64  ciphertext of the 64-byte key (seed || public key)
+ * 100  16  GCM tag
+ * The GCM key is scrypt(passphrase, salt, N, r, p, 32 bytes) and bytes
+ * 0..35 are the associated data, so no header byte can be altered.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "ct.h"
+#include "err.h"
+#include "pem.h"
+
+#define KF_MAGIC "NCKE"
+#define KF_HDR 36
+#define KF_LEN (KF_HDR + 64 + 16)
+#define KF_LOG2N 17 /* 128 MiB, about half a second */
+#define KF_R 8
+#define KF_P 1
+#define PASS_MAX 1024
+#define PASS_ENV "NEBULA_CA_PASSPHRASE"
+
+int
+keyfile_seal(const uint8_t key[64], const char *pass, size_t passlen,
+    unsigned log2n, uint8_t **out, size_t *outlen)
+{
+	uint8_t *b, k[32];
+	int r;
+
+	if (log2n < 10 || log2n > 22)
+		return VPN_ERR_RANGE;
+	if ((b = malloc(KF_LEN)) == NULL)
+		return VPN_ERR_NOMEM;
+	memcpy(b, KF_MAGIC, 4);
+	b[4] = 1;
+	b[5] = (uint8_t)log2n;
+	b[6] = KF_R;
+	b[7] = KF_P;
+	if ((r = crypto_random(b + 8, 16 + 12)) != 0 ||
+	    (r = crypto_scrypt(pass, passlen, b + 8, 16, 1ull << log2n, KF_R,
+	         KF_P, k, sizeof(k))) != 0 ||
+	    (r = crypto_gcm_seal(k, b + 24, b, KF_HDR, key, 64,
+	         b + KF_HDR)) != 0) {
+		crypto_cleanse(k, sizeof(k));
+		free(b);
+		return r;
+	}
+	crypto_cleanse(k, sizeof(k));
+	*out = b;
+	*outlen = KF_LEN;
+	return 0;
+}
+
+int
+keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
+    size_t passlen, uint8_t key[64])
+{
+	uint8_t k[32];
+	int r;
+
+	if (inlen != KF_LEN || memcmp(in, KF_MAGIC, 4) != 0 || in[4] != 1 ||
+	    in[5] < 10 || in[5] > 22 || in[6] < 1 || in[6] > 32 ||
+	    in[7] < 1 || in[7] > 16)
+		return VPN_ERR_KEY_FORMAT;
+	if ((r = crypto_scrypt(pass, passlen, in + 8, 16, 1ull << in[5], in[6],
+	         in[7], k, sizeof(k))) != 0)
+		return r;
+	r = crypto_gcm_open(k, in + 24, in, KF_HDR, in + KF_HDR, 64 + 16, key);
+	crypto_cleanse(k, sizeof(k));
+	return r == 0 ? 0 : VPN_ERR_KEY_PASSPHRASE;
+}
+
+/* Prompt on the controlling terminal with echo off. */
+static int
+tty_read(const char *prompt, char *buf, size_t len)
+{
+	struct termios old, quiet;
+	size_t n = 0;
+	ssize_t got;
+	char c;
+	int fd, r = -1;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	if (tcgetattr(fd, &old) == -1)
+		goto out;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (write(fd, prompt, strlen(prompt)) < 0 ||
+	    tcsetattr(fd, TCSAFLUSH, &quiet) == -1)
+		goto out;
+	for (;;) {
+		got = read(fd, &c, 1);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0 || c == '\n' || c == '\r')
+			break;
+		if (n + 1 < len)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* the echo of a newline is cosmetic */
+	}
+	r = got < 0 ? -1 : 0;
+out:
+	close(fd);
+	return r;
+}
+
+/* The passphrase: $NEBULA_CA_PASSPHRASE, else asked on the terminal. */
+static int
+get_pass(bool confirm, char *buf, size_t len, char *errbuf, size_t errlen)
+{
+	const char *env = getenv(PASS_ENV);
+	char again[PASS_MAX];
+	int i;
+
+	if (env != NULL) {
+		if (*env == '\0' || strlen(env) >= len) {
+			snprintf(errbuf, errlen, "%s must be 1 to %zu bytes",
+			    PASS_ENV, len - 1);
+			return -1;
+		}
+		strcpy(buf, env);
+		return 0;
+	}
+	for (i = 0; i < 3; i++) {
+		if (tty_read("Enter passphrase: ", buf, len) != 0) {
+			snprintf(errbuf, errlen,
+			    "no passphrase: no terminal to ask on; set %s",
+			    PASS_ENV);
+			return -1;
+		}
+		if (buf[0] == '\0')
+			continue;
+		if (!confirm)
+			return 0;
+		if (tty_read("Confirm passphrase: ", again, sizeof(again)) !=
+		    0)
+			break;
+		if (strcmp(buf, again) == 0) {
+			crypto_cleanse(again, sizeof(again));
+			return 0;
+		}
+		fprintf(stderr, "passphrases do not match, try again\n");
+	}
+	crypto_cleanse(again, sizeof(again));
+	crypto_cleanse(buf, len);
+	snprintf(errbuf, errlen, "no passphrase was entered");
+	return -1;
+}
+
+int
+ct_read_ca_key(const char *pem, size_t len, uint8_t key[64], char *errbuf,
+    size_t errlen)
+{
+	struct pem_block b;
+	char pass[PASS_MAX];
+	size_t used;
+	int r;
+
+	r = pem_decode_type(pem, len, CT_ENC_BANNER, &b, &used);
+	if (r == VPN_ERR_PEM_TYPE || r == VPN_ERR_PEM_NONE) {
+		/* Not ours: nebula-cert's plain key, with its errors. */
+		if ((r = pem_ed25519_private(pem, len, key, NULL)) != 0)
+			snprintf(errbuf, errlen, "%s", vpn_strerror(r));
+		return r;
+	}
+	if (r != 0) {
+		snprintf(errbuf, errlen, "%s", vpn_strerror(r));
+		return r;
+	}
+	if (get_pass(false, pass, sizeof(pass), errbuf, errlen) != 0) {
+		pem_block_clear(&b);
+		return VPN_ERR_KEY_PASSPHRASE;
+	}
+	r = keyfile_open(b.data, b.len, pass, strlen(pass), key);
+	crypto_cleanse(pass, sizeof(pass));
+	pem_block_clear(&b);
+	if (r != 0)
+		snprintf(errbuf, errlen, "%s", vpn_strerror(r));
+	return r;
+}
+
+int
+ct_encrypt_ca_key(const uint8_t key[64], char **pem, size_t *len,
+    char *errbuf, size_t errlen)
+{
+	char pass[PASS_MAX];
+	uint8_t *b;
+	size_t blen;
+	int r;
+
+	if (get_pass(true, pass, sizeof(pass), errbuf, errlen) != 0)
+		return VPN_ERR_KEY_PASSPHRASE;
+	r = keyfile_seal(key, pass, strlen(pass), KF_LOG2N, &b, &blen);
+	crypto_cleanse(pass, sizeof(pass));
+	if (r != 0) {
+		snprintf(errbuf, errlen, "%s", vpn_strerror(r));
+		return r;
+	}
+	*pem = pem_encode(CT_ENC_BANNER, b, blen, len);
+	free(b);
+	if (*pem == NULL) {
+		snprintf(errbuf, errlen, "%s", vpn_strerror(VPN_ERR_NOMEM));
+		return VPN_ERR_NOMEM;
+	}
+	return 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * cert-tool: the offline CA tool, a drop-in for nebula-cert 1.6.1.
+ * Modes ca, keygen, sign, print, verify (nebula-cert's flags and
+ * messages) and ledger.  See cert-tool(1).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ct.h"
+
+static const struct mode {
+	const char *name;
+	enum ct_status (*run)(struct ct *, int, char **);
+	const char *summary;
+} modes[] = {
+    {"ca", cmd_ca, "ca <flags>: create a self signed certificate authority"},
+    {"keygen", cmd_keygen, "keygen <flags>: create a public/private key "
+                           "pair. the public key can be passed to "
+                           "`cert-tool sign`"},
+    {"sign", cmd_sign, "sign <flags>: create and sign a certificate"},
+    {"print", cmd_print, "print <flags>: prints details about a "
+                         "certificate"},
+    {"verify", cmd_verify, "verify <flags>: verifies a certificate isn't "
+                           "expired and was signed by a trusted "
+                           "authority."},
+    {"ledger", cmd_ledger, "ledger <flags>: lists the certificates "
+                           "recorded by sign -ledger"},
+};
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
+
+static void
+help(const char *argv0, const char *err)
+{
+	size_t i;
+
+	if (err != NULL)
+		fprintf(stderr, "Error: %s\n\n", err);
+	fprintf(stderr, "Usage of %s <global flags> <mode>:\n", argv0);
+	fprintf(stderr, "  Global flags:\n"
+	                "    -version: Prints the version\n"
+	                "    -h, -help: Prints this help message\n\n"
+	                "  Modes:\n");
+	for (i = 0; i < NMODES; i++)
+		fprintf(stderr, "    %s\n", modes[i].summary);
+}
+
+/* A mode's usage, for "cert-tool -h <mode>" (flags of a fresh parse). */
+static void
+mode_help(struct ct *ct, const struct mode *m)
+{
+	char *argv[] = {(char *)"-h", NULL};
+
+	if (m->run(ct, 1, argv) == CT_HELP)
+		ct_print_usage(ct);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct goflag g[] = {
+	    {"h", GOFLAG_BOOL, "Print command line usage", "", false, 0, false},
+	    {"help", GOFLAG_BOOL, "Print command line usage", "", false, 0,
+	        false},
+	    {"version", GOFLAG_BOOL, "Print version", "", false, 0, false},
+	};
+	struct ct ct;
+	const struct mode *m = NULL;
+	enum ct_status st;
+	char err[512];
+	int argi = 1;
+	size_t i;
+
+	memset(&ct, 0, sizeof(ct));
+	ct.argv0 = argv[0] != NULL ? argv[0] : "cert-tool";
+	if (goflag_parse(g, 3, argc, argv, &argi, err, sizeof(err)) != 0) {
+		/* Go's top-level flag.Parse: message, usage, exit 1. */
+		if (*err != '\0')
+			fprintf(stderr, "%s\n", err);
+		help(ct.argv0, NULL);
+		return 1;
+	}
+	if (g[2].b) {
+		printf("Version: %s\n", VPN_VERSION);
+		return 0;
+	}
+	if (argi >= argc) {
+		if (g[0].b || g[1].b) {
+			help(ct.argv0, NULL);
+			return 0;
+		}
+		help(ct.argv0, "No mode was provided");
+		return 1;
+	}
+	for (i = 0; i < NMODES; i++)
+		if (strcmp(argv[argi], modes[i].name) == 0)
+			m = &modes[i];
+	ct.mode = argv[argi];
+	ct.summary = m != NULL ? m->summary : NULL;
+	if (g[0].b || g[1].b) {
+		if (m != NULL)
+			mode_help(&ct, m);
+		return 0;
+	}
+	if (m == NULL) {
+		fprintf(stderr, "Error: unknown mode: %s\n", argv[argi]);
+		return 1;
+	}
+	st = m->run(&ct, argc - argi - 1, argv + argi + 1);
+	switch (st) {
+	case CT_OK:
+		return 0;
+	case CT_HELP:
+		ct_print_usage(&ct);
+		return 0;
+	case CT_USAGE_ERR:
+		fprintf(stderr, "Error: %s\n", ct.msg);
+		ct_print_usage(&ct);
+		return 1;
+	case CT_ERR:
+		fprintf(stderr, "Error: %s\n", ct.msg);
+		return 1;
+	}
+	return 1;
+}

@@ -1,0 +1,58 @@
+/*
+ * lib/gotime.h: Go's time.ParseDuration, Duration.String and the two ways
+ * Nebula prints a time.Time, so that our output matches nebula-cert's
+ * byte for byte.
+ *
+ * The time functions use the process's local zone through localtime_r(3),
+ * so TZ is honoured.  Go reads TZ itself: unset means /etc/localtime, ""
+ * means UTC, anything else names a zoneinfo file (a POSIX rule such as
+ * "CET-1" is not understood by Go and gives UTC there, while glibc applies
+ * it).  With zoneinfo names the two agree.
+ */
+#ifndef VPN_GOTIME_H
+#define VPN_GOTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Large enough for any go_format_duration() result plus the NUL. */
+#define GOTIME_DURATION_LEN 32
+/* Large enough for go_format_time() and go_format_rfc3339() results. */
+#define GOTIME_TIME_LEN 96
+
+/*
+ * Go's time.ParseDuration: "300ms", "-1.5h", "2h45m", "1h30m0.5s", "0",
+ * "+5s"; units ns, us, µs (U+00B5), μs (U+03BC), ms, s, m, h.  On success
+ * stores nanoseconds in *ns and returns 0.  Returns VPN_ERR_INVAL for a
+ * syntax error (empty, bare sign, missing or unknown unit, a number with no
+ * digits such as ".s") and VPN_ERR_RANGE when the value does not fit in
+ * int64 nanoseconds; *ns is then untouched.
+ */
+int go_parse_duration(const char *s, int64_t *ns);
+
+/*
+ * Go's Duration.String(): "8760h0m0s", "1.5s", "300ms", "0s", "-1m0s",
+ * "1µs", "2ns".  Writes a NUL-terminated string into buf, truncating to
+ * len - 1 bytes; GOTIME_DURATION_LEN bytes always suffice.
+ */
+void go_format_duration(int64_t ns, char *buf, size_t len);
+
+/*
+ * Go's time.Time %v for time.Unix(unix_secs, 0) in the local zone:
+ * "2026-11-22 05:05:46 +0000 UTC".  The zone is tm_zone, or the numeric
+ * "+0530" form when the zone has no abbreviation.  Returns 0, or
+ * VPN_ERR_RANGE when the time cannot be broken down or the result does not
+ * fit in len bytes (GOTIME_TIME_LEN always suffices).
+ */
+int go_format_time(int64_t unix_secs, char *buf, size_t len);
+
+/*
+ * time.RFC3339 in the local zone, as json.Marshal writes a whole-second
+ * time.Time (without the quotes): "2026-11-22T05:05:46Z" when the offset is
+ * zero, else "2026-11-22T07:05:46+02:00".  Returns 0, or VPN_ERR_RANGE for
+ * a year outside 0..9999 (json.Marshal refuses those too) or when the
+ * result does not fit in len bytes.
+ */
+int go_format_rfc3339(int64_t unix_secs, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * lib/pki.h: the CA pool: trusted CA certificates keyed by fingerprint,
+ * plus the blocklist of certificate fingerprints (certificate.md 7.2-7.5).
+ */
+#ifndef VPN_PKI_H
+#define VPN_PKI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+
+struct ca_pool;
+
+struct ca_pool *ca_pool_new(void);
+void ca_pool_free(struct ca_pool *p); /* NULL-safe */
+
+/*
+ * Add the first PEM certificate of in[0..len) (certificate.md 7.4): it
+ * must be a CA and self-signed.  *consumed is set past the block even on
+ * error.  An expired CA is added and VPN_ERR_CERT_EXPIRED returned.  On
+ * VPN_ERR_CERT_NOT_CA, _NOT_SELF_SIGNED or _EXPIRED, name (if not NULL)
+ * receives the certificate's name, which Nebula prefixes to the text.
+ */
+int ca_pool_add_pem(struct ca_pool *p, const char *in, size_t len,
+    int64_t now, size_t *consumed, char *name, size_t namelen);
+
+/*
+ * Add every PEM block of a bundle.  strict (nebula-cert verify): the first
+ * error of any kind, expired included, fails the load.  Otherwise (the
+ * daemon): expired CAs are counted in *nexpired and kept, and the load
+ * fails with VPN_ERR_POOL_ALL_EXPIRED only if every CA is expired, or
+ * VPN_ERR_POOL_EMPTY if there is none.  name as for ca_pool_add_pem.
+ */
+int ca_pool_load_pem(struct ca_pool *p, const char *in, size_t len,
+    int64_t now, bool strict, size_t *nexpired, char *name, size_t namelen);
+
+size_t ca_pool_count(const struct ca_pool *p);
+/* The i-th CA (insertion order) and its fingerprint. */
+const struct cert *ca_pool_get(const struct ca_pool *p, size_t i,
+    uint8_t fp[CERT_FP_LEN]);
+/* The CA whose fingerprint equals the cert's issuer, or NULL with *err
+ * set to VPN_ERR_CERT_NO_ISSUER or VPN_ERR_CERT_UNKNOWN_CA. */
+const struct cert *ca_pool_issuer(const struct ca_pool *p,
+    const struct cert *c, int *err);
+
+/*
+ * Blocklist a fingerprint given as hex text.  Nebula compares strings, so
+ * only 64 lowercase hex digits can ever match: anything else is refused
+ * with VPN_ERR_INVAL (callers warn) and not stored.
+ */
+int ca_pool_block(struct ca_pool *p, const char *hex);
+bool ca_pool_blocked(const struct ca_pool *p, const uint8_t fp[CERT_FP_LEN]);
+
+/*
+ * Nebula's Verify(now, pool): blocklist, issuer, CA expiry, expiry,
+ * signature, CA constraints; the first failure's VPN_ERR_CERT_* is
+ * returned and detail receives the constraint's argument, if any.
+ */
+int ca_pool_verify(const struct ca_pool *p, const struct cert *c, int64_t now,
+    char *detail, size_t detaillen);
+
+#endif

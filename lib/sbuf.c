@@ -1,0 +1,161 @@
+/* lib/sbuf.c: growable text buffer. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+
+void
+sbuf_init(struct sbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void
+sbuf_free(struct sbuf *b)
+{
+	free(b->s);
+	sbuf_init(b);
+}
+
+static bool
+reserve(struct sbuf *b, size_t more)
+{
+	size_t cap;
+	char *n;
+
+	if (b->bad)
+		return false;
+	if (more < b->cap - b->len)
+		return true;
+	if (more > SIZE_MAX / 2 - b->len) {
+		b->bad = true;
+		return false;
+	}
+	cap = b->cap > 0 ? b->cap : 64;
+	while (cap - b->len <= more)
+		cap *= 2;
+	if ((n = realloc(b->s, cap)) == NULL) {
+		b->bad = true;
+		return false;
+	}
+	b->s = n;
+	b->cap = cap;
+	return true;
+}
+
+void
+sbuf_add(struct sbuf *b, const char *s, size_t len)
+{
+	if (!reserve(b, len))
+		return;
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+void
+sbuf_puts(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void
+sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !reserve(b, (size_t)n)) {
+		b->bad = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* Length of a valid UTF-8 sequence at p, or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *p, size_t left, uint32_t *cp)
+{
+	uint32_t c = p[0], min;
+	size_t n, k;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		n = 2, c &= 0x1f, min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3, c &= 0x0f, min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4, c &= 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n > left)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[k] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+void
+sbuf_json_str(struct sbuf *b, const char *str, size_t len)
+{
+	static const char H[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, start = 0, n;
+	uint32_t cp;
+	char esc[7];
+
+	sbuf_add(b, "\"", 1);
+	while (i < len) {
+		n = utf8_seq(s + i, len - i, &cp);
+		if (n == 1 && cp >= 0x20 && cp != '"' && cp != '\\' &&
+		    cp != '<' && cp != '>' && cp != '&') {
+			i++;
+			continue;
+		}
+		if (n > 1 && cp != 0x2028 && cp != 0x2029) {
+			i += n;
+			continue;
+		}
+		sbuf_add(b, str + start, i - start);
+		if (n == 0) {
+			sbuf_add(b, "\\ufffd", 6);
+			n = 1;
+		} else if (cp == '"' || cp == '\\') {
+			esc[0] = '\\', esc[1] = (char)cp;
+			sbuf_add(b, esc, 2);
+		} else if (cp == '\n') {
+			sbuf_add(b, "\\n", 2);
+		} else if (cp == '\r') {
+			sbuf_add(b, "\\r", 2);
+		} else if (cp == '\t') {
+			sbuf_add(b, "\\t", 2);
+		} else {
+			memcpy(esc, "\\u", 2);
+			esc[2] = H[cp >> 12 & 15], esc[3] = H[cp >> 8 & 15];
+			esc[4] = H[cp >> 4 & 15], esc[5] = H[cp & 15];
+			sbuf_add(b, esc, 6);
+		}
+		i += n;
+		start = i;
+	}
+	sbuf_add(b, str + start, i - start);
+	sbuf_add(b, "\"", 1);
+}
