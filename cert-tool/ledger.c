@@ -189,78 +189,91 @@ ledger_end(struct ledger *l)
 	free(l);
 }
 
-/* Split one line into fields, unescaping in place. */
+/*
+ * Split one line into its fields on tabs (a tab inside a field is always
+ * escaped), checking that every escape is one we write.
+ */
 static int
 split_line(char *line, char **f, size_t *flen)
 {
 	size_t n = 0;
-	char *r = line, *w = line;
+	char *p;
 
-	f[0] = w;
-	for (;; r++) {
-		if (*r == '\\') {
-			r++;
-			switch (*r) {
-			case 't':
-				*w++ = '\t';
-				break;
-			case 'n':
-				*w++ = '\n';
-				break;
-			case 'r':
-				*w++ = '\r';
-				break;
-			case ',':
-				*w++ = '\x1f'; /* a literal comma, kept apart */
-				break;
-			case '\\':
-				*w++ = '\\';
-				break;
-			default:
+	f[0] = line;
+	for (p = line;; p++) {
+		if (*p == '\\') {
+			if (p[1] == '\0' || strchr("tnr,\\", p[1]) == NULL)
 				return -1;
-			}
-		} else if (*r == '\t' || *r == '\0') {
-			flen[n] = (size_t)(w - f[n]);
-			if (++n > NFIELDS || (*r == '\0' && n != NFIELDS))
-				return -1;
-			if (*r == '\0')
-				return 0;
-			*w++ = '\0';
-			f[n] = w;
-		} else {
-			*w++ = *r;
+			p++;
+		} else if (*p == '\t' || *p == '\0') {
+			flen[n] = (size_t)(p - f[n]);
+			n++;
+			if (*p == '\0')
+				return n == NFIELDS ? 0 : -1;
+			if (n == NFIELDS)
+				return -1; /* a ninth field */
+			*p = '\0';
+			f[n] = p + 1;
 		}
 	}
 }
 
-/* A comma list as a JSON array; \x1f stands for an escaped comma. */
+/* Undo esc(); out has room for len bytes. */
+static size_t
+unescape(const char *s, size_t len, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len) {
+			i++;
+			out[o++] = s[i] == 't' ? '\t' :
+			    s[i] == 'n'        ? '\n' :
+			    s[i] == 'r'        ? '\r' :
+			                         s[i];
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	return o;
+}
+
+static void
+json_field(struct sbuf *b, const char *s, size_t len)
+{
+	char *u = malloc(len + 1);
+
+	if (u == NULL) {
+		b->bad = true;
+		return;
+	}
+	sbuf_json_str(b, u, unescape(s, len, u));
+	free(u);
+}
+
+/* A list field as a JSON array: split on commas that are not escaped. */
 static void
 json_list(struct sbuf *b, const char *s, size_t len)
 {
 	size_t i, start = 0;
-	char *item;
-	bool first = true;
 
 	sbuf_puts(b, "[");
 	for (i = 0; i <= len && len > 0; i++) {
+		if (i < len && s[i] == '\\') {
+			i++;
+			continue;
+		}
 		if (i < len && s[i] != ',')
 			continue;
-		if ((item = strndup(s + start, i - start)) == NULL) {
-			b->bad = true;
-			return;
-		}
-		for (char *p = item; *p != '\0'; p++)
-			if (*p == '\x1f')
-				*p = ',';
-		sbuf_puts(b, first ? "" : ",");
-		sbuf_json_str(b, item, i - start);
-		free(item);
-		first = false;
+		if (start > 0)
+			sbuf_puts(b, ",");
+		json_field(b, s + start, i - start);
 		start = i + 1;
 	}
 	sbuf_puts(b, "]");
 }
 
+/* The escaped field as stored, with any other control byte shown. */
 static void
 text_field(struct sbuf *b, const char *label, const char *s, size_t len)
 {
@@ -270,12 +283,26 @@ text_field(struct sbuf *b, const char *label, const char *s, size_t len)
 	    label);
 	if (len == 0)
 		sbuf_puts(b, "-");
-	for (i = 0; i < len; i++) /* show control bytes, never emit them */
+	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			sbuf_printf(b, "\\x%02x", (unsigned char)s[i]);
 		else
-			sbuf_add(b, s[i] == '\x1f' ? "\\," : s + i,
-			    s[i] == '\x1f' ? 2 : 1);
+			sbuf_add(b, s + i, 1);
+}
+
+static bool
+name_is(const char *want, const char *s, size_t len)
+{
+	char *u = malloc(len + 1);
+	size_t n;
+	bool eq;
+
+	if (u == NULL)
+		return false;
+	n = unescape(s, len, u);
+	eq = n == strlen(want) && memcmp(u, want, n) == 0;
+	free(u);
+	return eq;
 }
 
 enum ct_status
@@ -304,24 +331,23 @@ ledger_list(struct ct *ct, const char *data, size_t len, bool json,
 			st = ct_fail(ct, "ledger line %zu is malformed", lineno);
 			break;
 		}
-		if (name != NULL && (strlen(name) != flen[1] ||
-		                        memcmp(name, f[1], flen[1]) != 0))
+		if (name != NULL && !name_is(name, f[1], flen[1]))
 			continue;
 		if (json) {
 			sbuf_puts(&b, "{\"ca\":");
-			sbuf_json_str(&b, f[7], flen[7]);
+			json_field(&b, f[7], flen[7]);
 			sbuf_puts(&b, ",\"fingerprint\":");
-			sbuf_json_str(&b, f[5], flen[5]);
+			json_field(&b, f[5], flen[5]);
 			sbuf_puts(&b, ",\"groups\":");
 			json_list(&b, f[3], flen[3]);
 			sbuf_puts(&b, ",\"ips\":");
 			json_list(&b, f[2], flen[2]);
 			sbuf_puts(&b, ",\"issued\":");
-			sbuf_json_str(&b, f[0], flen[0]);
+			json_field(&b, f[0], flen[0]);
 			sbuf_puts(&b, ",\"name\":");
-			sbuf_json_str(&b, f[1], flen[1]);
+			json_field(&b, f[1], flen[1]);
 			sbuf_puts(&b, ",\"notAfter\":");
-			sbuf_json_str(&b, f[6], flen[6]);
+			json_field(&b, f[6], flen[6]);
 			sbuf_puts(&b, ",\"subnets\":");
 			json_list(&b, f[4], flen[4]);
 			sbuf_puts(&b, "}\n");

@@ -15,7 +15,7 @@
 
 #define MAX_FILE (16u << 20)
 
-static enum ct_status
+static enum ct_status __attribute__((format(printf, 3, 0)))
 vfail(struct ct *ct, enum ct_status st, const char *fmt, va_list ap)
 {
 	vsnprintf(ct->msg, sizeof(ct->msg), fmt, ap);

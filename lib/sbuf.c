@@ -63,22 +63,30 @@ sbuf_puts(struct sbuf *b, const char *s)
 }
 
 void
-sbuf_printf(struct sbuf *b, const char *fmt, ...)
+sbuf_vprintf(struct sbuf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list cp;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
 	if (n < 0 || !reserve(b, (size_t)n)) {
 		b->bad = true;
 		return;
 	}
-	va_start(ap, fmt);
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	b->len += (size_t)n;
+}
+
+void
+sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sbuf_vprintf(b, fmt, ap);
+	va_end(ap);
 }
 
 /* Length of a valid UTF-8 sequence at p, or 0 if invalid. */

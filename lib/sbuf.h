@@ -5,6 +5,7 @@
 #ifndef VPN_SBUF_H
 #define VPN_SBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -20,6 +21,8 @@ void sbuf_add(struct sbuf *b, const char *s, size_t len);
 void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void sbuf_vprintf(struct sbuf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* A JSON string literal with Go encoding/json's escaping (HTML-safe). */
 void sbuf_json_str(struct sbuf *b, const char *s, size_t len);
 static inline bool
