@@ -110,7 +110,7 @@ cmd_print(struct ct *ct, int argc, char **argv)
 	if (*f[1].s != '\0' && ct_exists(f[1].s))
 		return ct_fail(ct, "refusing to overwrite existing QR file: %s",
 		    f[1].s);
-	if (ct_read_file(f[2].s, &buf, &len, err, sizeof(err)) != 0)
+	if (ct_read_file(f[2].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "unable to read cert; %s", err);
 	sbuf_init(&out);
 	sbuf_init(&qr);
@@ -176,7 +176,7 @@ cmd_verify(struct ct *ct, int argc, char **argv)
 		return ct_usage(ct, "-ca is required");
 	if (*f[1].s == '\0')
 		return ct_usage(ct, "-crt is required");
-	if (ct_read_file(f[0].s, &buf, &len, err, sizeof(err)) != 0)
+	if (ct_read_file(f[0].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "error while reading ca: %s", err);
 	if ((pool = ca_pool_new()) == NULL) {
 		st = ct_fail(ct, "out of memory");
@@ -191,7 +191,7 @@ cmd_verify(struct ct *ct, int argc, char **argv)
 	}
 	free(buf);
 	buf = NULL;
-	if (ct_read_file(f[1].s, &buf, &len, err, sizeof(err)) != 0) {
+	if (ct_read_file(f[1].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0) {
 		st = ct_fail(ct, "unable to read crt; %s", err);
 		goto out;
 	}
@@ -231,7 +231,7 @@ cmd_ledger(struct ct *ct, int argc, char **argv)
 		return st;
 	if (*f[2].s == '\0')
 		return ct_usage(ct, "-path is required");
-	if (ct_read_file(f[2].s, &buf, &len, err, sizeof(err)) != 0)
+	if (ct_read_file(f[2].s, CT_MAX_LEDGER, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "unable to read ledger; %s", err);
 	st = ledger_list(ct, buf, len, f[0].b, *f[1].s != '\0' ? f[1].s : NULL);
 	free(buf);

@@ -74,14 +74,14 @@ load_ca(struct ct *ct, struct goflag *f, uint8_t key[64], struct cert **ca)
 	size_t len;
 	int r;
 
-	if (ct_read_file(f[F_CA_KEY].s, &buf, &len, err, sizeof(err)) != 0)
+	if (ct_read_file(f[F_CA_KEY].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "error while reading ca-key: %s", err);
 	r = ct_read_ca_key(buf, len, key, err, sizeof(err));
 	crypto_cleanse(buf, len);
 	free(buf);
 	if (r != 0)
 		return ct_fail(ct, "error while parsing ca-key: %s", err);
-	if (ct_read_file(f[F_CA_CRT].s, &buf, &len, err, sizeof(err)) != 0)
+	if (ct_read_file(f[F_CA_CRT].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "error while reading ca-crt: %s", err);
 	r = cert_from_pem(buf, len, ca, NULL);
 	free(buf);
@@ -158,20 +158,6 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 	in_pub = *f[F_IN_PUB].s != '\0';
 	if (in_pub && *f[F_OUT_KEY].s != '\0')
 		return ct_usage(ct, "cannot set both -in-pub and -out-key");
-	if ((st = load_ca(ct, f, cakey, &ca)) != CT_OK)
-		goto out;
-	if (cert_fingerprint(ca, fp) != 0) {
-		st = ct_fail(ct, "error while getting -ca-crt fingerprint");
-		goto out;
-	}
-	ct_now(&sec, &nsec);
-	if (cert_expired(ca, sec)) {
-		st = ct_fail(ct, "ca certificate is expired");
-		goto out;
-	}
-	dur = f[F_DURATION].d;
-	if (dur <= 0) /* until one second before the CA ends */
-		dur = (ca->not_after - sec) * SECOND - nsec - SECOND;
 	r = ip4net_parse(f[F_IP].s, &ip);
 	if (r == VPN_ERR_RANGE) {
 		st = ct_usage(ct, "invalid ip definition: can only be ipv4, "
@@ -191,8 +177,22 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 	if ((st = ct_parse_groups(ct, f[F_GROUPS].s, c)) != CT_OK ||
 	    (st = ct_parse_nets(ct, f[F_SUBNETS].s, true, c)) != CT_OK)
 		goto out;
+	if ((st = load_ca(ct, f, cakey, &ca)) != CT_OK)
+		goto out;
+	if (cert_fingerprint(ca, fp) != 0) {
+		st = ct_fail(ct, "error while getting -ca-crt fingerprint");
+		goto out;
+	}
+	ct_now(&sec, &nsec);
+	if (cert_expired(ca, sec)) {
+		st = ct_fail(ct, "ca certificate is expired");
+		goto out;
+	}
+	dur = f[F_DURATION].d;
+	if (dur <= 0) /* until one second before the CA ends */
+		dur = (ca->not_after - sec) * SECOND - nsec - SECOND;
 	if (in_pub) {
-		if (ct_read_file(f[F_IN_PUB].s, &buf, &len, err,
+		if (ct_read_file(f[F_IN_PUB].s, CT_MAX_FILE, &buf, &len, err,
 		        sizeof(err)) != 0) {
 			st = ct_fail(ct, "error while reading in-pub: %s", err);
 			goto out;

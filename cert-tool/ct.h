@@ -15,26 +15,32 @@
 /* What a mode returns; main() turns it into output and an exit status. */
 enum ct_status {
 	CT_OK = 0,
-	CT_ERR,	     /* "Error: <msg>", exit 1 */
-	CT_USAGE_ERR, /* "Error: <msg>" and the mode's usage, exit 1 */
-	CT_HELP,     /* -h: the mode's usage, exit 0 */
+	CT_ERR,	     /* main prints "Error: <msg>", exit 1 */
+	CT_USAGE_ERR, /* "Error: <msg>" and the usage already printed, exit 1 */
+	CT_HELP,     /* -h: the usage already printed, exit 0 */
 };
+
+#define CT_MAX_FLAGS 16
 
 struct ct {
 	const char *argv0;
 	const char *mode;
 	char msg[2048];
-	struct goflag *flags; /* the mode's flag set, for its usage */
+	/* The mode's flags as declared (before parsing changed any value), so
+	 * that its usage shows the real defaults. */
+	struct goflag defaults[CT_MAX_FLAGS];
 	size_t nflags;
 	const char *summary; /* the mode's one-line description */
 };
 
 enum ct_status ct_fail(struct ct *ct, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* "Error: <msg>" and the mode's usage, printed now (Go's helpError). */
 enum ct_status ct_usage(struct ct *ct, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Parse the mode's flags; CT_OK, CT_HELP, or CT_ERR (message printed the
- * way Go's flag package prints it, then kept for "Error: ..."). */
+/* Parse the mode's flags; CT_OK, CT_HELP (usage printed), or CT_ERR
+ * (message printed the way Go's flag package prints it, then kept for
+ * "Error: ..."). */
 enum ct_status ct_parse(struct ct *ct, struct goflag *flags, size_t n,
     int argc, char **argv);
 void ct_print_usage(const struct ct *ct);
@@ -42,10 +48,12 @@ void ct_print_usage(const struct ct *ct);
 /* Go's error text for a failed syscall on path: "open x: permission denied". */
 void ct_oserr(char *buf, size_t len, const char *op, const char *path, int err);
 
-/* Read a whole file (NUL-terminated, at most 16 MiB).  0 or -1 with
+/* Read a whole file (NUL-terminated, at most max bytes).  0 or -1 with
  * errbuf holding Go's "open <path>: <reason>". */
-int ct_read_file(const char *path, char **data, size_t *len, char *errbuf,
-    size_t errlen);
+#define CT_MAX_FILE (16u << 20)	 /* certificates and keys */
+#define CT_MAX_LEDGER (1u << 30) /* about three million records */
+int ct_read_file(const char *path, size_t max, char **data, size_t *len,
+    char *errbuf, size_t errlen);
 /* Create path with mode 0600, refusing an existing file (O_EXCL), write,
  * fsync.  On failure nothing is left behind.  0 or -1 with errbuf. */
 int ct_write_new(const char *path, const void *data, size_t len,

@@ -3,7 +3,7 @@
  * or encrypted at rest with a passphrase.
  *
  * Encrypted format, inside a PEM block "NEBULA ED25519 SCRYPT ENCRYPTED
- * PRIVATE KEY" (all integers big-endian; documented in cert-tool(1)):
+ * PRIVATE KEY" (every field a byte or a byte string; cert-tool(1)):
  *   0   4  magic "NCKE"
  *   4   1  version, 1
  *   5   1  log2 of scrypt N (10..22)
@@ -78,8 +78,8 @@ keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
 
 	if (inlen != KF_LEN || memcmp(in, KF_MAGIC, 4) != 0 || in[4] != 1 ||
 	    in[5] < 10 || in[5] > 22 || in[6] < 1 || in[6] > 32 ||
-	    in[7] < 1 || in[7] > 16)
-		return VPN_ERR_KEY_FORMAT;
+	    in[7] < 1 || in[7] > 16 || (1ull << in[5]) * in[6] > (1ull << 22))
+		return VPN_ERR_KEY_FORMAT; /* scrypt may need at most 512 MiB */
 	if ((r = crypto_scrypt(pass, passlen, in + 8, 16, 1ull << in[5], in[6],
 	         in[7], k, sizeof(k))) != 0)
 		return r;
@@ -88,7 +88,8 @@ keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
 	return r == 0 ? 0 : VPN_ERR_KEY_PASSPHRASE;
 }
 
-/* Prompt on the controlling terminal with echo off. */
+/* Prompt on the controlling terminal with echo off.  0; -1 when there is
+ * no terminal; -2 when the answer does not fit in buf. */
 static int
 tty_read(const char *prompt, char *buf, size_t len)
 {
@@ -115,14 +116,15 @@ tty_read(const char *prompt, char *buf, size_t len)
 		if (got <= 0 || c == '\n' || c == '\r')
 			break;
 		if (n + 1 < len)
-			buf[n++] = c;
+			buf[n] = c;
+		n++; /* count on, to refuse an over-long passphrase */
 	}
-	buf[n] = '\0';
+	buf[n + 1 < len ? n : len - 1] = '\0';
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0) {
 		/* the echo of a newline is cosmetic */
 	}
-	r = got < 0 ? -1 : 0;
+	r = got < 0 ? -1 : n + 1 > len ? -2 : 0;
 out:
 	close(fd);
 	return r;
@@ -134,7 +136,7 @@ get_pass(bool confirm, char *buf, size_t len, char *errbuf, size_t errlen)
 {
 	const char *env = getenv(PASS_ENV);
 	char again[PASS_MAX];
-	int i;
+	int i, r;
 
 	if (env != NULL) {
 		if (*env == '\0' || strlen(env) >= len) {
@@ -146,7 +148,11 @@ get_pass(bool confirm, char *buf, size_t len, char *errbuf, size_t errlen)
 		return 0;
 	}
 	for (i = 0; i < 3; i++) {
-		if (tty_read("Enter passphrase: ", buf, len) != 0) {
+		if ((r = tty_read("Enter passphrase: ", buf, len)) == -2) {
+			fprintf(stderr, "passphrase longer than %zu bytes, "
+			                "try again\n", len - 1);
+			continue;
+		} else if (r != 0) {
 			snprintf(errbuf, errlen,
 			    "no passphrase: no terminal to ask on; set %s",
 			    PASS_ENV);
@@ -156,8 +162,8 @@ get_pass(bool confirm, char *buf, size_t len, char *errbuf, size_t errlen)
 			continue;
 		if (!confirm)
 			return 0;
-		if (tty_read("Confirm passphrase: ", again, sizeof(again)) !=
-		    0)
+		if (tty_read("Confirm passphrase: ", again, sizeof(again)) ==
+		    -1)
 			break;
 		if (strcmp(buf, again) == 0) {
 			crypto_cleanse(again, sizeof(again));

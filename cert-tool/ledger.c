@@ -92,7 +92,7 @@ ledger_begin(const char *path, struct ledger **out, char *errbuf,
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		ct_oserr(errbuf, errlen, "open", path, errno);
 		return -1;
@@ -133,6 +133,8 @@ ledger_append(struct ledger *l, int64_t issued, const struct cert *c,
 	sbuf_init(&b);
 	if (l->start == 0)
 		sbuf_puts(&b, LEDGER_HEADER);
+	else if (pread(l->fd, t, 1, l->start - 1) == 1 && t[0] != '\n')
+		sbuf_puts(&b, "\n"); /* an edited ledger lost its last newline */
 	utc(issued, t, sizeof(t));
 	sbuf_printf(&b, "%s\t", t);
 	esc(&b, c->name.s, c->name.len);

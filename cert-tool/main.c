@@ -44,14 +44,13 @@ help(const char *argv0, const char *err)
 		fprintf(stderr, "    %s\n", modes[i].summary);
 }
 
-/* A mode's usage, for "cert-tool -h <mode>" (flags of a fresh parse). */
+/* A mode's usage, for "cert-tool -h <mode>": the mode prints it on -h. */
 static void
 mode_help(struct ct *ct, const struct mode *m)
 {
 	char *argv[] = {(char *)"-h", NULL};
 
-	if (m->run(ct, 1, argv) == CT_HELP)
-		ct_print_usage(ct);
+	m->run(ct, 1, argv);
 }
 
 int
@@ -108,13 +107,9 @@ main(int argc, char **argv)
 	st = m->run(&ct, argc - argi - 1, argv + argi + 1);
 	switch (st) {
 	case CT_OK:
-		return 0;
 	case CT_HELP:
-		ct_print_usage(&ct);
 		return 0;
 	case CT_USAGE_ERR:
-		fprintf(stderr, "Error: %s\n", ct.msg);
-		ct_print_usage(&ct);
 		return 1;
 	case CT_ERR:
 		fprintf(stderr, "Error: %s\n", ct.msg);

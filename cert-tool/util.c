@@ -13,8 +13,6 @@
 #include "ct.h"
 #include "err.h"
 
-#define MAX_FILE (16u << 20)
-
 static enum ct_status __attribute__((format(printf, 3, 0)))
 vfail(struct ct *ct, enum ct_status st, const char *fmt, va_list ap)
 {
@@ -43,6 +41,8 @@ ct_usage(struct ct *ct, const char *fmt, ...)
 	va_start(ap, fmt);
 	st = vfail(ct, CT_USAGE_ERR, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "Error: %s\n", ct->msg);
+	ct_print_usage(ct);
 	return st;
 }
 
@@ -52,11 +52,15 @@ ct_parse(struct ct *ct, struct goflag *flags, size_t n, int argc,
 {
 	int argi = 0, r;
 
-	ct->flags = flags;
+	if (n > CT_MAX_FLAGS)
+		return ct_fail(ct, "internal error: too many flags");
+	memcpy(ct->defaults, flags, n * sizeof(*flags));
 	ct->nflags = n;
 	r = goflag_parse(flags, n, argc, argv, &argi, ct->msg, sizeof(ct->msg));
-	if (r == GOFLAG_HELP)
+	if (r == GOFLAG_HELP) {
+		ct_print_usage(ct);
 		return CT_HELP;
+	}
 	if (r != 0) {
 		/* Go's FlagSet prints the message itself before returning. */
 		fprintf(stderr, "%s\n", ct->msg);
@@ -68,10 +72,10 @@ ct_parse(struct ct *ct, struct goflag *flags, size_t n, int argc,
 void
 ct_print_usage(const struct ct *ct)
 {
-	if (ct->flags == NULL)
+	if (ct->nflags == 0)
 		return;
 	fprintf(stderr, "Usage of %s %s\n", ct->argv0, ct->summary);
-	goflag_print_defaults(stderr, ct->flags, ct->nflags);
+	goflag_print_defaults(stderr, ct->defaults, ct->nflags);
 }
 
 void
@@ -86,8 +90,8 @@ ct_oserr(char *buf, size_t len, const char *op, const char *path, int err)
 }
 
 int
-ct_read_file(const char *path, char **data, size_t *len, char *errbuf,
-    size_t errlen)
+ct_read_file(const char *path, size_t max, char **data, size_t *len,
+    char *errbuf, size_t errlen)
 {
 	struct stat st;
 	size_t cap, n = 0;
@@ -104,15 +108,16 @@ ct_read_file(const char *path, char **data, size_t *len, char *errbuf,
 		    S_ISDIR(st.st_mode) ? EISDIR : errno);
 		goto fail;
 	}
-	cap = st.st_size > 0 && (uint64_t)st.st_size < MAX_FILE ?
+	cap = st.st_size > 0 && (uint64_t)st.st_size < max ?
 	    (size_t)st.st_size + 1 : 4096;
 	if ((b = malloc(cap)) == NULL)
 		goto nomem;
 	for (;;) {
 		if (n + 1 >= cap) {
-			if (cap >= MAX_FILE) {
+			if (cap >= max) {
 				snprintf(errbuf, errlen,
-				    "read %s: file is larger than 16 MiB", path);
+				    "read %s: file is larger than %zu MiB", path,
+				    (size_t)max >> 20);
 				goto fail;
 			}
 			if ((nb = realloc(b, cap * 2)) == NULL)

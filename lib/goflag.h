@@ -8,9 +8,9 @@
  * Boolean values are those of Go's strconv.ParseBool: 1 t T TRUE true True
  * 0 f F FALSE false False.  Durations are go_parse_duration()'s.
  *
- * Unlike Go, nothing is printed: on error the caller prints the message and
- * then the usage (Go's order), and exits 2; on GOFLAG_HELP it prints the
- * usage and exits 0.
+ * Unlike Go, nothing is printed: on error the caller prints the message
+ * (and decides what else to print and how to exit); on GOFLAG_HELP it
+ * prints the usage.
  */
 #ifndef VPN_GOFLAG_H
 #define VPN_GOFLAG_H
