@@ -86,17 +86,17 @@ cmd_ca(struct ct *ct, int argc, char **argv)
 		st = ct_fail(ct, "out of memory");
 		goto out;
 	}
-	if (ct_exists(f[F_OUT_KEY].s)) {
+	if (fileio_exists(f[F_OUT_KEY].s)) {
 		st = ct_fail(ct, "refusing to overwrite existing CA key: %s",
 		    f[F_OUT_KEY].s);
 		goto out;
 	}
-	if (ct_exists(f[F_OUT_CRT].s)) {
+	if (fileio_exists(f[F_OUT_CRT].s)) {
 		st = ct_fail(ct, "refusing to overwrite existing CA cert: %s",
 		    f[F_OUT_CRT].s);
 		goto out;
 	}
-	if (*f[F_OUT_QR].s != '\0' && ct_exists(f[F_OUT_QR].s)) {
+	if (*f[F_OUT_QR].s != '\0' && fileio_exists(f[F_OUT_QR].s)) {
 		st = ct_fail(ct, "refusing to overwrite existing QR file: %s",
 		    f[F_OUT_QR].s);
 		goto out;
@@ -121,12 +121,12 @@ cmd_ca(struct ct *ct, int argc, char **argv)
 		st = ct_fail(ct, "error while marshalling certificate");
 		goto out;
 	}
-	if (ct_write_new(f[F_OUT_KEY].s, key_pem, key_len, err, sizeof(err))) {
+	if (fileio_write_new(f[F_OUT_KEY].s, key_pem, key_len, err, sizeof(err))) {
 		st = ct_fail(ct, "error while writing out-key: %s", err);
 		goto out;
 	}
 	key_written = true;
-	if (ct_write_new(f[F_OUT_CRT].s, crt_pem, crt_len, err, sizeof(err))) {
+	if (fileio_write_new(f[F_OUT_CRT].s, crt_pem, crt_len, err, sizeof(err))) {
 		st = ct_fail(ct, "error while writing out-crt: %s", err);
 		goto out;
 	}

@@ -28,7 +28,7 @@ ct_write_qr(struct ct *ct, const char *path, const char *text, size_t len)
 		return ct_fail(ct, "error while generating qr code: %s",
 		    r == VPN_ERR_RANGE ? "the text is too long for a QR code" :
 		                         vpn_strerror(r));
-	r = ct_write_new(path, png, pnglen, err, sizeof(err));
+	r = fileio_write_new(path, png, pnglen, err, sizeof(err));
 	free(png);
 	if (r != 0)
 		return ct_fail(ct, "error while writing out-qr: %s", err);
@@ -57,10 +57,10 @@ cmd_keygen(struct ct *ct, int argc, char **argv)
 	if (*f[1].s == '\0')
 		return ct_usage(ct, "-out-pub is required");
 	/* nebula-cert overwrites here; losing a private key is worse. */
-	if (ct_exists(f[0].s))
+	if (fileio_exists(f[0].s))
 		return ct_fail(ct, "refusing to overwrite existing key: %s",
 		    f[0].s);
-	if (ct_exists(f[1].s))
+	if (fileio_exists(f[1].s))
 		return ct_fail(ct,
 		    "refusing to overwrite existing public key: %s", f[1].s);
 	if (crypto_x25519_keypair(priv, pub) != 0)
@@ -70,9 +70,9 @@ cmd_keygen(struct ct *ct, int argc, char **argv)
 	crypto_cleanse(priv, sizeof(priv));
 	if (kp == NULL || pp == NULL)
 		st = ct_fail(ct, "out of memory");
-	else if (ct_write_new(f[0].s, kp, kl, err, sizeof(err)) != 0)
+	else if (fileio_write_new(f[0].s, kp, kl, err, sizeof(err)) != 0)
 		st = ct_fail(ct, "error while writing out-key: %s", err);
-	else if (ct_write_new(f[1].s, pp, pl, err, sizeof(err)) != 0) {
+	else if (fileio_write_new(f[1].s, pp, pl, err, sizeof(err)) != 0) {
 		unlink(f[0].s);
 		st = ct_fail(ct, "error while writing out-pub: %s", err);
 	}
@@ -107,10 +107,10 @@ cmd_print(struct ct *ct, int argc, char **argv)
 		return st;
 	if (*f[2].s == '\0')
 		return ct_usage(ct, "-path is required");
-	if (*f[1].s != '\0' && ct_exists(f[1].s))
+	if (*f[1].s != '\0' && fileio_exists(f[1].s))
 		return ct_fail(ct, "refusing to overwrite existing QR file: %s",
 		    f[1].s);
-	if (ct_read_file(f[2].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
+	if (fileio_read(f[2].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "unable to read cert; %s", err);
 	sbuf_init(&out);
 	sbuf_init(&qr);
@@ -176,7 +176,7 @@ cmd_verify(struct ct *ct, int argc, char **argv)
 		return ct_usage(ct, "-ca is required");
 	if (*f[1].s == '\0')
 		return ct_usage(ct, "-crt is required");
-	if (ct_read_file(f[0].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
+	if (fileio_read(f[0].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "error while reading ca: %s", err);
 	if ((pool = ca_pool_new()) == NULL) {
 		st = ct_fail(ct, "out of memory");
@@ -191,7 +191,7 @@ cmd_verify(struct ct *ct, int argc, char **argv)
 	}
 	free(buf);
 	buf = NULL;
-	if (ct_read_file(f[1].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0) {
+	if (fileio_read(f[1].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0) {
 		st = ct_fail(ct, "unable to read crt; %s", err);
 		goto out;
 	}
@@ -231,7 +231,7 @@ cmd_ledger(struct ct *ct, int argc, char **argv)
 		return st;
 	if (*f[2].s == '\0')
 		return ct_usage(ct, "-path is required");
-	if (ct_read_file(f[2].s, CT_MAX_LEDGER, &buf, &len, err, sizeof(err)) != 0)
+	if (fileio_read(f[2].s, CT_MAX_LEDGER, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "unable to read ledger; %s", err);
 	st = ledger_list(ct, buf, len, f[0].b, *f[1].s != '\0' ? f[1].s : NULL);
 	free(buf);

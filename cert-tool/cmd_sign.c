@@ -41,7 +41,7 @@ write_outputs(struct ct *ct, struct goflag *f, const struct cert *c,
 		return ct_fail(ct, "error while writing ledger: %s", err);
 	}
 	if (o->key != NULL) {
-		if (ct_write_new(o->key, o->key_pem, o->key_len, err,
+		if (fileio_write_new(o->key, o->key_pem, o->key_len, err,
 		        sizeof(err)) != 0) {
 			st = ct_fail(ct, "error while writing out-key: %s",
 			    err);
@@ -49,7 +49,7 @@ write_outputs(struct ct *ct, struct goflag *f, const struct cert *c,
 		}
 		key_written = true;
 	}
-	if (ct_write_new(o->crt, o->crt_pem, o->crt_len, err, sizeof(err))) {
+	if (fileio_write_new(o->crt, o->crt_pem, o->crt_len, err, sizeof(err))) {
 		st = ct_fail(ct, "error while writing out-crt: %s", err);
 		goto out;
 	}
@@ -74,14 +74,14 @@ load_ca(struct ct *ct, struct goflag *f, uint8_t key[64], struct cert **ca)
 	size_t len;
 	int r;
 
-	if (ct_read_file(f[F_CA_KEY].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
+	if (fileio_read(f[F_CA_KEY].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "error while reading ca-key: %s", err);
 	r = ct_read_ca_key(buf, len, key, err, sizeof(err));
 	crypto_cleanse(buf, len);
 	free(buf);
 	if (r != 0)
 		return ct_fail(ct, "error while parsing ca-key: %s", err);
-	if (ct_read_file(f[F_CA_CRT].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
+	if (fileio_read(f[F_CA_CRT].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "error while reading ca-crt: %s", err);
 	r = cert_from_pem(buf, len, ca, NULL);
 	free(buf);
@@ -192,7 +192,7 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 	if (dur <= 0) /* until one second before the CA ends */
 		dur = (ca->not_after - sec) * SECOND - nsec - SECOND;
 	if (in_pub) {
-		if (ct_read_file(f[F_IN_PUB].s, CT_MAX_FILE, &buf, &len, err,
+		if (fileio_read(f[F_IN_PUB].s, CT_MAX_FILE, &buf, &len, err,
 		        sizeof(err)) != 0) {
 			st = ct_fail(ct, "error while reading in-pub: %s", err);
 			goto out;
@@ -229,7 +229,7 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 	o.crt = *f[F_OUT_CRT].s != '\0' ? f[F_OUT_CRT].s : crt_path;
 	o.key = in_pub ? NULL :
 	    *f[F_OUT_KEY].s != '\0' ? f[F_OUT_KEY].s : key_path;
-	if (ct_exists(o.crt)) {
+	if (fileio_exists(o.crt)) {
 		st = ct_fail(ct, "refusing to overwrite existing cert: %s",
 		    o.crt);
 		goto out;
@@ -238,12 +238,12 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 		st = ct_fail(ct, "error while signing");
 		goto out;
 	}
-	if (o.key != NULL && ct_exists(o.key)) {
+	if (o.key != NULL && fileio_exists(o.key)) {
 		st = ct_fail(ct, "refusing to overwrite existing key: %s",
 		    o.key);
 		goto out;
 	}
-	if (*f[F_OUT_QR].s != '\0' && ct_exists(f[F_OUT_QR].s)) {
+	if (*f[F_OUT_QR].s != '\0' && fileio_exists(f[F_OUT_QR].s)) {
 		st = ct_fail(ct, "refusing to overwrite existing QR file: %s",
 		    f[F_OUT_QR].s);
 		goto out;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cert.h"
+#include "fileio.h"
 #include "goflag.h"
 
 /* What a mode returns; main() turns it into output and an exit status. */
@@ -45,20 +46,9 @@ enum ct_status ct_parse(struct ct *ct, struct goflag *flags, size_t n,
     int argc, char **argv);
 void ct_print_usage(const struct ct *ct);
 
-/* Go's error text for a failed syscall on path: "open x: permission denied". */
-void ct_oserr(char *buf, size_t len, const char *op, const char *path, int err);
-
-/* Read a whole file (NUL-terminated, at most max bytes).  0 or -1 with
- * errbuf holding Go's "open <path>: <reason>". */
-#define CT_MAX_FILE (16u << 20)	 /* certificates and keys */
+/* File limits for fileio_read (lib/fileio.h). */
+#define CT_MAX_FILE FILEIO_MAX	 /* certificates and keys */
 #define CT_MAX_LEDGER (1u << 30) /* about three million records */
-int ct_read_file(const char *path, size_t max, char **data, size_t *len,
-    char *errbuf, size_t errlen);
-/* Create path with mode 0600, refusing an existing file (O_EXCL), write,
- * fsync.  On failure nothing is left behind.  0 or -1 with errbuf. */
-int ct_write_new(const char *path, const void *data, size_t len,
-    char *errbuf, size_t errlen);
-bool ct_exists(const char *path);
 
 /* Split on ',', trim whitespace (Go's TrimSpace, or only ' ' as Nebula
  * does for networks) and drop empty elements.  Returns the count, which

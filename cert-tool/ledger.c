@@ -94,16 +94,16 @@ ledger_begin(const char *path, struct ledger **out, char *errbuf,
 
 	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1) {
-		ct_oserr(errbuf, errlen, "open", path, errno);
+		fileio_oserr(errbuf, errlen, "open", path, errno);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1) {
-		ct_oserr(errbuf, errlen, "lock", path, errno);
+		fileio_oserr(errbuf, errlen, "lock", path, errno);
 		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || (l = malloc(sizeof(*l))) == NULL) {
-		ct_oserr(errbuf, errlen, "open", path,
+		fileio_oserr(errbuf, errlen, "open", path,
 		    S_ISREG(st.st_mode) ? ENOMEM : EINVAL);
 		close(fd);
 		return -1;
@@ -167,7 +167,7 @@ ledger_append(struct ledger *l, int64_t issued, const struct cert *c,
 	r = 0;
 	goto out;
 fail:
-	ct_oserr(errbuf, errlen, "write", l->path, errno);
+	fileio_oserr(errbuf, errlen, "write", l->path, errno);
 	ledger_rollback(l);
 out:
 	sbuf_free(&b);

@@ -11,7 +11,8 @@ static const char BEGIN[] = "\n-----BEGIN ";
 static const char END[] = "\n-----END ";
 static const char DASHES[] = "-----";
 
-/* Go's getLine: the line without its '\n' and without trailing " \t\r". */
+/* Go's getLine: the line without its '\n', without one '\r' right before
+ * the newline, then without trailing spaces and tabs. */
 static size_t
 get_line(const char *p, size_t len, size_t *linelen)
 {
@@ -19,8 +20,9 @@ get_line(const char *p, size_t len, size_t *linelen)
 	size_t n = nl != NULL ? (size_t)(nl - p) : len;
 	size_t next = nl != NULL ? n + 1 : len;
 
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
-	                    p[n - 1] == '\r'))
+	if (nl != NULL && n > 0 && p[n - 1] == '\r')
+		n--;
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 		n--;
 	*linelen = n;
 	return next;
@@ -228,15 +230,42 @@ pem_block_clear(struct pem_block *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* Go's unicode.IsSpace for a code point. */
+static bool
+is_space(uint32_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 ||
+	    c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	    c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+	    c == 0x3000;
+}
+
 bool
 pem_rest_empty(const char *p, size_t len)
 {
-	size_t i;
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0;
+	uint32_t c;
 
-	for (i = 0; i < len; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' &&
-		    p[i] != '\r' && p[i] != '\v' && p[i] != '\f')
+	while (i < len) {
+		if (s[i] < 0x80) {
+			c = s[i++];
+		} else if ((s[i] & 0xe0) == 0xc0 && i + 1 < len &&
+		           (s[i + 1] & 0xc0) == 0x80) {
+			c = (uint32_t)(s[i] & 0x1f) << 6 | (s[i + 1] & 0x3f);
+			i += 2;
+		} else if ((s[i] & 0xf0) == 0xe0 && i + 2 < len &&
+		           (s[i + 1] & 0xc0) == 0x80 &&
+		           (s[i + 2] & 0xc0) == 0x80) {
+			c = (uint32_t)(s[i] & 0x0f) << 12 |
+			    (uint32_t)(s[i + 1] & 0x3f) << 6 | (s[i + 2] & 0x3f);
+			i += 3;
+		} else {
+			return false; /* no space needs four bytes */
+		}
+		if (!is_space(c))
 			return false;
+	}
 	return true;
 }
 

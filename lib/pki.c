@@ -100,19 +100,21 @@ ca_pool_load_pem(struct ca_pool *p, const char *in, size_t len, int64_t now,
     bool strict, size_t *nexpired, char *name, size_t namelen)
 {
 	size_t off = 0, used, expired = 0;
+	size_t i;
 	int r;
 
 	do {
 		r = ca_pool_add_pem(p, in + off, len - off, now, &used, name,
 		    namelen);
-		if (r == VPN_ERR_CERT_EXPIRED && !strict) {
-			expired++;
+		if (r == VPN_ERR_CERT_EXPIRED && !strict)
 			r = 0;
-		}
 		if (r != 0)
 			return r;
 		off += used;
 	} while (!pem_rest_empty(in + off, len - off));
+	/* Count what the pool holds: a duplicate block is stored once. */
+	for (i = 0; i < p->ncas; i++)
+		expired += cert_expired(p->cas[i].cert, now);
 	if (nexpired != NULL)
 		*nexpired = expired;
 	if (name != NULL && namelen > 0)
