@@ -185,7 +185,7 @@ test_certtool_ledger_append_list_rollback(void **state)
 	    0);
 	ledger_end(l);
 
-	assert_int_equal(ct_read_file(path, CT_MAX_FILE, &data, &len, err, sizeof(err)), 0);
+	assert_int_equal(fileio_read(path, CT_MAX_FILE, &data, &len, err, sizeof(err)), 0);
 	assert_non_null(strstr(data, "# cert-tool issuance ledger v1"));
 	assert_non_null(strstr(data, "web\\,1\t10.0.0.1/16\tweb,a\\tb\t"));
 	out = list(data, len, true, NULL, &st);
