@@ -1,9 +1,11 @@
 /* lib/crypto.c: thin wrappers over OpenSSL 3 libcrypto. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "crypto.h"
@@ -236,4 +238,280 @@ bool
 crypto_memeq(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+/* --- Noise and transport ------------------------------------------------ */
+
+void
+crypto_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
+    uint8_t out[CRYPTO_SHA256_LEN])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int n = 32;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, a, alen) != 1 ||
+	    EVP_DigestUpdate(md, b, blen) != 1 ||
+	    EVP_DigestFinal_ex(md, out, &n) != 1)
+		memset(out, 0, 32); /* only on allocation failure */
+	EVP_MD_CTX_free(md);
+}
+
+int
+crypto_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg,
+    size_t msglen, uint8_t out[CRYPTO_HMAC_SHA256_LEN])
+{
+	static const uint8_t empty[1];
+	unsigned int n = 0;
+
+	if (keylen > INT_MAX)
+		return VPN_ERR_RANGE;
+	if (HMAC(EVP_sha256(), keylen > 0 ? key : empty, (int)keylen,
+	        msglen > 0 ? msg : empty, msglen, out, &n) == NULL ||
+	    n != CRYPTO_HMAC_SHA256_LEN) {
+		OPENSSL_cleanse(out, CRYPTO_HMAC_SHA256_LEN);
+		return VPN_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+int
+crypto_hkdf2(const uint8_t ck[32], const uint8_t *ikm, size_t len,
+    uint8_t o1[32], uint8_t o2[32])
+{
+	static const uint8_t one = 0x01;
+	uint8_t t[32], buf[33];
+	int r;
+
+	/* ck is read only by the first HMAC, so o1/o2 may overwrite it. */
+	if ((r = crypto_hmac_sha256(ck, 32, ikm, len, t)) != 0 ||
+	    (r = crypto_hmac_sha256(t, 32, &one, 1, buf)) != 0)
+		goto out;
+	buf[32] = 0x02;
+	if ((r = crypto_hmac_sha256(t, 32, buf, 33, o2)) != 0)
+		goto out;
+	memcpy(o1, buf, 32);
+out:
+	if (r != 0) {
+		OPENSSL_cleanse(o1, 32);
+		OPENSSL_cleanse(o2, 32);
+	}
+	OPENSSL_cleanse(t, sizeof(t));
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return r;
+}
+
+static const EVP_CIPHER *
+aead_cipher(enum crypto_cipher c)
+{
+	switch (c) {
+	case CRYPTO_AES256GCM:
+		return EVP_aes_256_gcm();
+	case CRYPTO_CHACHAPOLY:
+		return EVP_chacha20_poly1305();
+	}
+	return NULL;
+}
+
+void
+crypto_aead_nonce(enum crypto_cipher c, uint64_t counter,
+    uint8_t nonce[CRYPTO_AEAD_NONCE_LEN])
+{
+	int i;
+
+	memset(nonce, 0, 4);
+	for (i = 0; i < 8; i++) {
+		if (c == CRYPTO_CHACHAPOLY)
+			nonce[4 + i] = (uint8_t)(counter >> (8 * i));
+		else
+			nonce[11 - i] = (uint8_t)(counter >> (8 * i));
+	}
+}
+
+/*
+ * One AEAD operation on a context already keyed for its direction: set the
+ * nonce, feed the AD and the text, then produce (enc) or check (!enc) the
+ * tag.  Nothing is allocated.
+ */
+static int
+aead_run(EVP_CIPHER_CTX *c, bool enc, const uint8_t *nonce, const uint8_t *ad,
+    size_t adlen, const uint8_t *in, size_t len, uint8_t *out,
+    const uint8_t *tag_in, uint8_t *tag_out)
+{
+	uint8_t fin[32]; /* GCM and ChaCha20-Poly1305 finish with no output */
+	int n, f;
+
+	if (len > INT_MAX - 32 || adlen > INT_MAX)
+		return VPN_ERR_RANGE;
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, -1) != 1 ||
+	    (adlen > 0 && EVP_CipherUpdate(c, NULL, &n, ad, (int)adlen) != 1))
+		return VPN_ERR_CRYPTO;
+	n = 0;
+	if (len > 0 && (EVP_CipherUpdate(c, out, &n, in, (int)len) != 1 ||
+	                   (size_t)n != len))
+		return VPN_ERR_CRYPTO;
+	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG,
+	                CRYPTO_AEAD_TAG_LEN, (void *)tag_in) != 1)
+		return VPN_ERR_CRYPTO;
+	f = 0;
+	if (EVP_CipherFinal_ex(c, fin, &f) != 1 || f != 0)
+		return VPN_ERR_CRYPTO;
+	if (enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG,
+	               CRYPTO_AEAD_TAG_LEN, tag_out) != 1)
+		return VPN_ERR_CRYPTO;
+	return 0;
+}
+
+/* A fresh context for cipher c keyed with key, for one direction. */
+static EVP_CIPHER_CTX *
+aead_ctx(enum crypto_cipher c, const uint8_t *key, bool enc)
+{
+	const EVP_CIPHER *ciph = aead_cipher(c);
+	EVP_CIPHER_CTX *ctx;
+
+	if (ciph == NULL || (ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_CipherInit_ex(ctx, ciph, NULL, key, NULL, enc ? 1 : 0) != 1) {
+		EVP_CIPHER_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static int
+aead_once(enum crypto_cipher c, bool enc, const uint8_t *key,
+    const uint8_t *nonce, const uint8_t *ad, size_t adlen, const uint8_t *in,
+    size_t inlen, uint8_t *out)
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t tag[CRYPTO_AEAD_TAG_LEN];
+	size_t len = inlen;
+	int r;
+
+	if (!enc) {
+		if (inlen < CRYPTO_AEAD_TAG_LEN)
+			return VPN_ERR_CRYPTO;
+		len = inlen - CRYPTO_AEAD_TAG_LEN;
+		memcpy(tag, in + len, sizeof(tag));
+	}
+	if ((ctx = aead_ctx(c, key, enc)) == NULL)
+		return VPN_ERR_CRYPTO;
+	r = aead_run(ctx, enc, nonce, ad, adlen, in, len, out, tag,
+	    enc ? out + len : NULL);
+	EVP_CIPHER_CTX_free(ctx);
+	if (r != 0 && !enc && len > 0)
+		OPENSSL_cleanse(out, len);
+	return r;
+}
+
+int
+crypto_chacha_seal(const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+    const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+    const uint8_t *in, size_t len, uint8_t *out)
+{
+	return aead_once(
+	    CRYPTO_CHACHAPOLY, true, key, nonce, ad, adlen, in, len, out);
+}
+
+int
+crypto_chacha_open(const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+    const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+    const uint8_t *in, size_t inlen, uint8_t *out)
+{
+	return aead_once(
+	    CRYPTO_CHACHAPOLY, false, key, nonce, ad, adlen, in, inlen, out);
+}
+
+int
+crypto_aead_seal1(enum crypto_cipher c, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+    uint64_t counter, const uint8_t *ad, size_t adlen, const uint8_t *pt,
+    size_t len, uint8_t *out)
+{
+	uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
+
+	crypto_aead_nonce(c, counter, nonce);
+	return aead_once(c, true, key, nonce, ad, adlen, pt, len, out);
+}
+
+int
+crypto_aead_open1(enum crypto_cipher c, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+    uint64_t counter, const uint8_t *ad, size_t adlen, const uint8_t *ct,
+    size_t ctlen, uint8_t *out)
+{
+	uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
+
+	crypto_aead_nonce(c, counter, nonce);
+	return aead_once(c, false, key, nonce, ad, adlen, ct, ctlen, out);
+}
+
+struct crypto_aead {
+	EVP_CIPHER_CTX *ctx; /* keyed once, direction fixed */
+	enum crypto_cipher cipher;
+	bool encrypt;
+};
+
+int
+crypto_aead_new(enum crypto_cipher c, const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+    bool encrypt, struct crypto_aead **out)
+{
+	struct crypto_aead *a;
+
+	*out = NULL;
+	if (aead_cipher(c) == NULL)
+		return VPN_ERR_INVAL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return VPN_ERR_NOMEM;
+	if ((a->ctx = aead_ctx(c, key, encrypt)) == NULL) {
+		free(a);
+		return VPN_ERR_CRYPTO;
+	}
+	a->cipher = c;
+	a->encrypt = encrypt;
+	*out = a;
+	return 0;
+}
+
+void
+crypto_aead_free(struct crypto_aead *a)
+{
+	if (a == NULL)
+		return;
+	EVP_CIPHER_CTX_free(a->ctx); /* the provider cleanses the key */
+	OPENSSL_cleanse(a, sizeof(*a));
+	free(a);
+}
+
+int
+crypto_aead_seal(struct crypto_aead *a, uint64_t counter, const uint8_t *ad,
+    size_t adlen, const uint8_t *pt, size_t len, uint8_t *out)
+{
+	uint8_t nonce[CRYPTO_AEAD_NONCE_LEN];
+
+	if (!a->encrypt)
+		return VPN_ERR_INVAL;
+	crypto_aead_nonce(a->cipher, counter, nonce);
+	return aead_run(
+	    a->ctx, true, nonce, ad, adlen, pt, len, out, NULL, out + len);
+}
+
+int
+crypto_aead_open(struct crypto_aead *a, uint64_t counter, const uint8_t *ad,
+    size_t adlen, const uint8_t *ct, size_t ctlen, uint8_t *out)
+{
+	uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], tag[CRYPTO_AEAD_TAG_LEN];
+	size_t len;
+	int r;
+
+	if (a->encrypt)
+		return VPN_ERR_INVAL;
+	if (ctlen < CRYPTO_AEAD_TAG_LEN)
+		return VPN_ERR_CRYPTO;
+	len = ctlen - CRYPTO_AEAD_TAG_LEN;
+	/* Copied first: with out == ct the tag must survive the update. */
+	memcpy(tag, ct + len, sizeof(tag));
+	crypto_aead_nonce(a->cipher, counter, nonce);
+	r = aead_run(a->ctx, false, nonce, ad, adlen, ct, len, out, tag, NULL);
+	if (r != 0 && len > 0)
+		OPENSSL_cleanse(out, len);
+	return r;
 }

@@ -73,4 +73,98 @@ void crypto_cleanse(void *p, size_t len);
 /* Constant-time comparison. */
 bool crypto_memeq(const void *a, const void *b, size_t len);
 
+/* --- Noise and transport ------------------------------------------------ */
+
+#define CRYPTO_HMAC_SHA256_LEN 32
+#define CRYPTO_AEAD_KEY_LEN 32
+#define CRYPTO_AEAD_NONCE_LEN 12
+#define CRYPTO_AEAD_TAG_LEN 16
+
+/* SHA-256 of a || b (Noise's MixHash). */
+void crypto_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
+    uint8_t out[CRYPTO_SHA256_LEN]);
+
+/* HMAC-SHA256 (RFC 2104).  0, VPN_ERR_RANGE (keylen > INT_MAX) or
+ * VPN_ERR_CRYPTO. */
+int crypto_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg,
+    size_t msglen, uint8_t out[CRYPTO_HMAC_SHA256_LEN]);
+
+/*
+ * Noise's HKDF with two outputs (Noise spec 4.3; not RFC 5869's expand
+ * with info):  t = HMAC(ck, ikm), o1 = HMAC(t, 0x01),
+ * o2 = HMAC(t, o1 || 0x02).  o1 or o2 may be the same buffer as ck (MixKey
+ * writes the new ck over the old).  0 or VPN_ERR_CRYPTO; on failure o1 and
+ * o2 are zeroed.
+ */
+int crypto_hkdf2(const uint8_t ck[32], const uint8_t *ikm, size_t len,
+    uint8_t o1[32], uint8_t o2[32]);
+
+/* One-shot ChaCha20-Poly1305 (RFC 8439), the same contract as
+ * crypto_gcm_seal / crypto_gcm_open above. */
+int crypto_chacha_seal(const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+    const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+    const uint8_t *in, size_t len, uint8_t *out);
+int crypto_chacha_open(const uint8_t key[CRYPTO_AEAD_KEY_LEN],
+    const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], const uint8_t *ad, size_t adlen,
+    const uint8_t *in, size_t inlen, uint8_t *out);
+
+/* The two AEADs of Nebula's "cipher" setting (wire.md 4.1 and 6). */
+enum crypto_cipher {
+	CRYPTO_AES256GCM,  /* cipher: aes (the default) */
+	CRYPTO_CHACHAPOLY, /* cipher: chachapoly */
+};
+
+/*
+ * The 12-byte nonce for a 64-bit counter: 4 zero bytes, then the counter
+ * BIG-endian for AES-256-GCM and LITTLE-endian for ChaCha20-Poly1305 (as in
+ * the Noise spec; Nebula's transport does the same, wire.md 6).
+ */
+void crypto_aead_nonce(enum crypto_cipher c, uint64_t counter,
+    uint8_t nonce[CRYPTO_AEAD_NONCE_LEN]);
+
+/*
+ * One-shot seal/open with the nonce made from a counter as above; for the
+ * handshake, which keys a cipher once per message.  Same contract as
+ * crypto_gcm_seal / crypto_gcm_open.
+ */
+int crypto_aead_seal1(enum crypto_cipher c,
+    const uint8_t key[CRYPTO_AEAD_KEY_LEN], uint64_t counter, const uint8_t *ad,
+    size_t adlen, const uint8_t *pt, size_t len, uint8_t *out);
+int crypto_aead_open1(enum crypto_cipher c,
+    const uint8_t key[CRYPTO_AEAD_KEY_LEN], uint64_t counter, const uint8_t *ad,
+    size_t adlen, const uint8_t *ct, size_t ctlen, uint8_t *out);
+
+/*
+ * A transport AEAD for one direction of a tunnel: one cipher context keyed
+ * once; per packet only the nonce changes, and nothing is allocated.  Not
+ * thread-safe: one context per direction per thread.
+ */
+struct crypto_aead; /* opaque */
+
+/* 0: *out is the caller's (crypto_aead_free).  VPN_ERR_NOMEM,
+ * VPN_ERR_INVAL (unknown cipher) or VPN_ERR_CRYPTO. */
+int crypto_aead_new(enum crypto_cipher c,
+    const uint8_t key[CRYPTO_AEAD_KEY_LEN], bool encrypt,
+    struct crypto_aead **out);
+void crypto_aead_free(struct crypto_aead *a); /* NULL-safe; cleanses */
+
+/*
+ * Seal len bytes of pt with the nonce of counter: out receives len bytes
+ * of ciphertext, then the 16-byte tag.  out may be pt (in place), otherwise
+ * the buffers must not overlap.  0, VPN_ERR_INVAL (a decrypting context),
+ * VPN_ERR_RANGE (len or adlen above INT_MAX) or VPN_ERR_CRYPTO.
+ */
+int crypto_aead_seal(struct crypto_aead *a, uint64_t counter, const uint8_t *ad,
+    size_t adlen, const uint8_t *pt, size_t len, uint8_t *out);
+
+/*
+ * Open ctlen bytes (ciphertext and the 16-byte tag): out receives
+ * ctlen - 16 bytes of plaintext.  out may be ct (in place), otherwise the
+ * buffers must not overlap.  0 or VPN_ERR_CRYPTO (short input or a bad
+ * tag; out is then zeroed), VPN_ERR_INVAL (an encrypting context),
+ * VPN_ERR_RANGE.
+ */
+int crypto_aead_open(struct crypto_aead *a, uint64_t counter, const uint8_t *ad,
+    size_t adlen, const uint8_t *ct, size_t ctlen, uint8_t *out);
+
 #endif
