@@ -26,10 +26,11 @@ HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
 	-fcf-protection -fPIE
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVPN_VERSION='"$(VERSION)"' $(WARN) \
-	$(CFLAGS) -Ilib -Icert-tool -MMD -MP
+	$(CFLAGS) -Ilib -Icert-tool -Inode -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now,-z,noexecstack $(LDFLAGS)
-LIBS = -lcrypto
+LIBS = -lcrypto -lyaml
+EV_LIBS = -levent_core
 # cert-tool's -out-qr: libqrencode encodes, we write the PNG ourselves.
 CT_LIBS = -lqrencode
 
@@ -40,6 +41,7 @@ endif
 
 LIB_SRCS = $(wildcard lib/*.c)
 CT_SRCS = $(filter-out cert-tool/main.c,$(wildcard cert-tool/*.c))
+NODE_SRCS = $(filter-out node/main.c,$(wildcard node/*.c))
 UNIT_SRCS = $(wildcard test/unit/test_*.c)
 FUZZ_SRCS = $(wildcard test/fuzz/fuzz_*.c)
 UNIT_NAMES = $(patsubst test/unit/%.c,%,$(UNIT_SRCS))
@@ -49,7 +51,7 @@ B = build/rel
 A = build/asan
 F = build/fuzz
 
-PROGS = bin/cert-tool
+PROGS = bin/cert-tool bin/node
 MANS = $(wildcard man/*.[1-8])
 
 .PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps \
@@ -72,8 +74,15 @@ bin/cert-tool: $(B)/cert-tool/main.o $(B)/libct.a $(B)/libvpn.a
 	@mkdir -p bin
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CT_LIBS)
 
-$(B)/test/%: $(B)/test/unit/%.o $(B)/libct.a $(B)/libvpn.a
-	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CT_LIBS) -lcmocka
+$(B)/libnode.a: $(patsubst %.c,$(B)/%.o,$(NODE_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+bin/node: $(B)/node/main.o $(B)/libnode.a $(B)/libvpn.a
+	@mkdir -p bin
+	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(EV_LIBS)
+
+$(B)/test/%: $(B)/test/unit/%.o $(B)/libnode.a $(B)/libct.a $(B)/libvpn.a
+	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CT_LIBS) $(EV_LIBS) -lcmocka
 
 # --- sanitizer objects (clang, ASan + UBSan) --------------------------
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -88,8 +97,11 @@ $(A)/libvpn.a: $(patsubst %.c,$(A)/%.o,$(LIB_SRCS))
 $(A)/libct.a: $(patsubst %.c,$(A)/%.o,$(CT_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(A)/test/%: $(A)/test/unit/%.o $(A)/libct.a $(A)/libvpn.a
-	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(CT_LIBS) -lcmocka
+$(A)/libnode.a: $(patsubst %.c,$(A)/%.o,$(NODE_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(A)/test/%: $(A)/test/unit/%.o $(A)/libnode.a $(A)/libct.a $(A)/libvpn.a
+	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(CT_LIBS) $(EV_LIBS) -lcmocka
 
 # --- fuzz targets (clang libFuzzer) -----------------------------------
 FZ = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -141,6 +153,10 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@test/bench/bench.sh $(BENCH_ARGS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -150,7 +166,7 @@ install: all
 	done
 
 format:
-	clang-format -i $(LIB_SRCS) lib/*.h cert-tool/*.[ch] $(UNIT_SRCS) \
+	clang-format -i $(LIB_SRCS) lib/*.h cert-tool/*.[ch] node/*.[ch] $(UNIT_SRCS) \
 	    $(FUZZ_SRCS)
 
 format-check:

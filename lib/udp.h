@@ -1,0 +1,64 @@
+/*
+ * lib/udp.h: the underlay socket.  One AF_INET6 socket (IPv4 peers as
+ * IPv4-mapped addresses, as Nebula does on Linux), read with recvmmsg(2)
+ * into preallocated buffers and written with sendmmsg(2) from a queue of
+ * preallocated slots: no allocation per packet, one syscall per batch.
+ */
+#ifndef VPN_UDP_H
+#define VPN_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UDP_BATCH 64
+#define UDP_MAX_PACKET 9001 /* Nebula's receive buffer size */
+
+/* An underlay address: IPv6, or IPv4 as ::ffff:a.b.c.d. */
+struct udp_addr {
+	uint8_t ip[16];
+	uint16_t port;
+};
+
+#define UDP_ADDR_STRLEN 56 /* "[v6]:port" */
+
+struct udp;
+
+/* Receive handler: buf is writable scratch owned by the socket until the
+ * handler returns. */
+typedef void (*udp_rx_fn)(void *arg, const struct udp_addr *from,
+    uint8_t *buf, size_t len);
+
+/* host: an IPv4 or IPv6 literal ("0.0.0.0", "::", "10.0.0.1"). */
+int udp_open(const char *host, uint16_t port, int rcvbuf, int sndbuf,
+    struct udp **out, char *errbuf, size_t errlen);
+void udp_close(struct udp *u); /* NULL-safe */
+int udp_fd(const struct udp *u);
+uint16_t udp_port(const struct udp *u);
+
+/* One recvmmsg batch; calls fn per datagram.  Returns the number read,
+ * 0 when nothing was waiting, or VPN_ERR_SYS. */
+int udp_recv_batch(struct udp *u, udp_rx_fn fn, void *arg);
+
+/* A send slot to write a datagram into (UDP_MAX_PACKET bytes), then
+ * commit it; a full queue is flushed first.  udp_flush sends the queue. */
+uint8_t *udp_tx_slot(struct udp *u);
+void udp_tx_commit(struct udp *u, const struct udp_addr *to, size_t len);
+int udp_flush(struct udp *u);
+
+struct udp_stats {
+	uint64_t rx_packets, rx_truncated, rx_errors;
+	uint64_t tx_packets, tx_errors;
+};
+const struct udp_stats *udp_stats(const struct udp *u);
+
+/* Parsing and printing.  udp_addr_parse takes "1.2.3.4:5" or "[v6]:5"
+ * (no DNS). */
+int udp_addr_parse(const char *s, struct udp_addr *a);
+void udp_addr_from_v4(struct udp_addr *a, uint32_t ip, uint16_t port);
+bool udp_addr_is_v4(const struct udp_addr *a);
+uint32_t udp_addr_v4(const struct udp_addr *a);
+void udp_addr_format(const struct udp_addr *a, char buf[UDP_ADDR_STRLEN]);
+bool udp_addr_eq(const struct udp_addr *a, const struct udp_addr *b);
+
+#endif

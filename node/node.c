@@ -1,0 +1,496 @@
+/*
+ * node/node.c: the event loop and the data plane.  One libevent base;
+ * the UDP socket is read a recvmmsg batch at a time, the TUN device up
+ * to NODE_BATCH packets per wakeup, and what they produce is sent with
+ * one sendmmsg per batch.  Packets are read into, decrypted and
+ * encrypted in place in preallocated buffers: nothing is allocated per
+ * packet.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "nodeint.h"
+
+int64_t
+node_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t
+node_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void
+node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot, uint8_t type,
+    uint8_t subtype, size_t len)
+{
+	uint64_t ctr = ++t->tx_counter;
+
+	header_encode(slot, type, subtype, t->remote_index, ctr);
+	if (crypto_aead_seal(t->tx, ctr, slot, HEADER_LEN, slot + HEADER_LEN,
+	        len, slot + HEADER_LEN) != 0) {
+		n->st.tx_dropped++;
+		return;
+	}
+	udp_tx_commit(n->udp, &t->remote, HEADER_LEN + len + 16);
+	t->tx_packets++;
+	t->out = true;
+}
+
+/* Is the IPv4 address one of the peer certificate's (firewall.md 2.2)? */
+static bool
+peer_owns(const struct cert *c, uint32_t ip)
+{
+	size_t i;
+
+	if (c->nips == 1 && c->nsubnets == 0)
+		return c->ips[0].addr == ip;
+	for (i = 0; i < c->nips; i++)
+		if (c->ips[i].addr == ip)
+			return true;
+	for (i = 0; i < c->nsubnets; i++)
+		if (ip4net_contains(&c->subnets[i], ip))
+			return true;
+	return false;
+}
+
+/* A minimal IPv4 check: version, header length, total length. */
+static bool
+ipv4_ok(const uint8_t *p, size_t len)
+{
+	size_t ihl, tot;
+
+	if (len < 20 || (p[0] >> 4) != 4)
+		return false;
+	ihl = (size_t)(p[0] & 15) * 4;
+	tot = (size_t)p[2] << 8 | p[3];
+	return ihl >= 20 && tot >= ihl && tot <= len;
+}
+
+static void
+send_recv_error(struct node *n, const struct udp_addr *to, uint32_t index)
+{
+	uint8_t *slot;
+	uint32_t a;
+
+	if (n->cfg->send_recv_error == SRE_NEVER)
+		return;
+	if (n->cfg->send_recv_error == SRE_PRIVATE) {
+		if (!udp_addr_is_v4(to))
+			return;
+		a = udp_addr_v4(to);
+		if (!((a >> 24) == 10 || (a >> 20) == 0xac1 ||
+		        (a >> 16) == 0xc0a8))
+			return;
+	}
+	slot = udp_tx_slot(n->udp);
+	header_encode(slot, HDR_RECV_ERROR, 0, index, 0);
+	udp_tx_commit(n->udp, to, HEADER_LEN);
+}
+
+static void
+recv_error(struct node *n, const struct udp_addr *from,
+    const struct header *h)
+{
+	struct tunnel *t = NULL;
+	size_t it = 0;
+	uint32_t k;
+	void *v;
+
+	while (u32map_next(&n->tun_by_index, &it, &k, &v))
+		if (((struct tunnel *)v)->remote_index == h->remote_index) {
+			t = v;
+			break;
+		}
+	if (t == NULL || !udp_addr_eq(&t->remote, from))
+		return;
+	if (++t->recv_errors >= 4)
+		tunnel_delete(n, t, "peer lost the tunnel (recvError)");
+}
+
+/* One datagram from the underlay. */
+static void
+on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
+    size_t len)
+{
+	struct node *n = arg;
+	struct header h;
+	struct tunnel *t;
+	size_t clen, plen;
+	uint8_t *pt;
+	ssize_t w;
+
+	if (len < HEADER_LEN) {
+		n->st.rx_short++; /* a hole punch, or junk */
+		return;
+	}
+	if (udp_addr_is_v4(from) &&
+	    (udp_addr_v4(from) & n->cfg->vpn_mask) ==
+	        (n->cfg->vpn_ip & n->cfg->vpn_mask)) {
+		n->st.rx_own_network++;
+		return;
+	}
+	header_parse(&h, pkt, len);
+	switch (h.type) {
+	case HDR_HANDSHAKE:
+		hs_recv(n, from, &h, pkt, len);
+		return;
+	case HDR_RECV_ERROR:
+		recv_error(n, from, &h);
+		return;
+	case HDR_MESSAGE:
+	case HDR_LIGHTHOUSE:
+	case HDR_TEST:
+	case HDR_CLOSE_TUNNEL:
+	case HDR_CONTROL:
+		break;
+	default:
+		n->st.rx_unknown_type++;
+		return;
+	}
+	if (h.type == HDR_MESSAGE && h.subtype != HDR_SUB_MESSAGE_NONE) {
+		n->st.rx_unknown_type++; /* relays are not supported */
+		return;
+	}
+	t = u32map_get(&n->tun_by_index, h.remote_index);
+	if (t == NULL || !replay_check(&t->win, h.counter)) {
+		if (t == NULL)
+			n->st.rx_unknown_index++;
+		else
+			n->st.rx_replay++;
+		send_recv_error(n, from, h.remote_index);
+		return;
+	}
+	clen = len - HEADER_LEN;
+	pt = pkt + HEADER_LEN;
+	if (clen < 16 || crypto_aead_open(t->rx, h.counter, pkt, HEADER_LEN,
+	                     pt, clen, pt) != 0) {
+		n->st.rx_auth++;
+		return;
+	}
+	plen = clen - 16;
+	if (!replay_update(&t->win, h.counter)) {
+		n->st.rx_replay++;
+		return;
+	}
+	t->in = true;
+	t->rx_packets++;
+	t->recv_errors = 0;
+	tunnel_roam(n, t, from);
+	switch (h.type) {
+	case HDR_MESSAGE:
+		if (!ipv4_ok(pt, plen)) {
+			n->st.rx_bad_inner++;
+			return;
+		}
+		if (!peer_owns(t->peer, be32_get(pt + 12))) {
+			n->st.rx_not_from_peer++;
+			return;
+		}
+		if (n->tun == NULL)
+			return;
+		w = write(tun_fd(n->tun), pt, plen);
+		if (w < 0)
+			n->st.tun_write_err++;
+		return;
+	case HDR_TEST:
+		if (h.subtype == HDR_SUB_TEST_REQUEST)
+			tunnel_send(n, t, HDR_TEST, HDR_SUB_TEST_REPLY, pt,
+			    plen);
+		return;
+	case HDR_CLOSE_TUNNEL:
+		tunnel_delete(n, t, "Close tunnel received");
+		return;
+	default:
+		return; /* lighthouse and control: not handled by this node */
+	}
+}
+
+static void
+on_udp(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	int i;
+
+	(void)fd;
+	(void)what;
+	/* A few batches per wakeup, then let the TUN side run. */
+	for (i = 0; i < 4; i++)
+		if (udp_recv_batch(n->udp, on_udp_packet, n) < UDP_BATCH)
+			break;
+	udp_flush(n->udp);
+}
+
+/* One packet read from the TUN device into slot + HEADER_LEN. */
+static void
+on_tun_packet(struct node *n, uint8_t *slot, size_t len)
+{
+	uint8_t *p = slot + HEADER_LEN;
+	struct tunnel *t;
+	uint32_t dst;
+
+	if (!ipv4_ok(p, len)) {
+		n->st.tx_dropped++;
+		return;
+	}
+	dst = be32_get(p + 16);
+	if (dst == n->cfg->vpn_ip ||
+	    (dst & n->cfg->vpn_mask) != (n->cfg->vpn_ip & n->cfg->vpn_mask) ||
+	    (n->cfg->drop_multicast && (dst >> 28) == 0xe) ||
+	    (n->cfg->drop_local_broadcast &&
+	        dst == (n->cfg->vpn_ip | ~n->cfg->vpn_mask))) {
+		n->st.tx_dropped++;
+		return;
+	}
+	if ((t = u32map_get(&n->tun_by_ip, dst)) == NULL) {
+		n->st.tx_no_tunnel++;
+		hs_start(n, dst, p, len);
+		return;
+	}
+	node_seal_slot(n, t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, len);
+}
+
+static void
+on_tun(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	uint8_t *slot;
+	ssize_t r;
+	int i;
+
+	(void)what;
+	for (i = 0; i < NODE_BATCH; i++) {
+		slot = udp_tx_slot(n->udp);
+		r = read(fd, slot + HEADER_LEN, UDP_MAX_PACKET - HEADER_LEN - 16);
+		if (r <= 0)
+			break;
+		on_tun_packet(n, slot, (size_t)r);
+	}
+	udp_flush(n->udp);
+}
+
+static void
+on_hs_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	hs_tick(arg);
+}
+
+static void
+on_cm_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	cm_tick(arg);
+}
+
+static void
+dump_stats(struct node *n)
+{
+	const struct udp_stats *u = udp_stats(n->udp);
+	const struct node_stats *s = &n->st;
+
+	log_info("stats: tunnels=%zu pending=%zu udpRx=%llu udpTx=%llu "
+	         "udpTxErr=%llu rxShort=%llu rxOwnNet=%llu rxUnknownType=%llu "
+	         "rxUnknownIndex=%llu rxReplay=%llu rxAuthFail=%llu "
+	         "rxBadInner=%llu rxNotFromPeer=%llu hsBad=%llu "
+	         "hsRefused=%llu hsStarted=%llu hsCompleted=%llu "
+	         "hsTimedOut=%llu txNoTunnel=%llu txDropped=%llu "
+	         "txQueueFull=%llu tunWriteErr=%llu",
+	    n->tun_by_ip.len, n->pend_by_ip.len,
+	    (unsigned long long)u->rx_packets,
+	    (unsigned long long)u->tx_packets,
+	    (unsigned long long)u->tx_errors, (unsigned long long)s->rx_short,
+	    (unsigned long long)s->rx_own_network,
+	    (unsigned long long)s->rx_unknown_type,
+	    (unsigned long long)s->rx_unknown_index,
+	    (unsigned long long)s->rx_replay, (unsigned long long)s->rx_auth,
+	    (unsigned long long)s->rx_bad_inner,
+	    (unsigned long long)s->rx_not_from_peer,
+	    (unsigned long long)s->rx_hs_bad,
+	    (unsigned long long)s->rx_hs_refused,
+	    (unsigned long long)s->hs_started,
+	    (unsigned long long)s->hs_completed,
+	    (unsigned long long)s->hs_timed_out,
+	    (unsigned long long)s->tx_no_tunnel,
+	    (unsigned long long)s->tx_dropped,
+	    (unsigned long long)s->tx_queue_full,
+	    (unsigned long long)s->tun_write_err);
+}
+
+/* SIGHUP: reload the PKI (CA pool, blocklist, own cert and key) and the
+ * static host map; everything else needs a restart. */
+static void
+reload(struct node *n)
+{
+	struct node_cfg *c;
+	char err[1024];
+
+	if (node_cfg_load(n->cfg_path, node_real_ns() / 1000000000, &c, err,
+	        sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERROR,
+		    "reload failed, keeping the running configuration: %s",
+		    err);
+		return;
+	}
+	if (c->vpn_ip != n->cfg->vpn_ip) {
+		log_msg(LOG_LVL_ERROR, "reload refused: IP in new cert was "
+		                       "different from old");
+		node_cfg_free(c);
+		return;
+	}
+	/* Settings that only a restart changes keep their running value. */
+	c->tun_mtu = n->cfg->tun_mtu;
+	c->cipher = n->cfg->cipher;
+	snprintf(c->listen_host, sizeof(c->listen_host), "%s",
+	    n->cfg->listen_host);
+	c->listen_port = n->cfg->listen_port;
+	node_cfg_free(n->cfg);
+	n->cfg = c;
+	log_setup(NULL, c->log_level, c->log_format);
+	log_info("configuration reloaded: %s", n->cfg_path);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *n = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		reload(n);
+		break;
+	case SIGUSR1:
+		dump_stats(n);
+		break;
+	default:
+		log_info("Caught signal %d, shutting down", (int)sig);
+		node_close_all(n);
+		dump_stats(n);
+		event_base_loopexit(n->base, NULL);
+	}
+}
+
+static struct event *
+add_timer(struct node *n, int64_t ns, event_callback_fn fn)
+{
+	struct timeval tv = {(time_t)(ns / 1000000000),
+	    (suseconds_t)(ns % 1000000000 / 1000)};
+	struct event *ev = event_new(n->base, -1, EV_PERSIST, fn, n);
+
+	if (ev != NULL)
+		event_add(ev, &tv);
+	return ev;
+}
+
+int
+node_run(struct node_cfg *cfg, const char *config_path)
+{
+	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	struct node n;
+	char err[512], ip[IP4_STRLEN];
+	int rc = 1, i;
+	size_t k;
+
+	memset(&n, 0, sizeof(n));
+	n.cfg = cfg;
+	n.cfg_path = config_path;
+	u32map_init(&n.tun_by_index);
+	u32map_init(&n.tun_by_ip);
+	u32map_init(&n.pend_by_index);
+	u32map_init(&n.pend_by_ip);
+	signal(SIGPIPE, SIG_IGN);
+	if (!cfg->tun_disabled) {
+		if (tun_open(cfg->tun_dev, cfg->tun_mtu, cfg->tx_queue,
+		        cfg->vpn_ip, cfg->vpn_mask, &n.tun, err,
+		        sizeof(err)) != 0) {
+			log_msg(LOG_LVL_ERROR, "Failed to get a tun/tap device: %s",
+			    err);
+			goto out;
+		}
+		for (k = 0; k < cfg->nroutes; k++)
+			if (tun_add_route(n.tun, cfg->routes[k].addr,
+			        cfg->routes[k].mask, cfg->routes[k].mtu, 0, err,
+			        sizeof(err)) != 0) {
+				log_msg(LOG_LVL_ERROR, "tun.routes: %s", err);
+				goto out;
+			}
+	}
+	if (udp_open(cfg->listen_host, cfg->listen_port, cfg->read_buffer,
+	        cfg->write_buffer, &n.udp, err, sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERROR, "Failed to open udp listener: %s", err);
+		goto out;
+	}
+	if ((n.base = event_base_new()) == NULL)
+		goto out;
+	n.ev_udp = event_new(n.base, udp_fd(n.udp), EV_READ | EV_PERSIST,
+	    on_udp, &n);
+	if (n.ev_udp == NULL || event_add(n.ev_udp, NULL) != 0)
+		goto out;
+	if (n.tun != NULL) {
+		n.ev_tun = event_new(n.base, tun_fd(n.tun),
+		    EV_READ | EV_PERSIST, on_tun, &n);
+		if (n.ev_tun == NULL || event_add(n.ev_tun, NULL) != 0)
+			goto out;
+	}
+	n.ev_hs = add_timer(&n, cfg->hs_try_interval, on_hs_timer);
+	n.ev_cm = add_timer(&n, 500000000LL, on_cm_timer);
+	for (i = 0; i < 4; i++) {
+		n.ev_sig[i] = evsignal_new(n.base, sigs[i], on_signal, &n);
+		if (n.ev_sig[i] == NULL || event_add(n.ev_sig[i], NULL) != 0)
+			goto out;
+	}
+	if (n.ev_hs == NULL || n.ev_cm == NULL)
+		goto out;
+	ip4_format(cfg->vpn_ip, ip);
+	log_info("Nebula interface is active: name=%s vpnIp=%s/%d dev=%s "
+	         "udpPort=%u cipher=%s",
+	    cfg->name, ip, ip4_mask_bits(cfg->vpn_mask),
+	    n.tun != NULL ? tun_name(n.tun) : "(disabled)", udp_port(n.udp),
+	    cfg->cipher == CRYPTO_AES256GCM ? "aes" : "chachapoly");
+	if (cfg->fw_has_rules)
+		log_warnx("firewall rules are not enforced yet by this "
+		          "version: all tunnel traffic is allowed");
+	event_base_dispatch(n.base);
+	rc = 0;
+out:
+	for (i = 0; i < 4; i++)
+		if (n.ev_sig[i] != NULL)
+			event_free(n.ev_sig[i]);
+	if (n.ev_udp != NULL)
+		event_free(n.ev_udp);
+	if (n.ev_tun != NULL)
+		event_free(n.ev_tun);
+	if (n.ev_hs != NULL)
+		event_free(n.ev_hs);
+	if (n.ev_cm != NULL)
+		event_free(n.ev_cm);
+	if (n.base != NULL)
+		event_base_free(n.base);
+	u32map_free(&n.tun_by_index);
+	u32map_free(&n.tun_by_ip);
+	u32map_free(&n.pend_by_index);
+	u32map_free(&n.pend_by_ip);
+	udp_close(n.udp);
+	tun_close(n.tun);
+	node_cfg_free(n.cfg);
+	return rc;
+}

@@ -1,0 +1,96 @@
+/*
+ * node/node.h: the node daemon: its configuration (nodecfg.c), tunnels
+ * and handshakes (tunnel.c), and the event loop (node.c).
+ */
+#ifndef NODE_H
+#define NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+#include "config.h"
+#include "crypto.h"
+#include "log.h"
+#include "noise.h"
+#include "pki.h"
+#include "replay.h"
+#include "u32map.h"
+#include "udp.h"
+
+#define STATIC_MAX_ADDRS 10
+#define PENDING_MAX_QUEUE 100
+#define NODE_BATCH 64
+#define NODE_SOCKBUF (8 << 20) /* default listen.read_buffer/write_buffer */
+
+struct static_host {
+	uint32_t vpn_ip;
+	struct udp_addr addrs[STATIC_MAX_ADDRS];
+	size_t naddrs;
+};
+
+struct tun_route {
+	uint32_t addr, mask;
+	int mtu;
+};
+
+enum send_recv_error { SRE_ALWAYS, SRE_NEVER, SRE_PRIVATE };
+
+/* Everything read from the configuration, validated; immutable. */
+struct node_cfg {
+	struct config *raw;
+	/* pki */
+	struct ca_pool *ca;
+	struct cert *cert;
+	uint8_t key[32], pub[32];
+	uint8_t *cert_nokey; /* the handshake form of our certificate */
+	size_t cert_nokey_len;
+	uint32_t vpn_ip, vpn_mask;
+	char name[128]; /* sanitised certificate name, for logs */
+	bool disconnect_invalid;
+	/* static_host_map */
+	struct static_host *statics;
+	size_t nstatics;
+	/* listen */
+	char listen_host[64];
+	uint16_t listen_port;
+	int read_buffer, write_buffer;
+	enum send_recv_error send_recv_error;
+	/* tun */
+	bool tun_disabled;
+	char tun_dev[16];
+	int tun_mtu, tx_queue;
+	bool drop_local_broadcast, drop_multicast;
+	struct tun_route *routes;
+	size_t nroutes;
+	/* protocol */
+	enum crypto_cipher cipher;
+	int64_t hs_try_interval; /* ns */
+	int64_t hs_retries;
+	int64_t alive_interval, deletion_interval; /* s */
+	/* logging */
+	enum log_level log_level;
+	enum log_format log_format;
+	/* firewall: present sections, enforced by the firewall module */
+	bool fw_has_rules;
+};
+
+/*
+ * Load and validate a configuration file or directory.  now (Unix seconds)
+ * decides certificate validity.  0, or an error with errbuf holding
+ * "FILE:LINE: KEY: reason" or the PKI reason.
+ */
+int node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
+    char *errbuf, size_t errlen);
+void node_cfg_free(struct node_cfg *c);
+const struct static_host *node_cfg_static(const struct node_cfg *c,
+    uint32_t vpn_ip);
+
+struct node;
+
+/* Open the TUN device and the socket and run until SIGTERM/SIGINT.
+ * Returns the exit status. */
+int node_run(struct node_cfg *cfg, const char *config_path);
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * node/nodecfg.c: read Nebula 1.6.1's YAML configuration into a validated
+ * struct node_cfg.  Unlike Nebula, which silently falls back to a default
+ * on a bad value, every wrong type or value is refused with its file, key
+ * path, line and reason.  Unknown keys are ignored.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "fileio.h"
+#include "log.h"
+#include "node.h"
+#include "pem.h"
+
+#define MS 1000000LL
+
+struct ld {
+	struct node_cfg *c;
+	struct config_err ce;
+	char *err;
+	size_t errlen;
+	int64_t now;
+};
+
+static int __attribute__((format(printf, 3, 4)))
+fail(struct ld *l, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->err, l->errlen, fmt, ap);
+	va_end(ap);
+	return code != 0 ? code : VPN_ERR_INVAL;
+}
+
+/* A config error, formatted "FILE:LINE: KEY: reason". */
+static int
+cfail(struct ld *l, int code)
+{
+	config_err_format(&l->ce, l->err, l->errlen);
+	return code != 0 ? code : VPN_ERR_INVAL;
+}
+
+/*
+ * pki.ca / pki.cert / pki.key: a path, or the PEM itself when the string
+ * contains "-----BEGIN".  *data is malloc'd; *label names it for errors.
+ */
+static int
+pki_material(struct ld *l, const char *key, char **data, size_t *len,
+    const char **label)
+{
+	const char *v;
+	char err[512];
+	int r;
+
+	if ((r = config_str(l->c->raw, key, "", &v, &l->ce)) != 0)
+		return cfail(l, r);
+	if (*v == '\0')
+		return fail(l, VPN_ERR_INVAL, "no %s path or PEM data provided",
+		    key);
+	if (strstr(v, "-----BEGIN") != NULL) {
+		*label = "<inline>";
+		*len = strlen(v);
+		if ((*data = strdup(v)) == NULL)
+			return VPN_ERR_NOMEM;
+		return 0;
+	}
+	*label = v;
+	if (fileio_read(v, FILEIO_MAX, data, len, err, sizeof(err)) != 0)
+		return fail(l, VPN_ERR_SYS, "unable to read %s file %s: %s",
+		    key, v, err);
+	return 0;
+}
+
+static int
+load_ca(struct ld *l)
+{
+	const char *label, **list = NULL;
+	char name[256], *pem = NULL;
+	size_t len, n = 0, nexp = 0, i;
+	int r;
+
+	if ((r = pki_material(l, "pki.ca", &pem, &len, &label)) != 0)
+		return r;
+	if ((l->c->ca = ca_pool_new()) == NULL) {
+		r = VPN_ERR_NOMEM;
+		goto out;
+	}
+	r = ca_pool_load_pem(l->c->ca, pem, len, l->now, false, &nexp, name,
+	    sizeof(name));
+	if (r != 0) {
+		r = fail(l, r, "error while adding CA certificate to CA trust "
+		               "store: %s%s%s",
+		    name, *name != '\0' ? ": " : "", vpn_strerror(r));
+		goto out;
+	}
+	if (nexp > 0)
+		log_warnx("%zu expired certificate(s) present in CA pool %s",
+		    nexp, label);
+	for (i = 0; i < 2; i++) {
+		const char *k = i == 0 ? "pki.blocklist" : "pki.blacklist";
+
+		if ((r = config_str_list(l->c->raw, k, &list, &n, &l->ce)) !=
+		    0) {
+			r = cfail(l, r);
+			goto out;
+		}
+		if (i == 1 && n > 0)
+			log_warnx("pki.blacklist is deprecated; use "
+			          "pki.blocklist");
+		while (n > 0) {
+			n--;
+			if (ca_pool_block(l->c->ca, list[n]) != 0)
+				log_warnx("%s: %s is not a lowercase sha256 "
+				          "fingerprint and can never match",
+				    k, list[n]);
+		}
+		free(list);
+		list = NULL;
+	}
+out:
+	free(pem);
+	return r;
+}
+
+static int
+load_cert(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const char *label;
+	char *pem = NULL;
+	size_t len;
+	int r;
+
+	if ((r = pki_material(l, "pki.key", &pem, &len, &label)) != 0)
+		return r;
+	r = pem_x25519_private(pem, len, c->key, NULL);
+	crypto_cleanse(pem, len);
+	free(pem);
+	if (r != 0)
+		return fail(l, r, "error while unmarshaling pki.key %s: %s",
+		    label, vpn_strerror(r));
+	if ((r = pki_material(l, "pki.cert", &pem, &len, &label)) != 0)
+		return r;
+	r = cert_from_pem(pem, len, &c->cert, NULL);
+	free(pem);
+	if (r != 0)
+		return fail(l, r, "error while unmarshaling pki.cert %s: %s",
+		    label, vpn_strerror(r));
+	if (cert_expired(c->cert, l->now))
+		return fail(l, VPN_ERR_CERT_EXPIRED,
+		    "nebula certificate for this host is expired");
+	if (c->cert->nips == 0)
+		return fail(l, VPN_ERR_INVAL, "no IPs encoded in certificate");
+	if (cert_check_private_key(c->cert, c->key, 32) != 0)
+		return fail(l, VPN_ERR_CERT_KEY_MISMATCH,
+		    "private key is not a pair with public key in nebula cert");
+	memcpy(c->pub, c->cert->pubkey, 32);
+	c->vpn_ip = c->cert->ips[0].addr;
+	c->vpn_mask = c->cert->ips[0].mask;
+	log_sanitize(c->cert->name.s, c->cert->name.len, c->name,
+	    sizeof(c->name));
+	if ((r = cert_marshal(c->cert, CERT_NO_PUBKEY, &c->cert_nokey,
+	         &c->cert_nokey_len)) != 0)
+		return fail(l, r, "%s", vpn_strerror(r));
+	return 0;
+}
+
+/* "host:port" with host an IP literal or a DNS name (resolved now, once). */
+static int
+resolve(const char *s, struct udp_addr *out, size_t max, size_t *n)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256];
+	const char *colon = strrchr(s, ':');
+	uint16_t port;
+	size_t hl;
+
+	if (udp_addr_parse(s, &out[0]) == 0) {
+		*n = 1;
+		return 0;
+	}
+	if (colon == NULL || (hl = (size_t)(colon - s)) == 0 ||
+	    hl >= sizeof(host) || *s == '[')
+		return VPN_ERR_INVAL;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	{
+		struct udp_addr tmp;
+		char probe[300];
+
+		snprintf(probe, sizeof(probe), "0.0.0.0%s", colon);
+		if (udp_addr_parse(probe, &tmp) != 0)
+			return VPN_ERR_INVAL;
+		port = tmp.port;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return VPN_ERR_RANGE;
+	*n = 0;
+	for (ai = res; ai != NULL && *n < max; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			const struct sockaddr_in *sin = (void *)ai->ai_addr;
+
+			udp_addr_from_v4(&out[*n], ntohl(sin->sin_addr.s_addr),
+			    port);
+		} else if (ai->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 = (void *)ai->ai_addr;
+
+			memcpy(out[*n].ip, &s6->sin6_addr, 16);
+			out[*n].port = port;
+		} else {
+			continue;
+		}
+		(*n)++;
+	}
+	freeaddrinfo(res);
+	return *n > 0 ? 0 : VPN_ERR_RANGE;
+}
+
+static int
+load_static_hosts(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const struct config_node *m, *v, *item;
+	struct static_host *h;
+	char kp[CONFIG_PATH_LEN], ip[IP4_STRLEN];
+	const char *key, *s;
+	size_t i, j, count, got;
+	uint32_t a;
+	int r;
+
+	if ((r = config_map(c->raw, "static_host_map", &m, &l->ce)) != 0)
+		return cfail(l, r);
+	if (m == NULL || config_node_len(m) == 0)
+		return 0;
+	c->statics = calloc(config_node_len(m), sizeof(*c->statics));
+	if (c->statics == NULL)
+		return VPN_ERR_NOMEM;
+	for (i = 0; i < config_node_len(m); i++) {
+		key = config_node_key(m, i);
+		v = config_node_value(m, i);
+		config_path_key(kp, sizeof(kp), "static_host_map", key);
+		if (!ip4_parse(key, &a))
+			return cfail(l, config_node_err(&l->ce,
+			                    config_node_keynode(m, i), kp,
+			                    VPN_ERR_INVAL,
+			                    "not an IPv4 address"));
+		if ((a & c->vpn_mask) != (c->vpn_ip & c->vpn_mask)) {
+			ip4_format(c->vpn_ip & c->vpn_mask, ip);
+			return cfail(l, config_node_err(&l->ce,
+			                    config_node_keynode(m, i), kp,
+			                    VPN_ERR_INVAL,
+			                    "static_host_map key is not in our "
+			                    "subnet, invalid (network %s/%d)",
+			                    ip, ip4_mask_bits(c->vpn_mask)));
+		}
+		h = &c->statics[c->nstatics++];
+		h->vpn_ip = a;
+		count = config_node_type(v) == CONFIG_SEQ ? config_node_len(v) :
+		                                           1;
+		for (j = 0; j < count; j++) {
+			item = config_node_type(v) == CONFIG_SEQ ?
+			    config_node_item(v, j) :
+			    v;
+			if (config_node_type(v) == CONFIG_SEQ)
+				config_path_index(kp, sizeof(kp), kp, j);
+			if ((r = config_node_str(item, kp, "", &s, &l->ce)) !=
+			    0)
+				return cfail(l, r);
+			r = resolve(s, h->addrs + h->naddrs,
+			    STATIC_MAX_ADDRS - h->naddrs, &got);
+			if (r != 0)
+				return cfail(l, config_node_err(&l->ce, item,
+				                    kp, r,
+				                    "Static host address could "
+				                    "not be parsed: %s",
+				                    s));
+			h->naddrs += got;
+			config_path_key(kp, sizeof(kp), "static_host_map", key);
+		}
+	}
+	return 0;
+}
+
+static int
+load_routes(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const struct config_node *list, *e, *f;
+	char kp[CONFIG_PATH_LEN], sub[CONFIG_PATH_LEN];
+	struct ip4net net;
+	const char *s;
+	int64_t mtu;
+	size_t i;
+	int r;
+
+	if ((r = config_list(c->raw, "tun.routes", &list, &l->ce)) != 0)
+		return cfail(l, r);
+	if (list == NULL || config_node_len(list) == 0)
+		return 0;
+	c->routes = calloc(config_node_len(list), sizeof(*c->routes));
+	if (c->routes == NULL)
+		return VPN_ERR_NOMEM;
+	for (i = 0; i < config_node_len(list); i++) {
+		e = config_node_item(list, i);
+		config_path_index(kp, sizeof(kp), "tun.routes", i);
+		if (config_node_type(e) != CONFIG_MAP)
+			return cfail(l, config_node_err(&l->ce, e, kp,
+			                    VPN_ERR_INVAL,
+			                    "entry %zu in tun.routes is invalid",
+			                    i + 1));
+		config_path_key(sub, sizeof(sub), kp, "mtu");
+		f = config_node_get(e, "mtu");
+		if (f == NULL)
+			return cfail(l, config_node_err(&l->ce, e, sub,
+			                    VPN_ERR_INVAL, "is not present"));
+		if ((r = config_node_int(f, sub, 0, 500, 9001, &mtu,
+		         &l->ce)) != 0)
+			return cfail(l, r);
+		config_path_key(sub, sizeof(sub), kp, "route");
+		f = config_node_get(e, "route");
+		if (f == NULL)
+			return cfail(l, config_node_err(&l->ce, e, sub,
+			                    VPN_ERR_INVAL, "is not present"));
+		if ((r = config_node_str(f, sub, "", &s, &l->ce)) != 0)
+			return cfail(l, r);
+		if (ip4net_parse(s, &net) != 0)
+			return cfail(l, config_node_err(&l->ce, f, sub,
+			                    VPN_ERR_INVAL,
+			                    "failed to parse %s", s));
+		net.addr &= net.mask;
+		if ((net.addr & c->vpn_mask) != (c->vpn_ip & c->vpn_mask) ||
+		    ip4_mask_bits(net.mask) < ip4_mask_bits(c->vpn_mask))
+			return cfail(l, config_node_err(&l->ce, f, sub,
+			                    VPN_ERR_INVAL,
+			                    "is not contained within the "
+			                    "network attached to the "
+			                    "certificate"));
+		c->routes[c->nroutes].addr = net.addr;
+		c->routes[c->nroutes].mask = net.mask;
+		c->routes[c->nroutes].mtu = (int)mtu;
+		c->nroutes++;
+	}
+	return 0;
+}
+
+static int
+load_misc(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const struct config_node *n;
+	const char *s;
+	int64_t v;
+	bool b;
+	int r;
+
+	if ((r = config_str(c->raw, "listen.host", "0.0.0.0", &s, &l->ce)))
+		return cfail(l, r);
+	if (strcmp(s, "[::]") == 0)
+		s = "::";
+	snprintf(c->listen_host, sizeof(c->listen_host), "%s", s);
+	{
+		uint8_t tmp[16];
+
+		if (inet_pton(AF_INET, s, tmp) != 1 &&
+		    inet_pton(AF_INET6, s, tmp) != 1) {
+			n = config_get(c->raw, "listen.host");
+			return cfail(l, config_node_err(&l->ce, n,
+			                    "listen.host", VPN_ERR_INVAL,
+			                    "expected an IP address, got \"%s\"",
+			                    s));
+		}
+	}
+	if ((r = config_int(c->raw, "listen.port", 0, 0, 65535, &v, &l->ce)))
+		return cfail(l, r);
+	c->listen_port = (uint16_t)v;
+	/* Nebula leaves the kernel's default (about 200 KiB) when these are
+	 * absent; a burst of full-size packets overflows that, so our
+	 * default is 8 MiB (kernel memory, used only under load).  An
+	 * explicit 0 keeps the kernel's default. */
+	if ((r = config_int(c->raw, "listen.read_buffer", NODE_SOCKBUF, 0,
+	         1 << 30, &v, &l->ce)))
+		return cfail(l, r);
+	c->read_buffer = (int)v;
+	if ((r = config_int(c->raw, "listen.write_buffer", NODE_SOCKBUF, 0,
+	         1 << 30, &v, &l->ce)))
+		return cfail(l, r);
+	c->write_buffer = (int)v;
+	if ((r = config_str(c->raw, "listen.send_recv_error", "always", &s,
+	         &l->ce)))
+		return cfail(l, r);
+	if (strcasecmp(s, "always") == 0 || strcmp(s, "true") == 0)
+		c->send_recv_error = SRE_ALWAYS;
+	else if (strcasecmp(s, "never") == 0 || strcmp(s, "false") == 0)
+		c->send_recv_error = SRE_NEVER;
+	else if (strcasecmp(s, "private") == 0)
+		c->send_recv_error = SRE_PRIVATE;
+	else
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "listen.send_recv_error"),
+		                    "listen.send_recv_error", VPN_ERR_INVAL,
+		                    "expected always, never or private, got "
+		                    "\"%s\"",
+		                    s));
+
+	if ((r = config_bool(c->raw, "tun.disabled", false, &c->tun_disabled,
+	         &l->ce)) ||
+	    (r = config_str(c->raw, "tun.dev", "", &s, &l->ce)))
+		return cfail(l, r);
+	if (strlen(s) >= sizeof(c->tun_dev))
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "tun.dev"), "tun.dev",
+		                    VPN_ERR_INVAL,
+		                    "interface names are at most %zu bytes",
+		                    sizeof(c->tun_dev) - 1));
+	snprintf(c->tun_dev, sizeof(c->tun_dev), "%s", s);
+	if ((r = config_int(c->raw, "tun.mtu", 1300, 500, 9001 - 32, &v,
+	         &l->ce)))
+		return cfail(l, r);
+	c->tun_mtu = (int)v;
+	if ((r = config_int(c->raw, "tun.tx_queue", 500, 0, 1 << 20, &v,
+	         &l->ce)))
+		return cfail(l, r);
+	c->tx_queue = (int)v;
+	if ((r = config_bool(c->raw, "tun.drop_local_broadcast", false,
+	         &c->drop_local_broadcast, &l->ce)) ||
+	    (r = config_bool(c->raw, "tun.drop_multicast", false,
+	         &c->drop_multicast, &l->ce)) ||
+	    (r = config_bool(c->raw, "pki.disconnect_invalid", false,
+	         &c->disconnect_invalid, &l->ce)))
+		return cfail(l, r);
+	if ((r = load_routes(l)) != 0)
+		return r;
+
+	if ((r = config_str(c->raw, "cipher", "aes", &s, &l->ce)))
+		return cfail(l, r);
+	if (strcmp(s, "aes") == 0)
+		c->cipher = CRYPTO_AES256GCM;
+	else if (strcmp(s, "chachapoly") == 0)
+		c->cipher = CRYPTO_CHACHAPOLY;
+	else
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "cipher"), "cipher",
+		                    VPN_ERR_INVAL, "unknown cipher: %s", s));
+
+	if ((r = config_duration(c->raw, "handshakes.try_interval", 100 * MS,
+	         &c->hs_try_interval, &l->ce)))
+		return cfail(l, r);
+	if (c->hs_try_interval < 1 * MS)
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "handshakes.try_interval"),
+		                    "handshakes.try_interval", VPN_ERR_RANGE,
+		                    "must be at least 1ms"));
+	if ((r = config_int(c->raw, "handshakes.retries", 10, 1, 1000,
+	         &c->hs_retries, &l->ce)) ||
+	    (r = config_int(c->raw, "timers.connection_alive_interval", 5, 1,
+	         3600, &c->alive_interval, &l->ce)) ||
+	    (r = config_int(c->raw, "timers.pending_deletion_interval", 10, 1,
+	         3600, &c->deletion_interval, &l->ce)))
+		return cfail(l, r);
+
+	if ((r = config_str(c->raw, "logging.level", "info", &s, &l->ce)))
+		return cfail(l, r);
+	{
+		char lower[16];
+		size_t i;
+
+		for (i = 0; s[i] != '\0' && i + 1 < sizeof(lower); i++)
+			lower[i] = (char)(s[i] | 0x20);
+		lower[i] = '\0';
+		if (strcmp(lower, "trace") == 0)
+			snprintf(lower, sizeof(lower), "debug");
+		if (log_level_parse(lower, &c->log_level) != 0)
+			return cfail(l, config_node_err(&l->ce,
+			                    config_get(c->raw, "logging.level"),
+			                    "logging.level", VPN_ERR_INVAL,
+			                    "unknown level \"%s\"; possible "
+			                    "levels: panic fatal error warning "
+			                    "info debug trace",
+			                    s));
+	}
+	if ((r = config_str(c->raw, "logging.format", "text", &s, &l->ce)))
+		return cfail(l, r);
+	if (log_format_parse(s, &c->log_format) != 0)
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "logging.format"),
+		                    "logging.format", VPN_ERR_INVAL,
+		                    "unknown log format `%s`. possible formats: "
+		                    "[text json]",
+		                    s));
+	(void)b;
+	c->fw_has_rules = config_get(c->raw, "firewall.inbound") != NULL ||
+	    config_get(c->raw, "firewall.outbound") != NULL;
+	return 0;
+}
+
+/*
+ * Keys of Nebula 1.6.1 that this version reads but does not act on yet:
+ * say so once at load rather than ignore them silently.
+ */
+static void
+warn_unsupported(const struct config *raw)
+{
+	static const char *const keys[] = {"lighthouse.hosts",
+	    "lighthouse.am_lighthouse", "lighthouse.serve_dns",
+	    "tun.unsafe_routes", "relay.relays", "relay.am_relay", "sshd",
+	    "stats.type", "preferred_ranges", "local_range",
+	    "lighthouse.remote_allow_list", "lighthouse.local_allow_list",
+	    "lighthouse.advertise_addrs"};
+	const struct config_node *n;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		n = config_get(raw, keys[i]);
+		if (n == NULL || config_node_type(n) == CONFIG_NULL ||
+		    (config_node_type(n) == CONFIG_SCALAR &&
+		        (strcmp(config_node_scalar(n), "false") == 0 ||
+		            strcmp(config_node_scalar(n), "") == 0)) ||
+		    (config_node_type(n) != CONFIG_SCALAR &&
+		        config_node_len(n) == 0))
+			continue;
+		log_warnx("%s:%d: %s is not supported by this version yet and "
+		          "is ignored",
+		    config_node_file(n), config_node_line(n), keys[i]);
+	}
+}
+
+int
+node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
+    char *errbuf, size_t errlen)
+{
+	struct ld l;
+	int r;
+
+	memset(&l, 0, sizeof(l));
+	l.err = errbuf;
+	l.errlen = errlen;
+	l.now = now;
+	*out = NULL;
+	if ((l.c = calloc(1, sizeof(*l.c))) == NULL)
+		return VPN_ERR_NOMEM;
+	if ((r = config_load(path, &l.c->raw, &l.ce)) != 0) {
+		r = cfail(&l, r);
+		goto out;
+	}
+	warn_unsupported(l.c->raw);
+	if ((r = load_ca(&l)) != 0 || (r = load_cert(&l)) != 0 ||
+	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0)
+		goto out;
+	*out = l.c;
+	l.c = NULL;
+out:
+	node_cfg_free(l.c);
+	return r;
+}
+
+void
+node_cfg_free(struct node_cfg *c)
+{
+	if (c == NULL)
+		return;
+	config_free(c->raw);
+	ca_pool_free(c->ca);
+	cert_free(c->cert);
+	crypto_cleanse(c->key, sizeof(c->key));
+	free(c->cert_nokey);
+	free(c->statics);
+	free(c->routes);
+	free(c);
+}
+
+const struct static_host *
+node_cfg_static(const struct node_cfg *c, uint32_t vpn_ip)
+{
+	size_t i;
+
+	for (i = 0; i < c->nstatics; i++)
+		if (c->statics[i].vpn_ip == vpn_ip)
+			return &c->statics[i];
+	return NULL;
+}

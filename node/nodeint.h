@@ -1,0 +1,101 @@
+/*
+ * node/nodeint.h: the node's runtime state, shared by node.c (event loop,
+ * data plane) and tunnel.c (handshakes, tunnels, liveness).
+ */
+#ifndef NODEINT_H
+#define NODEINT_H
+
+#include <event2/event.h>
+
+#include "header.h"
+#include "node.h"
+#include "tun.h"
+#include "wire.h"
+
+#define HS_PKT_MAX UDP_MAX_PACKET
+
+struct qpkt {
+	uint8_t *p;
+	size_t len;
+};
+
+/* A handshake we started and that has not completed. */
+struct pending {
+	uint32_t vpn_ip, local_index;
+	struct noise_hs hs;
+	uint8_t pkt[HS_PKT_MAX]; /* header + message 1, sent on every try */
+	size_t pkt_len;
+	int64_t attempts, next_at; /* monotonic ns */
+	struct qpkt q[PENDING_MAX_QUEUE];
+	size_t nq;
+};
+
+enum check_state { CHECK_NONE, CHECK_ALIVE, CHECK_DELETE };
+
+struct tunnel {
+	uint32_t vpn_ip, local_index, remote_index;
+	struct cert *peer;
+	char name[128]; /* sanitised certificate name */
+	struct crypto_aead *tx, *rx;
+	uint64_t tx_counter;
+	struct replay win;
+	struct udp_addr remote;
+	bool initiator;
+	uint64_t peer_time; /* the peer's handshake Time, ns */
+	uint8_t *msg1;	    /* responder: message 1 body, to spot resends */
+	size_t msg1_len;
+	uint8_t *msg2; /* responder: the message 2 packet we sent */
+	size_t msg2_len;
+	/* liveness (wire.md 10) */
+	bool in, out;
+	enum check_state check;
+	int64_t check_at;
+	int recv_errors;
+	/* roaming (wire.md 12) */
+	struct udp_addr roamed_from;
+	int64_t roamed_at;
+	uint64_t rx_packets, tx_packets;
+};
+
+struct node_stats {
+	uint64_t rx_short, rx_own_network, rx_bad_header, rx_unknown_type;
+	uint64_t rx_unknown_index, rx_replay, rx_auth, rx_bad_inner;
+	uint64_t rx_not_from_peer, rx_hs_bad, rx_hs_refused;
+	uint64_t tx_no_tunnel, tx_dropped, tx_queue_full, tun_write_err;
+	uint64_t hs_started, hs_completed, hs_timed_out;
+};
+
+struct node {
+	struct node_cfg *cfg;
+	const char *cfg_path;
+	struct event_base *base;
+	struct event *ev_udp, *ev_tun, *ev_hs, *ev_cm, *ev_sig[4];
+	struct udp *udp;
+	struct tun *tun;
+	struct u32map tun_by_index, tun_by_ip, pend_by_index, pend_by_ip;
+	struct node_stats st;
+	struct log_limit warn_limit;
+};
+
+int64_t node_mono_ns(void);
+int64_t node_real_ns(void);
+
+/* tunnel.c */
+void hs_start(struct node *n, uint32_t vpn_ip, const uint8_t *pkt,
+    size_t len);
+void hs_tick(struct node *n);
+void hs_recv(struct node *n, const struct udp_addr *from,
+    const struct header *h, uint8_t *pkt, size_t len);
+void tunnel_delete(struct node *n, struct tunnel *t, const char *why);
+void tunnel_send(struct node *n, struct tunnel *t, uint8_t type,
+    uint8_t subtype, const uint8_t *body, size_t len);
+void tunnel_roam(struct node *n, struct tunnel *t,
+    const struct udp_addr *from);
+void cm_tick(struct node *n);
+void node_close_all(struct node *n);
+
+/* node.c: seal a packet already placed at slot + HEADER_LEN. */
+void node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot,
+    uint8_t type, uint8_t subtype, size_t len);
+
+#endif

@@ -1,0 +1,614 @@
+/*
+ * node/tunnel.c: Noise IX handshakes as initiator and responder
+ * (wire.md 4-5), the tunnel table, and the connection manager (wire.md
+ * 10).  Everything here runs on the event loop's thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "hspayload.h"
+#include "log.h"
+#include "nodeint.h"
+
+static void
+fmt_ip(uint32_t ip, char buf[IP4_STRLEN])
+{
+	ip4_format(ip, buf);
+}
+
+/* A fresh local index, unused by any tunnel or pending handshake. */
+static int
+new_index(struct node *n, uint32_t *out)
+{
+	uint8_t b[4];
+	uint32_t v;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		if (crypto_random(b, 4) != 0)
+			return VPN_ERR_CRYPTO;
+		v = be32_get(b);
+		if (v != 0 && u32map_get(&n->tun_by_index, v) == NULL &&
+		    u32map_get(&n->pend_by_index, v) == NULL) {
+			*out = v;
+			return 0;
+		}
+	}
+	return VPN_ERR_RANGE;
+}
+
+static void
+send_raw(struct node *n, const struct udp_addr *to, const uint8_t *p,
+    size_t len)
+{
+	uint8_t *slot = udp_tx_slot(n->udp);
+
+	memcpy(slot, p, len);
+	udp_tx_commit(n->udp, to, len);
+}
+
+static void
+pending_free(struct node *n, struct pending *p, bool drop_queue)
+{
+	size_t i;
+
+	u32map_del(&n->pend_by_index, p->local_index);
+	if (u32map_get(&n->pend_by_ip, p->vpn_ip) == p)
+		u32map_del(&n->pend_by_ip, p->vpn_ip);
+	for (i = 0; i < p->nq && drop_queue; i++)
+		free(p->q[i].p);
+	noise_clear(&p->hs);
+	free(p);
+}
+
+/* Send message 1 to every known address of the peer. */
+static void
+hs_try(struct node *n, struct pending *p, int64_t now)
+{
+	const struct static_host *sh = node_cfg_static(n->cfg, p->vpn_ip);
+	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
+	size_t i;
+
+	p->attempts++;
+	p->next_at = now + p->attempts * n->cfg->hs_try_interval;
+	if (sh == NULL)
+		return; /* nothing to try until a lighthouse says where */
+	for (i = 0; i < sh->naddrs; i++) {
+		send_raw(n, &sh->addrs[i], p->pkt, p->pkt_len);
+		if (log_enabled(LOG_LVL_INFO)) {
+			fmt_ip(p->vpn_ip, ip);
+			udp_addr_format(&sh->addrs[i], a);
+			log_info("Handshake message sent: vpnIp=%s udpAddr=%s "
+			         "initiatorIndex=%u attempt=%lld",
+			    ip, a, p->local_index, (long long)p->attempts);
+		}
+	}
+	udp_flush(n->udp);
+}
+
+static uint8_t *
+payload_buf(size_t *cap)
+{
+	static uint8_t buf[HS_PKT_MAX]; /* single-threaded loop */
+
+	*cap = sizeof(buf);
+	return buf;
+}
+
+void
+hs_start(struct node *n, uint32_t vpn_ip, const uint8_t *pkt, size_t len)
+{
+	struct pending *p = u32map_get(&n->pend_by_ip, vpn_ip);
+	struct hspayload hp;
+	uint8_t *pl;
+	size_t cap, plen, body;
+	bool fresh = p == NULL;
+
+	if (p == NULL) {
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return;
+		p->vpn_ip = vpn_ip;
+		memset(&hp, 0, sizeof(hp));
+		pl = payload_buf(&cap);
+		if (new_index(n, &p->local_index) != 0 ||
+		    noise_init(&p->hs, n->cfg->cipher, true, n->cfg->key,
+		        n->cfg->pub) != 0)
+			goto fail;
+		hp.cert = n->cfg->cert_nokey;
+		hp.cert_len = n->cfg->cert_nokey_len;
+		hp.initiator_index = p->local_index;
+		hp.time = (uint64_t)node_real_ns();
+		if (hspayload_encode(&hp, pl, cap, &plen) != 0 ||
+		    noise_write_msg1(&p->hs, pl, plen, p->pkt + HEADER_LEN,
+		        sizeof(p->pkt) - HEADER_LEN, &body) != 0)
+			goto fail;
+		header_encode(p->pkt, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0,
+		    0, 1);
+		p->pkt_len = HEADER_LEN + body;
+		if (u32map_put(&n->pend_by_index, p->local_index, p) != 0 ||
+		    u32map_put(&n->pend_by_ip, vpn_ip, p) != 0) {
+			u32map_del(&n->pend_by_index, p->local_index);
+			goto fail;
+		}
+		n->st.hs_started++;
+	}
+	if (pkt != NULL) {
+		if (p->nq < PENDING_MAX_QUEUE &&
+		    (p->q[p->nq].p = malloc(len)) != NULL) {
+			memcpy(p->q[p->nq].p, pkt, len);
+			p->q[p->nq++].len = len;
+		} else {
+			n->st.tx_queue_full++;
+		}
+	}
+	/* A static host is tried at once; others on the next tick. */
+	if (fresh) {
+		if (node_cfg_static(n->cfg, vpn_ip) != NULL)
+			hs_try(n, p, node_mono_ns());
+		else
+			p->next_at = node_mono_ns() + n->cfg->hs_try_interval;
+	}
+	return;
+fail:
+	noise_clear(&p->hs);
+	free(p);
+}
+
+void
+hs_tick(struct node *n)
+{
+	struct pending *expired[64];
+	int64_t now = node_mono_ns();
+	size_t it = 0, ne = 0, i;
+	uint32_t k;
+	void *v;
+	char ip[IP4_STRLEN];
+
+	while (u32map_next(&n->pend_by_index, &it, &k, &v)) {
+		struct pending *p = v;
+
+		if (now < p->next_at)
+			continue;
+		if (p->attempts >= n->cfg->hs_retries) {
+			if (ne < 64)
+				expired[ne++] = p;
+			continue;
+		}
+		hs_try(n, p, now);
+	}
+	for (i = 0; i < ne; i++) {
+		fmt_ip(expired[i]->vpn_ip, ip);
+		log_info("Handshake timed out: vpnIp=%s initiatorIndex=%u "
+		         "attempts=%lld queuedPackets=%zu",
+		    ip, expired[i]->local_index,
+		    (long long)expired[i]->attempts, expired[i]->nq);
+		n->st.hs_timed_out++;
+		pending_free(n, expired[i], true);
+	}
+}
+
+/* Keys, counters and the replay window of a completed handshake. */
+static struct tunnel *
+tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
+    struct cert *peer, uint32_t local, uint32_t remote, uint64_t peer_time,
+    const struct udp_addr *from)
+{
+	uint8_t k1[32], k2[32];
+	struct tunnel *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	if (noise_split(hs, k1, k2) != 0 ||
+	    crypto_aead_new(n->cfg->cipher, initiator ? k1 : k2, true,
+	        &t->tx) != 0 ||
+	    crypto_aead_new(n->cfg->cipher, initiator ? k2 : k1, false,
+	        &t->rx) != 0) {
+		crypto_aead_free(t->tx);
+		crypto_aead_free(t->rx);
+		free(t);
+		t = NULL;
+		goto out;
+	}
+	t->vpn_ip = peer->ips[0].addr;
+	t->local_index = local;
+	t->remote_index = remote;
+	t->peer = peer;
+	log_sanitize(peer->name.s, peer->name.len, t->name, sizeof(t->name));
+	t->tx_counter = 2; /* 1 and 2 were the handshake */
+	replay_init(&t->win);
+	replay_update(&t->win, 1);
+	replay_update(&t->win, 2);
+	t->remote = *from;
+	t->initiator = initiator;
+	t->peer_time = peer_time;
+out:
+	crypto_cleanse(k1, sizeof(k1));
+	crypto_cleanse(k2, sizeof(k2));
+	return t;
+}
+
+static void
+tunnel_free(struct tunnel *t)
+{
+	crypto_aead_free(t->tx);
+	crypto_aead_free(t->rx);
+	cert_free(t->peer);
+	free(t->msg1);
+	free(t->msg2);
+	free(t);
+}
+
+static void
+log_tunnel(const char *what, const struct tunnel *t, const char *why)
+{
+	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
+
+	fmt_ip(t->vpn_ip, ip);
+	udp_addr_format(&t->remote, a);
+	log_info("%s: peer=%s vpnIp=%s udpAddr=%s localIndex=%u "
+	         "remoteIndex=%u initiator=%s%s%s",
+	    what, t->name, ip, a, t->local_index, t->remote_index,
+	    t->initiator ? "true" : "false", why != NULL ? " reason=" : "",
+	    why != NULL ? why : "");
+}
+
+void
+tunnel_delete(struct node *n, struct tunnel *t, const char *why)
+{
+	log_tunnel("Tunnel down", t, why);
+	u32map_del(&n->tun_by_index, t->local_index);
+	if (u32map_get(&n->tun_by_ip, t->vpn_ip) == t)
+		u32map_del(&n->tun_by_ip, t->vpn_ip);
+	tunnel_free(t);
+}
+
+/* Make t the tunnel for its VPN IP, replacing an older one. */
+static int
+tunnel_install(struct node *n, struct tunnel *t)
+{
+	struct tunnel *old = u32map_get(&n->tun_by_ip, t->vpn_ip);
+
+	if (u32map_put(&n->tun_by_index, t->local_index, t) != 0)
+		return VPN_ERR_NOMEM;
+	if (u32map_put(&n->tun_by_ip, t->vpn_ip, t) != 0) {
+		u32map_del(&n->tun_by_index, t->local_index);
+		return VPN_ERR_NOMEM;
+	}
+	if (old != NULL) {
+		u32map_del(&n->tun_by_index, old->local_index);
+		log_tunnel("Tunnel replaced", old, "newer handshake");
+		tunnel_free(old);
+	}
+	n->st.hs_completed++;
+	log_tunnel("Tunnel up", t, NULL);
+	return 0;
+}
+
+void
+tunnel_send(struct node *n, struct tunnel *t, uint8_t type, uint8_t subtype,
+    const uint8_t *body, size_t len)
+{
+	uint8_t *slot = udp_tx_slot(n->udp);
+
+	if (len > 0)
+		memcpy(slot + HEADER_LEN, body, len);
+	node_seal_slot(n, t, slot, type, subtype, len);
+}
+
+/* Move a pending handshake's queued packets into the new tunnel. */
+static void
+flush_queue(struct node *n, struct tunnel *t, struct pending *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nq; i++) {
+		tunnel_send(n, t, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p->q[i].p,
+		    p->q[i].len);
+		free(p->q[i].p);
+	}
+	p->nq = 0;
+	udp_flush(n->udp);
+}
+
+/* The peer's certificate from a handshake payload, with its Noise static
+ * key put back in and checked against the CA pool. */
+static int
+peer_cert(struct node *n, const struct hspayload *hp, const uint8_t rs[32],
+    struct cert **out, char *why, size_t whylen)
+{
+	char detail[128];
+	struct cert *c = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = cert_unmarshal_nokey(hp->cert, hp->cert_len, &c)) != 0 ||
+	    (r = cert_set_pubkey(c, rs, 32)) != 0) {
+		snprintf(why, whylen, "certificate did not decode: %s",
+		    vpn_strerror(r));
+		cert_free(c);
+		return r;
+	}
+	r = ca_pool_verify(n->cfg->ca, c, node_real_ns() / 1000000000, detail,
+	    sizeof(detail));
+	if (r != 0) {
+		snprintf(why, whylen, "%s%s%s", vpn_strerror(r),
+		    *detail != '\0' ? ": " : "", detail);
+		cert_free(c);
+		return r;
+	}
+	if (c->nips == 0) {
+		snprintf(why, whylen, "certificate has no IP");
+		cert_free(c);
+		return VPN_ERR_INVAL;
+	}
+	*out = c;
+	return 0;
+}
+
+static void
+refuse(struct node *n, const struct udp_addr *from, const char *stage,
+    const char *why)
+{
+	char a[UDP_ADDR_STRLEN];
+
+	n->st.rx_hs_refused++;
+	if (!log_limit_allow(&n->warn_limit, node_mono_ns() / 1000000000, 5,
+	        20))
+		return;
+	udp_addr_format(from, a);
+	log_warnx("Handshake refused: udpAddr=%s stage=%s reason=%s", a,
+	    stage, why);
+}
+
+/* Message 1: we are the responder. */
+static void
+hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt,
+    size_t len)
+{
+	struct noise_hs hs;
+	struct hspayload hp, out;
+	struct tunnel *t, *old;
+	struct pending *mine;
+	struct cert *c = NULL;
+	const uint8_t *pl;
+	uint8_t rs[32], *buf, msg2[HS_PKT_MAX];
+	size_t plen, cap, olen, body;
+	char why[256];
+	uint32_t local, vpn;
+
+	if (noise_init(&hs, n->cfg->cipher, false, n->cfg->key, n->cfg->pub) !=
+	        0 ||
+	    noise_read_msg1(&hs, pkt + HEADER_LEN, len - HEADER_LEN, rs, &pl,
+	        &plen) != 0) {
+		n->st.rx_hs_bad++;
+		goto out;
+	}
+	if (hspayload_decode(&hp, pl, plen) != 0) {
+		n->st.rx_hs_bad++;
+		goto out;
+	}
+	if (peer_cert(n, &hp, rs, &c, why, sizeof(why)) != 0) {
+		refuse(n, from, "1", why);
+		goto out;
+	}
+	vpn = c->ips[0].addr;
+	if (vpn == n->cfg->vpn_ip) {
+		refuse(n, from, "1", "Refusing to handshake with myself");
+		goto out;
+	}
+	old = u32map_get(&n->tun_by_ip, vpn);
+	if (old != NULL && old->msg1 != NULL &&
+	    old->msg1_len == len - HEADER_LEN &&
+	    memcmp(old->msg1, pkt + HEADER_LEN, old->msg1_len) == 0) {
+		/* A retransmission: answer with the same message 2. */
+		send_raw(n, from, old->msg2, old->msg2_len);
+		udp_flush(n->udp);
+		goto out;
+	}
+	if (old != NULL && old->peer_time >= hp.time) {
+		refuse(n, from, "1", "Handshake too old");
+		tunnel_send(n, old, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
+		udp_flush(n->udp);
+		goto out;
+	}
+	mine = u32map_get(&n->pend_by_ip, vpn);
+	if (mine != NULL && vpn < n->cfg->vpn_ip) {
+		refuse(n, from, "1", "Prevented a pending handshake race");
+		goto out;
+	}
+	if (new_index(n, &local) != 0)
+		goto out;
+	memset(&out, 0, sizeof(out));
+	out.cert = n->cfg->cert_nokey;
+	out.cert_len = n->cfg->cert_nokey_len;
+	out.initiator_index = hp.initiator_index;
+	out.responder_index = local;
+	out.time = (uint64_t)node_real_ns();
+	buf = payload_buf(&cap);
+	if (hspayload_encode(&out, buf, cap, &olen) != 0 ||
+	    noise_write_msg2(&hs, buf, olen, msg2 + HEADER_LEN,
+	        sizeof(msg2) - HEADER_LEN, &body) != 0)
+		goto out;
+	header_encode(msg2, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0,
+	    hp.initiator_index, 2);
+	t = tunnel_new(n, &hs, false, c, local, hp.initiator_index, hp.time,
+	    from);
+	if (t == NULL)
+		goto out;
+	c = NULL; /* the tunnel owns it */
+	t->msg1 = malloc(len - HEADER_LEN);
+	t->msg2 = malloc(HEADER_LEN + body);
+	if (t->msg1 == NULL || t->msg2 == NULL || tunnel_install(n, t) != 0) {
+		tunnel_free(t);
+		goto out;
+	}
+	memcpy(t->msg1, pkt + HEADER_LEN, len - HEADER_LEN);
+	t->msg1_len = len - HEADER_LEN;
+	memcpy(t->msg2, msg2, HEADER_LEN + body);
+	t->msg2_len = HEADER_LEN + body;
+	send_raw(n, from, msg2, t->msg2_len);
+	if (mine != NULL) { /* the higher VPN IP's handshake wins */
+		flush_queue(n, t, mine);
+		pending_free(n, mine, true);
+	}
+	udp_flush(n->udp);
+out:
+	cert_free(c);
+	noise_clear(&hs);
+}
+
+/* Message 2: we are the initiator. */
+static void
+hs_stage2(struct node *n, const struct udp_addr *from,
+    const struct header *h, uint8_t *pkt, size_t len)
+{
+	struct pending *p = u32map_get(&n->pend_by_index, h->remote_index);
+	struct hspayload hp;
+	struct tunnel *t;
+	struct cert *c = NULL;
+	uint8_t rs[32], *buf;
+	size_t cap, plen;
+	char why[256], want[IP4_STRLEN], got[IP4_STRLEN];
+
+	if (p == NULL)
+		return; /* complete already, or not ours */
+	buf = payload_buf(&cap);
+	if (noise_read_msg2(&p->hs, pkt + HEADER_LEN, len - HEADER_LEN, rs, buf,
+	        cap, &plen) != 0) {
+		/* Keep the pending handshake: a forger cannot kill it. */
+		n->st.rx_hs_bad++;
+		return;
+	}
+	if (hspayload_decode(&hp, buf, plen) != 0) {
+		n->st.rx_hs_bad++;
+		refuse(n, from, "2", "handshake payload did not decode");
+		pending_free(n, p, true);
+		return;
+	}
+	if (peer_cert(n, &hp, rs, &c, why, sizeof(why)) != 0) {
+		refuse(n, from, "2", why);
+		pending_free(n, p, true);
+		return;
+	}
+	if (c->ips[0].addr != p->vpn_ip) {
+		fmt_ip(p->vpn_ip, want);
+		fmt_ip(c->ips[0].addr, got);
+		snprintf(why, sizeof(why),
+		    "Incorrect host responded to handshake: wanted %s, got %s",
+		    want, got);
+		refuse(n, from, "2", why);
+		cert_free(c);
+		pending_free(n, p, true);
+		return;
+	}
+	t = tunnel_new(n, &p->hs, true, c, p->local_index, hp.responder_index,
+	    hp.time, from);
+	if (t == NULL) {
+		cert_free(c);
+		return;
+	}
+	u32map_del(&n->pend_by_index, p->local_index); /* free the index */
+	if (tunnel_install(n, t) != 0) {
+		tunnel_free(t);
+		pending_free(n, p, true);
+		return;
+	}
+	flush_queue(n, t, p);
+	pending_free(n, p, true);
+}
+
+void
+hs_recv(struct node *n, const struct udp_addr *from, const struct header *h,
+    uint8_t *pkt, size_t len)
+{
+	if (h->subtype != HDR_SUB_HANDSHAKE_IXPSK0)
+		return;
+	if (h->counter == 1)
+		hs_stage1(n, from, pkt, len);
+	else if (h->counter == 2)
+		hs_stage2(n, from, h, pkt, len);
+}
+
+void
+tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
+{
+	char a[UDP_ADDR_STRLEN], b[UDP_ADDR_STRLEN];
+	int64_t now;
+
+	if (udp_addr_eq(&t->remote, from))
+		return;
+	now = node_mono_ns();
+	if (udp_addr_eq(&t->roamed_from, from) &&
+	    now - t->roamed_at < 2000000000LL)
+		return; /* anti-flapping */
+	udp_addr_format(&t->remote, a);
+	udp_addr_format(from, b);
+	log_info("Host roamed to new udp ip/port: peer=%s from=%s to=%s",
+	    t->name, a, b);
+	t->roamed_from = t->remote;
+	t->roamed_at = now;
+	t->remote = *from;
+	(void)n;
+}
+
+void
+cm_tick(struct node *n)
+{
+	struct tunnel *dead[64];
+	int64_t now = node_mono_ns();
+	size_t it = 0, nd = 0, i;
+	uint32_t k;
+	void *v;
+
+	while (u32map_next(&n->tun_by_index, &it, &k, &v)) {
+		struct tunnel *t = v;
+
+		if (t->check == CHECK_NONE) {
+			if (t->out) {
+				t->check = CHECK_ALIVE;
+				t->check_at =
+				    now + n->cfg->alive_interval * 1000000000LL;
+			}
+			continue;
+		}
+		if (now < t->check_at)
+			continue;
+		if (t->in) {
+			t->in = t->out = false;
+			t->check = CHECK_NONE;
+		} else if (t->check == CHECK_ALIVE) {
+			tunnel_send(n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL,
+			    0);
+			t->check = CHECK_DELETE;
+			t->check_at =
+			    now + n->cfg->deletion_interval * 1000000000LL;
+		} else if (nd < 64) {
+			dead[nd++] = t;
+		}
+	}
+	udp_flush(n->udp);
+	for (i = 0; i < nd; i++)
+		tunnel_delete(n, dead[i], "no reply to test packets");
+}
+
+void
+node_close_all(struct node *n)
+{
+	struct tunnel *t;
+	size_t it = 0;
+	uint32_t k;
+	void *v;
+
+	while (u32map_next(&n->tun_by_index, &it, &k, &v)) {
+		t = v;
+		tunnel_send(n, t, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
+	}
+	udp_flush(n->udp);
+	while ((it = 0, u32map_next(&n->tun_by_index, &it, &k, &v)))
+		tunnel_delete(n, v, "shutting down");
+	while ((it = 0, u32map_next(&n->pend_by_index, &it, &k, &v)))
+		pending_free(n, v, true);
+}

@@ -1,0 +1,114 @@
+# test/e2e/lib.sh: shared helpers for the network-namespace tests.
+# Source it; it sets up TAP counting, a scratch dir, unique namespace
+# names and a cleanup trap that kills every process we started (by PID)
+# and deletes every namespace we made, whatever happens.
+set -u
+E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CT="$E2E_TOP/bin/cert-tool"
+NODE="$E2E_TOP/bin/node"
+E2E_PREFIX="e2e$$"            # unique per run: namespaces are e2e<pid>-<name>
+E2E_DIR=$(mktemp -d "/tmp/${E2E_PREFIX}.XXXXXX")
+E2E_N=0
+E2E_FAIL=0
+E2E_PIDS=()
+E2E_NETNS=()
+
+e2e_cleanup() {
+	local p ns
+	for p in "${E2E_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.3
+	for p in "${E2E_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for ns in "${E2E_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$E2E_DIR"
+}
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { E2E_N=$((E2E_N + 1)); echo "ok $E2E_N - $*"; }
+not_ok() { E2E_N=$((E2E_N + 1)); E2E_FAIL=$((E2E_FAIL + 1)); echo "not ok $E2E_N - $*"; }
+# check DESC CMD...: one TAP line for the command's success.
+check() {
+	local d=$1; shift
+	if "$@" >>"$E2E_DIR/check.log" 2>&1; then ok "$d"; else not_ok "$d"; fi
+}
+check_not() {
+	local d=$1; shift
+	if "$@" >>"$E2E_DIR/check.log" 2>&1; then not_ok "$d"; else ok "$d"; fi
+}
+e2e_done() {
+	echo "1..$E2E_N"
+	[ "$E2E_FAIL" -eq 0 ]
+}
+diag() { sed 's/^/# /' "$@"; }
+
+# ns NAME: create namespace $E2E_PREFIX-NAME with loopback up; prints it.
+ns() {
+	local n="$E2E_PREFIX-$1"
+	ip netns add "$n" || return 1
+	E2E_NETNS+=("$n")
+	ip -n "$n" link set lo up
+	echo "$n"
+}
+# link NS1 ADDR1 NS2 ADDR2: a veth pair between two namespaces (CIDR addrs).
+link() {
+	local a=$1 aa=$2 b=$3 ba=$4 ia="v$RANDOM$RANDOM" ib="v$RANDOM$RANDOM"
+	ip link add "${ia:0:15}" type veth peer name "${ib:0:15}" || return 1
+	ip link set "${ia:0:15}" netns "$a"
+	ip link set "${ib:0:15}" netns "$b"
+	ip -n "$a" addr add "$aa" dev "${ia:0:15}"
+	ip -n "$b" addr add "$ba" dev "${ib:0:15}"
+	ip -n "$a" link set "${ia:0:15}" up
+	ip -n "$b" link set "${ib:0:15}" up
+}
+# spawn NS LOG CMD...: run a daemon in a namespace, remember its PID.
+spawn() {
+	local n=$1 log=$2; shift 2
+	ip netns exec "$n" "$@" >"$log" 2>&1 &
+	E2E_PIDS+=("$!")
+	echo "$!"
+}
+# wait_for SECONDS CMD...: poll until CMD succeeds.
+wait_for() {
+	local t=$1 i; shift
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# node_config FILE NAME VPNIP LISTENPORT CIPHER [static entries "ip=addr:port"...]
+node_config() {
+	local f=$1 name=$2 port=$3 cipher=$4; shift 4
+	{
+		echo "pki:"
+		echo "  ca: $E2E_DIR/ca.crt"
+		echo "  cert: $E2E_DIR/$name.crt"
+		echo "  key: $E2E_DIR/$name.key"
+		echo "static_host_map:"
+		local e
+		for e in "$@"; do echo "  \"${e%%=*}\": [\"${e#*=}\"]"; done
+		echo "listen:"
+		echo "  host: 0.0.0.0"
+		echo "  port: $port"
+		echo "punchy:"
+		echo "  punch: true"
+		echo "cipher: $cipher"
+		echo "tun:"
+		echo "  dev: neb$RANDOM"
+		echo "  mtu: 1300"
+		echo "logging:"
+		echo "  level: info"
+		echo "handshakes:"
+		echo "  try_interval: 100ms"
+		echo "  retries: 10"
+		echo "firewall:"
+		echo "  outbound:"
+		echo "    - port: any"
+		echo "      proto: any"
+		echo "      host: any"
+		echo "  inbound:"
+		echo "    - port: any"
+		echo "      proto: any"
+		echo "      host: any"
+	} >"$f"
+}

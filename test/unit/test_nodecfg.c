@@ -1,0 +1,208 @@
+/* test/unit/test_nodecfg.c: the node's configuration: what loads, and
+ * each refusal with its file, key, line and reason. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* clang-format off */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "err.h"
+#include "log.h"
+#include "node.h"
+
+#define NOW 1893456000 /* 2030-01-01: inside the fixtures' validity */
+#define FX "fixtures/nebula-1.6.1/"
+
+static const char PKI[] = "pki:\n"
+                          "  ca: " FX "ca.crt\n"
+                          "  cert: " FX "host-a.crt\n"
+                          "  key: " FX "host-a.key\n";
+
+/* Write PKI + extra into a temporary file and load it. */
+static int
+load(const char *extra, bool with_pki, struct node_cfg **out, char *err,
+    size_t errlen)
+{
+	char path[] = "/tmp/test_nodecfg_XXXXXX.yml";
+	FILE *f;
+	int fd, r;
+
+	fd = mkstemps(path, 4);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "%s%s", with_pki ? PKI : "", extra);
+	fclose(f);
+	r = node_cfg_load(path, NOW, out, err, errlen);
+	unlink(path);
+	return r;
+}
+
+static void
+test_nodecfg_loads_defaults(void **state)
+{
+	struct node_cfg *c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load("", true, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->vpn_ip, 0xc0a8640a);	 /* 192.168.100.10 */
+	assert_int_equal(c->vpn_mask, 0xffffff00);
+	assert_string_equal(c->name, "host-a");
+	assert_int_equal(c->listen_port, 0);
+	assert_string_equal(c->listen_host, "0.0.0.0");
+	assert_int_equal(c->tun_mtu, 1300);
+	assert_int_equal(c->tx_queue, 500);
+	assert_int_equal(c->cipher, CRYPTO_AES256GCM);
+	assert_int_equal(c->hs_try_interval, 100000000);
+	assert_int_equal(c->hs_retries, 10);
+	assert_int_equal(c->send_recv_error, SRE_ALWAYS);
+	assert_int_equal(c->log_level, LOG_LVL_INFO);
+	/* The handshake form of our certificate starts 0a 64 (wire.md). */
+	assert_true(c->cert_nokey_len > 2);
+	assert_int_equal(c->cert_nokey[0], 0x0a);
+	node_cfg_free(c);
+}
+
+static void
+test_nodecfg_reads_values(void **state)
+{
+	struct node_cfg *c;
+	const struct static_host *h;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load("static_host_map:\n"
+	                      "  \"192.168.100.1\": [\"10.99.0.1:4242\", "
+	                      "\"[fd00::1]:4243\"]\n"
+	                      "  \"192.168.100.20\": \"10.99.0.20:4242\"\n"
+	                      "listen:\n  port: 4242\n  host: \"[::]\"\n"
+	                      "  send_recv_error: private\n"
+	                      "cipher: chachapoly\n"
+	                      "tun:\n  mtu: 1400\n  dev: nebula1\n"
+	                      "  routes:\n    - mtu: 8000\n"
+	                      "      route: 192.168.100.128/25\n"
+	                      "handshakes:\n  try_interval: 250ms\n"
+	                      "  retries: 3\n"
+	                      "logging:\n  level: DEBUG\n  format: json\n",
+	                     true, &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c->listen_port, 4242);
+	assert_string_equal(c->listen_host, "::");
+	assert_int_equal(c->send_recv_error, SRE_PRIVATE);
+	assert_int_equal(c->cipher, CRYPTO_CHACHAPOLY);
+	assert_int_equal(c->tun_mtu, 1400);
+	assert_string_equal(c->tun_dev, "nebula1");
+	assert_int_equal(c->nroutes, 1);
+	assert_int_equal(c->routes[0].mtu, 8000);
+	assert_int_equal(c->routes[0].addr, 0xc0a86480);
+	assert_int_equal(c->hs_try_interval, 250000000);
+	assert_int_equal(c->hs_retries, 3);
+	assert_int_equal(c->log_level, LOG_LVL_DEBUG);
+	assert_int_equal(c->log_format, LOG_FMT_JSON);
+	h = node_cfg_static(c, 0xc0a86401);
+	assert_non_null(h);
+	assert_int_equal(h->naddrs, 2);
+	assert_int_equal(h->addrs[0].port, 4242);
+	assert_int_equal(h->addrs[1].port, 4243);
+	h = node_cfg_static(c, 0xc0a86414);
+	assert_non_null(h);
+	assert_int_equal(h->naddrs, 1);
+	assert_null(node_cfg_static(c, 0xc0a86402));
+	node_cfg_free(c);
+}
+
+/* Every refusal: the text must name the key (or the PKI reason) and,
+ * for YAML values, the line. */
+static void
+test_nodecfg_refusals(void **state)
+{
+	static const struct {
+		bool pki;
+		const char *yaml, *want1, *want2;
+	} v[] = {
+	    {false, "", "no pki.ca path or PEM data provided", NULL},
+	    {false, "pki:\n  ca: /nonexistent/ca.crt\n",
+	        "unable to read pki.ca file /nonexistent/ca.crt",
+	        "no such file or directory"},
+	    {false, "pki:\n  ca: " FX "host-a.crt\n",
+	        "host-a: certificate is not a CA", NULL},
+	    {false, "pki:\n  ca: " FX "ca-expired.crt\n",
+	        "no valid CA certificates present", NULL},
+	    {false,
+	        "pki:\n  ca: " FX "ca.crt\n  cert: " FX "host-a.crt\n"
+	        "  key: " FX "host-b.key\n",
+	        "private key is not a pair with public key in nebula cert",
+	        NULL},
+	    {false,
+	        "pki:\n  ca: " FX "ca.crt\n  cert: " FX "expired.crt\n"
+	        "  key: " FX "expired.key\n",
+	        "nebula certificate for this host is expired", NULL},
+	    {false,
+	        "pki:\n  ca: " FX "ca.crt\n  cert: " FX "host-a.key\n"
+	        "  key: " FX "host-a.key\n",
+	        "bytes did not contain a proper nebula certificate banner",
+	        NULL},
+	    {true, "listen:\n  port: 70000\n", "listen.port", ":6:"},
+	    {true, "listen:\n  port: abc\n", "listen.port", "abc"},
+	    {true, "listen:\n  host: nowhere\n", "listen.host", ":6:"},
+	    {true, "cipher: des\n", "unknown cipher: des", "cipher"},
+	    {true, "tun:\n  mtu: 100\n", "tun.mtu", ":6:"},
+	    {true, "tun:\n  disabled: maybe\n", "tun.disabled", "maybe"},
+	    {true, "handshakes:\n  try_interval: 1\n",
+	        "handshakes.try_interval", ":6:"},
+	    {true, "static_host_map:\n  \"10.1.1.1\": [\"1.2.3.4:4242\"]\n",
+	        "static_host_map key is not in our subnet", "10.1.1.1"},
+	    {true, "static_host_map:\n  \"192.168.100.1\": [\"1.2.3.4\"]\n",
+	        "Static host address could not be parsed", ":6:"},
+	    {true, "static_host_map:\n  \"nope\": [\"1.2.3.4:1\"]\n",
+	        "not an IPv4 address", "nope"},
+	    {true, "tun:\n  routes:\n    - route: 192.168.100.0/25\n",
+	        "tun.routes[0].mtu", "is not present"},
+	    {true,
+	        "tun:\n  routes:\n    - mtu: 1300\n      route: 10.0.0.0/8\n",
+	        "tun.routes[0].route", "not contained within the network"},
+	    {true, "logging:\n  level: loud\n", "logging.level", "loud"},
+	    {true, "logging:\n  format: xml\n", "unknown log format `xml`",
+	        NULL},
+	    {true, "listen:\n  send_recv_error: sometimes\n",
+	        "listen.send_recv_error", "sometimes"},
+	    {true, "pki:\n  blocklist: []\n", "duplicate", NULL},
+	};
+	struct node_cfg *c;
+	char err[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		c = NULL;
+		err[0] = '\0';
+		if (load(v[i].yaml, v[i].pki, &c, err, sizeof(err)) == 0) {
+			node_cfg_free(c);
+			fail_msg("case %zu loaded: %s", i, v[i].yaml);
+		}
+		if (strstr(err, v[i].want1) == NULL ||
+		    (v[i].want2 != NULL && strstr(err, v[i].want2) == NULL))
+			fail_msg("case %zu: got \"%s\"", i, err);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_nodecfg_loads_defaults),
+	    cmocka_unit_test(test_nodecfg_reads_values),
+	    cmocka_unit_test(test_nodecfg_refusals),
+	};
+
+	log_setup(fopen("/dev/null", "w"), LOG_LVL_ERROR, LOG_FMT_TEXT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
