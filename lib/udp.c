@@ -13,6 +13,7 @@
 
 struct udp {
 	int fd;
+	int family; /* AF_INET6, or AF_INET where IPv6 is disabled */
 	uint16_t port;
 	/* receive side */
 	struct mmsghdr rx_msgs[UDP_BATCH];
@@ -121,18 +122,37 @@ udp_addr_parse(const char *s, struct udp_addr *a)
 	return parse_port(colon + 1, &a->port);
 }
 
-static void
-to_sockaddr(const struct udp_addr *a, struct sockaddr_in6 *sa)
+/* sa has room for a sockaddr_in6; an AF_INET socket gets a sockaddr_in.
+ * Returns the length. */
+static socklen_t
+to_sockaddr(int family, const struct udp_addr *a, struct sockaddr_in6 *sa)
 {
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)sa;
+
 	memset(sa, 0, sizeof(*sa));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, a->ip + 12, 4);
+		sin->sin_port = htons(a->port);
+		return sizeof(*sin);
+	}
 	sa->sin6_family = AF_INET6;
 	memcpy(&sa->sin6_addr, a->ip, 16);
 	sa->sin6_port = htons(a->port);
+	return sizeof(*sa);
 }
 
 static void
 from_sockaddr(const struct sockaddr_in6 *sa, struct udp_addr *a)
 {
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)(
+	    const void *)sa;
+
+	if (sa->sin6_family == AF_INET) {
+		udp_addr_from_v4(a, ntohl(sin->sin_addr.s_addr),
+		    ntohs(sin->sin_port));
+		return;
+	}
 	memcpy(a->ip, &sa->sin6_addr, 16);
 	a->port = ntohs(sa->sin6_port);
 }
@@ -179,14 +199,21 @@ udp_open(const char *host, uint16_t port, int rcvbuf, int sndbuf,
 		free(u);
 		return VPN_ERR_NOMEM;
 	}
+	u->fd = -1;
 	/* Blocking for sends (backpressure instead of drops); reads use
 	 * MSG_DONTWAIT. */
+	u->family = AF_INET6;
 	u->fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (u->fd == -1 && errno == EAFNOSUPPORT && udp_addr_is_v4(&a)) {
+		u->family = AF_INET; /* IPv6 disabled in this kernel */
+		u->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	}
 	if (u->fd == -1) {
 		r = fail(errbuf, errlen, "socket for", host, port);
 		goto out;
 	}
-	setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	if (u->family == AF_INET6)
+		setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	if (rcvbuf > 0 &&
 	    setsockopt(u->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 	        sizeof(rcvbuf)) == -1 &&
@@ -203,16 +230,18 @@ udp_open(const char *host, uint16_t port, int rcvbuf, int sndbuf,
 		r = fail(errbuf, errlen, "set send buffer of", host, port);
 		goto out;
 	}
-	to_sockaddr(&a, &sa);
-	if (bind(u->fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+	sl = to_sockaddr(u->family, &a, &sa);
+	if (bind(u->fd, (struct sockaddr *)&sa, sl) == -1) {
 		r = fail(errbuf, errlen, "bind", host, port);
 		goto out;
 	}
+	sl = sizeof(sa);
 	if (getsockname(u->fd, (struct sockaddr *)&sa, &sl) == -1) {
 		r = fail(errbuf, errlen, "getsockname", host, port);
 		goto out;
 	}
-	u->port = ntohs(sa.sin6_port);
+	from_sockaddr(&sa, &a);
+	u->port = a.port;
 	for (i = 0; i < UDP_BATCH; i++) {
 		u->rx_iov[i].iov_base = u->rx_bufs + i * UDP_MAX_PACKET;
 		u->rx_iov[i].iov_len = UDP_MAX_PACKET;
@@ -223,7 +252,6 @@ udp_open(const char *host, uint16_t port, int rcvbuf, int sndbuf,
 		u->tx_msgs[i].msg_hdr.msg_iov = &u->tx_iov[i];
 		u->tx_msgs[i].msg_hdr.msg_iovlen = 1;
 		u->tx_msgs[i].msg_hdr.msg_name = &u->tx_addrs[i];
-		u->tx_msgs[i].msg_hdr.msg_namelen = sizeof(u->tx_addrs[i]);
 	}
 	*out = u;
 	return 0;
@@ -237,7 +265,7 @@ udp_close(struct udp *u)
 {
 	if (u == NULL)
 		return;
-	if (u->fd > 0)
+	if (u->fd >= 0)
 		close(u->fd);
 	free(u->rx_bufs);
 	free(u->tx_bufs);
@@ -301,7 +329,12 @@ udp_tx_slot(struct udp *u)
 void
 udp_tx_commit(struct udp *u, const struct udp_addr *to, size_t len)
 {
-	to_sockaddr(to, &u->tx_addrs[u->tx_n]);
+	if (u->family == AF_INET && !udp_addr_is_v4(to)) {
+		u->stats.tx_errors++; /* no IPv6 here */
+		return;
+	}
+	u->tx_msgs[u->tx_n].msg_hdr.msg_namelen =
+	    to_sockaddr(u->family, to, &u->tx_addrs[u->tx_n]);
 	u->tx_iov[u->tx_n].iov_len = len;
 	u->tx_n++;
 }

@@ -4,6 +4,7 @@
  *   node -version
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,19 +30,21 @@ main(int argc, char **argv)
 	    {"version", GOFLAG_BOOL, "Print version", "", false, 0, false},
 	};
 	const char *argv0 = argv[0] != NULL ? argv[0] : "node";
+	struct goflag defaults[3];
 	struct node_cfg *cfg;
-	char err[1024];
+	char err[1024], *dump;
 	int argi = 1, r;
 
+	memcpy(defaults, f, sizeof(defaults)); /* usage shows these */
 	log_setup(stdout, LOG_LVL_INFO, LOG_FMT_TEXT);
 	r = goflag_parse(f, 3, argc, argv, &argi, err, sizeof(err));
 	if (r == GOFLAG_HELP) {
-		usage(argv0, f, 3);
+		usage(argv0, defaults, 3);
 		return 0;
 	}
 	if (r != 0) {
 		fprintf(stderr, "%s\n", err);
-		usage(argv0, f, 3);
+		usage(argv0, defaults, 3);
 		return 1;
 	}
 	if (f[2].b) {
@@ -50,15 +53,26 @@ main(int argc, char **argv)
 	}
 	if (*f[0].s == '\0') {
 		fprintf(stderr, "-config flag must be set\n");
-		usage(argv0, f, 3);
+		usage(argv0, defaults, 3);
 		return 1;
 	}
 	if (node_cfg_load(f[0].s, time(NULL), &cfg, err, sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERROR, "Failed to load config: %s", err);
+		log_msg(LOG_LVL_FATAL, "Failed to load config: %s", err);
 		return 1;
 	}
 	log_setup(stdout, cfg->log_level, cfg->log_format);
 	if (f[1].b) {
+		/* Like Nebula: show the merged configuration, then the verdict;
+		 * never an inline private key. */
+		if (strstr(config_node_scalar(config_get(cfg->raw, "pki.key")),
+		        "-----BEGIN") != NULL)
+			log_info("merged configuration not shown: pki.key "
+			         "holds the private key inline");
+		else if ((dump = config_dump(cfg->raw)) != NULL) {
+			log_info("merged configuration:\n%s", dump);
+			free(dump);
+		}
+		log_warnx("firewall rules are not enforced yet by this version");
 		log_info("config is valid: %s", f[0].s);
 		node_cfg_free(cfg);
 		return 0;

@@ -366,6 +366,7 @@ reload(struct node *n)
 	n->cfg = c;
 	log_setup(NULL, c->log_level, c->log_format);
 	log_info("configuration reloaded: %s", n->cfg_path);
+	tunnels_recheck(n);
 }
 
 static void
@@ -422,7 +423,7 @@ node_run(struct node_cfg *cfg, const char *config_path)
 		if (tun_open(cfg->tun_dev, cfg->tun_mtu, cfg->tx_queue,
 		        cfg->vpn_ip, cfg->vpn_mask, &n.tun, err,
 		        sizeof(err)) != 0) {
-			log_msg(LOG_LVL_ERROR, "Failed to get a tun/tap device: %s",
+			log_msg(LOG_LVL_FATAL, "Failed to get a tun/tap device: %s",
 			    err);
 			goto out;
 		}
@@ -430,13 +431,13 @@ node_run(struct node_cfg *cfg, const char *config_path)
 			if (tun_add_route(n.tun, cfg->routes[k].addr,
 			        cfg->routes[k].mask, cfg->routes[k].mtu, 0, err,
 			        sizeof(err)) != 0) {
-				log_msg(LOG_LVL_ERROR, "tun.routes: %s", err);
+				log_msg(LOG_LVL_FATAL, "tun.routes: %s", err);
 				goto out;
 			}
 	}
 	if (udp_open(cfg->listen_host, cfg->listen_port, cfg->read_buffer,
 	        cfg->write_buffer, &n.udp, err, sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERROR, "Failed to open udp listener: %s", err);
+		log_msg(LOG_LVL_FATAL, "Failed to open udp listener: %s", err);
 		goto out;
 	}
 	if ((n.base = event_base_new()) == NULL)
@@ -466,9 +467,8 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	    cfg->name, ip, ip4_mask_bits(cfg->vpn_mask),
 	    n.tun != NULL ? tun_name(n.tun) : "(disabled)", udp_port(n.udp),
 	    cfg->cipher == CRYPTO_AES256GCM ? "aes" : "chachapoly");
-	if (cfg->fw_has_rules)
-		log_warnx("firewall rules are not enforced yet by this "
-		          "version: all tunnel traffic is allowed");
+	log_warnx("firewall rules are not enforced yet by this version: all "
+	          "tunnel traffic is allowed");
 	event_base_dispatch(n.base);
 	rc = 0;
 out:

@@ -184,6 +184,9 @@ resolve(const char *s, struct udp_addr *out, size_t max, size_t *n)
 	uint16_t port;
 	size_t hl;
 
+	*n = 0;
+	if (max == 0)
+		return VPN_ERR_RANGE;
 	if (udp_addr_parse(s, &out[0]) == 0) {
 		*n = 1;
 		return 0;
@@ -234,9 +237,10 @@ load_static_hosts(struct ld *l)
 	struct node_cfg *c = l->c;
 	const struct config_node *m, *v, *item;
 	struct static_host *h;
+	struct udp_addr found[STATIC_MAX_ADDRS];
 	char kp[CONFIG_PATH_LEN], ip[IP4_STRLEN];
 	const char *key, *s;
-	size_t i, j, count, got;
+	size_t i, j, k, count, got;
 	uint32_t a;
 	int r;
 
@@ -278,15 +282,23 @@ load_static_hosts(struct ld *l)
 			if ((r = config_node_str(item, kp, "", &s, &l->ce)) !=
 			    0)
 				return cfail(l, r);
-			r = resolve(s, h->addrs + h->naddrs,
-			    STATIC_MAX_ADDRS - h->naddrs, &got);
+			r = resolve(s, found, STATIC_MAX_ADDRS, &got);
 			if (r != 0)
 				return cfail(l, config_node_err(&l->ce, item,
 				                    kp, r,
 				                    "Static host address could "
 				                    "not be parsed: %s",
 				                    s));
-			h->naddrs += got;
+			/* Keep the last STATIC_MAX_ADDRS, as Nebula does. */
+			for (k = 0; k < got; k++) {
+				if (h->naddrs == STATIC_MAX_ADDRS) {
+					memmove(h->addrs, h->addrs + 1,
+					    (STATIC_MAX_ADDRS - 1) *
+					        sizeof(h->addrs[0]));
+					h->naddrs--;
+				}
+				h->addrs[h->naddrs++] = found[k];
+			}
 			config_path_key(kp, sizeof(kp), "static_host_map", key);
 		}
 	}
@@ -518,18 +530,27 @@ warn_unsupported(const struct config *raw)
 	    "stats.type", "preferred_ranges", "local_range",
 	    "lighthouse.remote_allow_list", "lighthouse.local_allow_list",
 	    "lighthouse.advertise_addrs"};
-	const struct config_node *n;
+	const struct config_node *n, *e;
+	const char *s;
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		n = config_get(raw, keys[i]);
-		if (n == NULL || config_node_type(n) == CONFIG_NULL ||
-		    (config_node_type(n) == CONFIG_SCALAR &&
-		        (strcmp(config_node_scalar(n), "false") == 0 ||
-		            strcmp(config_node_scalar(n), "") == 0)) ||
-		    (config_node_type(n) != CONFIG_SCALAR &&
-		        config_node_len(n) == 0))
+		if (n == NULL || config_node_type(n) == CONFIG_NULL)
 			continue;
+		if (config_node_type(n) == CONFIG_SCALAR) {
+			s = config_node_scalar(n);
+			if (strcmp(s, "false") == 0 || strcmp(s, "none") == 0 ||
+			    *s == '\0')
+				continue;
+		} else if (config_node_len(n) == 0) {
+			continue;
+		}
+		if (strcmp(keys[i], "sshd") == 0 &&
+		    ((e = config_get(raw, "sshd.enabled")) == NULL ||
+		        config_node_type(e) != CONFIG_SCALAR ||
+		        strcmp(config_node_scalar(e), "true") != 0))
+			continue; /* present but off */
 		log_warnx("%s:%d: %s is not supported by this version yet and "
 		          "is ignored",
 		    config_node_file(n), config_node_line(n), keys[i]);

@@ -58,7 +58,7 @@ struct tunnel {
 };
 
 struct node_stats {
-	uint64_t rx_short, rx_own_network, rx_bad_header, rx_unknown_type;
+	uint64_t rx_short, rx_own_network, rx_unknown_type;
 	uint64_t rx_unknown_index, rx_replay, rx_auth, rx_bad_inner;
 	uint64_t rx_not_from_peer, rx_hs_bad, rx_hs_refused;
 	uint64_t tx_no_tunnel, tx_dropped, tx_queue_full, tun_write_err;
@@ -92,6 +92,8 @@ void tunnel_send(struct node *n, struct tunnel *t, uint8_t type,
 void tunnel_roam(struct node *n, struct tunnel *t,
     const struct udp_addr *from);
 void cm_tick(struct node *n);
+/* pki.disconnect_invalid: close tunnels whose peer no longer verifies. */
+void tunnels_recheck(struct node *n);
 void node_close_all(struct node *n);
 
 /* node.c: seal a packet already placed at slot + HEADER_LEN. */

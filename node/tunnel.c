@@ -480,6 +480,9 @@ hs_stage2(struct node *n, const struct udp_addr *from,
 	        cap, &plen) != 0) {
 		/* Keep the pending handshake: a forger cannot kill it. */
 		n->st.rx_hs_bad++;
+		refuse(n, from, "2",
+		    "handshake reply did not authenticate (a forgery, or a "
+		    "peer using another cipher)");
 		return;
 	}
 	if (hspayload_decode(&hp, buf, plen) != 0) {
@@ -554,6 +557,42 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 	(void)n;
 }
 
+/* pki.disconnect_invalid: does the peer's certificate still verify? */
+static bool
+peer_still_valid(struct node *n, struct tunnel *t)
+{
+	char detail[128];
+	int r;
+
+	if (!n->cfg->disconnect_invalid)
+		return true;
+	r = ca_pool_verify(n->cfg->ca, t->peer, node_real_ns() / 1000000000,
+	    detail, sizeof(detail));
+	if (r == 0)
+		return true;
+	log_info("Peer certificate is no longer valid: peer=%s reason=%s%s%s",
+	    t->name, vpn_strerror(r), *detail != '\0' ? ": " : "", detail);
+	return false;
+}
+
+void
+tunnels_recheck(struct node *n)
+{
+	struct tunnel *bad[64];
+	size_t it = 0, nb = 0, i;
+	uint32_t k;
+	void *v;
+
+	while (u32map_next(&n->tun_by_index, &it, &k, &v) && nb < 64)
+		if (!peer_still_valid(n, v))
+			bad[nb++] = v;
+	for (i = 0; i < nb; i++) {
+		tunnel_send(n, bad[i], HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
+		udp_flush(n->udp);
+		tunnel_delete(n, bad[i], "certificate no longer valid");
+	}
+}
+
 void
 cm_tick(struct node *n)
 {
@@ -576,6 +615,13 @@ cm_tick(struct node *n)
 		}
 		if (now < t->check_at)
 			continue;
+		if (!peer_still_valid(n, t)) {
+			if (nd < 64)
+				dead[nd++] = t;
+			tunnel_send(n, t, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL,
+			    0);
+			continue;
+		}
 		if (t->in) {
 			t->in = t->out = false;
 			t->check = CHECK_NONE;
@@ -591,7 +637,9 @@ cm_tick(struct node *n)
 	}
 	udp_flush(n->udp);
 	for (i = 0; i < nd; i++)
-		tunnel_delete(n, dead[i], "no reply to test packets");
+		tunnel_delete(n, dead[i],
+		    peer_still_valid(n, dead[i]) ? "no reply to test packets" :
+		                                   "certificate no longer valid");
 }
 
 void

@@ -194,6 +194,31 @@ test_nodecfg_refusals(void **state)
 	}
 }
 
+/* More than 10 addresses for a host: the last 10 are kept (as Nebula). */
+static void
+test_nodecfg_static_host_keeps_last_ten(void **state)
+{
+	char yaml[1024], err[512];
+	const struct static_host *h;
+	struct node_cfg *c;
+	size_t i, off;
+
+	(void)state;
+	off = (size_t)snprintf(yaml, sizeof(yaml),
+	    "static_host_map:\n  \"192.168.100.1\": [");
+	for (i = 1; i <= 13; i++)
+		off += (size_t)snprintf(yaml + off, sizeof(yaml) - off,
+		    "%s\"10.0.0.%zu:4242\"", i > 1 ? ", " : "", i);
+	snprintf(yaml + off, sizeof(yaml) - off, "]\n");
+	assert_int_equal(load(yaml, true, &c, err, sizeof(err)), 0);
+	h = node_cfg_static(c, 0xc0a86401);
+	assert_non_null(h);
+	assert_int_equal(h->naddrs, 10);
+	assert_int_equal(udp_addr_v4(&h->addrs[0]), 0x0a000004);
+	assert_int_equal(udp_addr_v4(&h->addrs[9]), 0x0a00000d);
+	node_cfg_free(c);
+}
+
 int
 main(void)
 {
@@ -201,6 +226,7 @@ main(void)
 	    cmocka_unit_test(test_nodecfg_loads_defaults),
 	    cmocka_unit_test(test_nodecfg_reads_values),
 	    cmocka_unit_test(test_nodecfg_refusals),
+	    cmocka_unit_test(test_nodecfg_static_host_keeps_last_ten),
 	};
 
 	log_setup(fopen("/dev/null", "w"), LOG_LVL_ERROR, LOG_FMT_TEXT);
