@@ -51,7 +51,7 @@ B = build/rel
 A = build/asan
 F = build/fuzz
 
-PROGS = bin/cert-tool bin/node
+PROGS = bin/cert-tool bin/node bin/lighthouse
 MANS = $(wildcard man/*.[1-8])
 
 .PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps \
@@ -78,6 +78,10 @@ $(B)/libnode.a: $(patsubst %.c,$(B)/%.o,$(NODE_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 bin/node: $(B)/node/main.o $(B)/libnode.a $(B)/libvpn.a
+	@mkdir -p bin
+	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(EV_LIBS)
+
+bin/lighthouse: $(B)/lighthouse/main.o $(B)/libnode.a $(B)/libvpn.a
 	@mkdir -p bin
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(EV_LIBS)
 
@@ -166,7 +170,8 @@ install: all
 	done
 
 format:
-	clang-format -i $(LIB_SRCS) lib/*.h cert-tool/*.[ch] node/*.[ch] $(UNIT_SRCS) \
+	clang-format -i $(LIB_SRCS) lib/*.h cert-tool/*.[ch] node/*.[ch] \
+	    lighthouse/*.c $(UNIT_SRCS) \
 	    $(FUZZ_SRCS)
 
 format-check:

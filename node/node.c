@@ -83,6 +83,33 @@ ipv4_ok(const uint8_t *p, size_t len)
 	return ihl >= 20 && tot >= ihl && tot <= len;
 }
 
+/*
+ * tun.disabled: with no device, answer ICMP echo requests addressed to us
+ * (so a lighthouse can be pinged) and drop everything else.  The reply
+ * is the request with addresses swapped and type 0; the IPv4 checksum is
+ * unchanged by the swap and the ICMP one is adjusted for the type.
+ */
+static void
+echo_reply(struct node *n, struct tunnel *t, uint8_t *p, size_t len)
+{
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	uint8_t tmp[4];
+	uint32_t sum;
+
+	if (len < ihl + 8 || p[9] != 1 || p[ihl] != 8 ||
+	    be32_get(p + 16) != n->cfg->vpn_ip || (p[6] & 0x3f) || p[7])
+		return;
+	memcpy(tmp, p + 12, 4);
+	memcpy(p + 12, p + 16, 4);
+	memcpy(p + 16, tmp, 4);
+	p[ihl] = 0;
+	sum = (uint32_t)((p[ihl + 2] << 8) | p[ihl + 3]) + 0x0800;
+	sum = (sum & 0xffff) + (sum >> 16);
+	p[ihl + 2] = (uint8_t)(sum >> 8);
+	p[ihl + 3] = (uint8_t)sum;
+	tunnel_send(n, t, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p, len);
+}
+
 static void
 send_recv_error(struct node *n, const struct udp_addr *to, uint32_t index)
 {
@@ -203,8 +230,10 @@ on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
 			n->st.rx_not_from_peer++;
 			return;
 		}
-		if (n->tun == NULL)
+		if (n->tun == NULL) {
+			echo_reply(n, t, pt, plen);
 			return;
+		}
 		w = write(tun_fd(n->tun), pt, plen);
 		if (w < 0)
 			n->st.tun_write_err++;
@@ -217,8 +246,11 @@ on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
 	case HDR_CLOSE_TUNNEL:
 		tunnel_delete(n, t, "Close tunnel received");
 		return;
+	case HDR_LIGHTHOUSE:
+		lh_recv(n, t, pt, plen);
+		return;
 	default:
-		return; /* lighthouse and control: not handled by this node */
+		return; /* control (relays): not handled by this node */
 	}
 }
 
@@ -260,7 +292,7 @@ on_tun_packet(struct node *n, uint8_t *slot, size_t len)
 	}
 	if ((t = u32map_get(&n->tun_by_ip, dst)) == NULL) {
 		n->st.tx_no_tunnel++;
-		hs_start(n, dst, p, len);
+		hs_start(n, dst, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p, len);
 		return;
 	}
 	node_seal_slot(n, t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, len);
@@ -313,7 +345,9 @@ dump_stats(struct node *n)
 	         "rxBadInner=%llu rxNotFromPeer=%llu hsBad=%llu "
 	         "hsRefused=%llu hsStarted=%llu hsCompleted=%llu "
 	         "hsTimedOut=%llu txNoTunnel=%llu txDropped=%llu "
-	         "txQueueFull=%llu tunWriteErr=%llu",
+	         "txQueueFull=%llu tunWriteErr=%llu lhBad=%llu lhRefused=%llu "
+	         "lhUpdates=%llu lhQueries=%llu lhReplies=%llu lhPunches=%llu "
+	         "registered=%zu",
 	    n->tun_by_ip.len, n->pend_by_ip.len,
 	    (unsigned long long)u->rx_packets,
 	    (unsigned long long)u->tx_packets,
@@ -332,7 +366,13 @@ dump_stats(struct node *n)
 	    (unsigned long long)s->tx_no_tunnel,
 	    (unsigned long long)s->tx_dropped,
 	    (unsigned long long)s->tx_queue_full,
-	    (unsigned long long)s->tun_write_err);
+	    (unsigned long long)s->tun_write_err,
+	    (unsigned long long)s->lh_bad, (unsigned long long)s->lh_refused,
+	    (unsigned long long)s->lh_updates,
+	    (unsigned long long)s->lh_queries,
+	    (unsigned long long)s->lh_replies,
+	    (unsigned long long)s->lh_punches,
+	    n->reg != NULL ? lhreg_count(n->reg) : (size_t)0);
 }
 
 /* SIGHUP: reload the PKI (CA pool, blocklist, own cert and key) and the
@@ -459,7 +499,7 @@ node_run(struct node_cfg *cfg, const char *config_path)
 		if (n.ev_sig[i] == NULL || event_add(n.ev_sig[i], NULL) != 0)
 			goto out;
 	}
-	if (n.ev_hs == NULL || n.ev_cm == NULL)
+	if (n.ev_hs == NULL || n.ev_cm == NULL || lh_init(&n) != 0)
 		goto out;
 	ip4_format(cfg->vpn_ip, ip);
 	log_info("Nebula interface is active: name=%s vpnIp=%s/%d dev=%s "
@@ -472,6 +512,7 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	event_base_dispatch(n.base);
 	rc = 0;
 out:
+	lh_free(&n);
 	for (i = 0; i < 4; i++)
 		if (n.ev_sig[i] != NULL)
 			event_free(n.ev_sig[i]);

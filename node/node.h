@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "allowlist.h"
 #include "cert.h"
 #include "config.h"
 #include "crypto.h"
@@ -20,6 +21,7 @@
 #include "udp.h"
 
 #define STATIC_MAX_ADDRS 10
+#define LH_MAX_HOSTS 8 /* lighthouse.hosts */
 #define PENDING_MAX_QUEUE 100
 #define NODE_BATCH 64
 #define NODE_SOCKBUF (8 << 20) /* default listen.read_buffer/write_buffer */
@@ -74,7 +76,25 @@ struct node_cfg {
 	enum log_format log_format;
 	/* firewall: present sections, enforced by the firewall module */
 	bool fw_has_rules;
+	/* lighthouse (wire.md 8) */
+	bool am_lighthouse;
+	uint32_t lighthouses[LH_MAX_HOSTS];
+	size_t nlighthouses;
+	int64_t lh_interval; /* s; 0: never send updates */
+	struct udp_addr *advertise;
+	size_t nadvertise;
+	struct allowlist *remote_allow, *local_allow;
+	struct allowranges *remote_ranges;
+	bool serve_dns;
+	char dns_host[64];
+	uint16_t dns_port;
+	/* punchy (wire.md 11) */
+	bool punch, punch_respond;
+	int64_t punch_delay; /* ns */
 };
+
+/* Is vpn_ip one of our lighthouses? */
+bool node_cfg_is_lighthouse(const struct node_cfg *c, uint32_t vpn_ip);
 
 /*
  * Load and validate a configuration file or directory.  now (Unix seconds)
@@ -83,6 +103,10 @@ struct node_cfg {
  */
 int node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
     char *errbuf, size_t errlen);
+/* The lighthouse binary: the role is implied, and a config that says
+ * am_lighthouse: false is refused. */
+int node_cfg_load_lighthouse(const char *path, int64_t now,
+    struct node_cfg **out, char *errbuf, size_t errlen);
 void node_cfg_free(struct node_cfg *c);
 const struct static_host *node_cfg_static(const struct node_cfg *c,
     uint32_t vpn_ip);
@@ -92,5 +116,8 @@ struct node;
 /* Open the TUN device and the socket and run until SIGTERM/SIGINT.
  * Returns the exit status. */
 int node_run(struct node_cfg *cfg, const char *config_path);
+
+/* main() of node (lighthouse false) and lighthouse (true). */
+int daemon_main(int argc, char **argv, bool lighthouse);
 
 #endif

@@ -524,12 +524,9 @@ load_misc(struct ld *l)
 static void
 warn_unsupported(const struct config *raw)
 {
-	static const char *const keys[] = {"lighthouse.hosts",
-	    "lighthouse.am_lighthouse", "lighthouse.serve_dns",
-	    "tun.unsafe_routes", "relay.relays", "relay.am_relay", "sshd",
-	    "stats.type", "preferred_ranges", "local_range",
-	    "lighthouse.remote_allow_list", "lighthouse.local_allow_list",
-	    "lighthouse.advertise_addrs"};
+	static const char *const keys[] = {"tun.unsafe_routes",
+	    "relay.relays", "relay.am_relay", "sshd", "stats.type",
+	    "preferred_ranges", "local_range"};
 	const struct config_node *n, *e;
 	const char *s;
 	size_t i;
@@ -557,9 +554,183 @@ warn_unsupported(const struct config *raw)
 	}
 }
 
-int
-node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
-    char *errbuf, size_t errlen)
+static int
+load_lighthouse(struct ld *l, bool force)
+{
+	struct node_cfg *c = l->c;
+	const struct config_node *n, *item;
+	const struct static_host *sh;
+	char kp[CONFIG_PATH_LEN], ip[IP4_STRLEN];
+	const char **list = NULL, *s;
+	size_t cnt = 0, i;
+	int64_t v;
+	bool b;
+	int r;
+
+	if ((r = config_bool(c->raw, "lighthouse.am_lighthouse", force,
+	         &c->am_lighthouse, &l->ce)) != 0)
+		return cfail(l, r);
+	if (force && !c->am_lighthouse)
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "lighthouse.am_lighthouse"),
+		                    "lighthouse.am_lighthouse", VPN_ERR_INVAL,
+		                    "the lighthouse daemon cannot run with "
+		                    "am_lighthouse: false (use node)"));
+	if (c->am_lighthouse && c->listen_port == 0)
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "listen.port"),
+		                    "listen.port", VPN_ERR_INVAL,
+		                    "lighthouse.am_lighthouse enabled on node but "
+		                    "no port number is set in config"));
+	if ((r = config_int(c->raw, "lighthouse.interval", 10, 0, 86400, &v,
+	         &l->ce)) != 0)
+		return cfail(l, r);
+	c->lh_interval = v;
+	if ((r = config_bool(c->raw, "lighthouse.serve_dns", false,
+	         &c->serve_dns, &l->ce)) != 0 ||
+	    (r = config_str(c->raw, "lighthouse.dns.host", "0.0.0.0", &s,
+	         &l->ce)) != 0)
+		return cfail(l, r);
+	snprintf(c->dns_host, sizeof(c->dns_host), "%s", *s ? s : "0.0.0.0");
+	if ((r = config_int(c->raw, "lighthouse.dns.port", 53, 0, 65535, &v,
+	         &l->ce)) != 0)
+		return cfail(l, r);
+	c->dns_port = (uint16_t)v;
+	if (c->serve_dns && !c->am_lighthouse) {
+		log_warnx("DNS server refusing to run because this host is not "
+		          "a lighthouse.");
+		c->serve_dns = false;
+	}
+	if ((r = config_str_list(c->raw, "lighthouse.hosts", &list, &cnt,
+	         &l->ce)) != 0)
+		return cfail(l, r);
+	n = config_get(c->raw, "lighthouse.hosts");
+	for (i = 0; i < cnt; i++) {
+		item = config_node_item(n, i);
+		config_path_index(kp, sizeof(kp), "lighthouse.hosts", i);
+		if (!ip4_parse(list[i], &c->lighthouses[c->nlighthouses])) {
+			r = config_node_err(&l->ce, item, kp, VPN_ERR_INVAL,
+			    "not an IPv4 address: %s", list[i]);
+			goto fail;
+		}
+		if ((c->lighthouses[c->nlighthouses] & c->vpn_mask) !=
+		    (c->vpn_ip & c->vpn_mask)) {
+			r = config_node_err(&l->ce, item, kp, VPN_ERR_INVAL,
+			    "lighthouse host is not in our subnet, invalid");
+			goto fail;
+		}
+		sh = node_cfg_static(c, c->lighthouses[c->nlighthouses]);
+		if (sh == NULL) {
+			ip4_format(c->lighthouses[c->nlighthouses], ip);
+			r = config_node_err(&l->ce, item, kp, VPN_ERR_INVAL,
+			    "lighthouse %s does not have a static_host_map "
+			    "entry",
+			    ip);
+			goto fail;
+		}
+		if (c->nlighthouses + 1 >= LH_MAX_HOSTS) {
+			r = config_node_err(&l->ce, item, kp, VPN_ERR_RANGE,
+			    "at most %d lighthouses are supported",
+			    LH_MAX_HOSTS);
+			goto fail;
+		}
+		c->nlighthouses++;
+	}
+	free(list);
+	list = NULL;
+	if (c->am_lighthouse && c->nlighthouses > 0)
+		log_warnx("lighthouse.am_lighthouse enabled on node but "
+		          "upstream lighthouses exist in config");
+	if (!c->am_lighthouse && c->nlighthouses == 0)
+		log_warnx("No lighthouse.hosts configured, this host will only "
+		          "be able to initiate tunnels with static_host_map "
+		          "entries");
+	if ((r = config_str_list(c->raw, "lighthouse.advertise_addrs", &list,
+	         &cnt, &l->ce)) != 0)
+		return cfail(l, r);
+	n = config_get(c->raw, "lighthouse.advertise_addrs");
+	if (cnt > 0 &&
+	    (c->advertise = calloc(cnt, sizeof(*c->advertise))) == NULL) {
+		r = VPN_ERR_NOMEM;
+		goto fail;
+	}
+	for (i = 0; i < cnt; i++) {
+		config_path_index(kp, sizeof(kp), "lighthouse.advertise_addrs",
+		    i);
+		if (udp_addr_parse(list[i], &c->advertise[c->nadvertise]) !=
+		    0) {
+			r = config_node_err(&l->ce, config_node_item(n, i), kp,
+			    VPN_ERR_INVAL,
+			    "expected \"ip:port\", got \"%s\"", list[i]);
+			goto fail;
+		}
+		if (udp_addr_is_v4(&c->advertise[c->nadvertise]) &&
+		    (udp_addr_v4(&c->advertise[c->nadvertise]) &
+		        c->vpn_mask) == (c->vpn_ip & c->vpn_mask)) {
+			log_warnx("%s: %s is inside the overlay network and is "
+			          "not advertised",
+			    kp, list[i]);
+			continue;
+		}
+		c->nadvertise++;
+	}
+	free(list);
+	list = NULL;
+	if ((r = allowlist_build(config_get(c->raw,
+	                             "lighthouse.remote_allow_list"),
+	         "lighthouse.remote_allow_list", false, &c->remote_allow,
+	         &l->ce)) != 0 ||
+	    (r = allowlist_build(config_get(c->raw,
+	                             "lighthouse.local_allow_list"),
+	         "lighthouse.local_allow_list", true, &c->local_allow,
+	         &l->ce)) != 0 ||
+	    (r = allowranges_build(config_get(c->raw,
+	                               "lighthouse.remote_allow_ranges"),
+	         "lighthouse.remote_allow_ranges", &c->remote_ranges,
+	         &l->ce)) != 0)
+		return cfail(l, r);
+	/* punchy, with the deprecated top-level spellings as fallbacks */
+	n = config_get(c->raw, "punchy");
+	if (n != NULL && config_node_type(n) == CONFIG_SCALAR) {
+		if ((r = config_bool(c->raw, "punchy", false, &b, &l->ce)) != 0)
+			return cfail(l, r);
+		c->punch = b;
+	} else if ((r = config_bool(c->raw, "punchy.punch", false, &c->punch,
+	                &l->ce)) != 0) {
+		return cfail(l, r);
+	}
+	if ((r = config_bool(c->raw, "punch_back", false, &b, &l->ce)) != 0)
+		return cfail(l, r);
+	if (n != NULL && config_node_type(n) == CONFIG_MAP) {
+		if ((r = config_bool(c->raw, "punchy.respond", b,
+		         &c->punch_respond, &l->ce)) != 0 ||
+		    (r = config_duration(c->raw, "punchy.delay", 1000 * MS,
+		         &c->punch_delay, &l->ce)) != 0)
+			return cfail(l, r);
+	} else {
+		c->punch_respond = b;
+		c->punch_delay = 1000 * MS;
+	}
+	return 0;
+fail:
+	free(list);
+	return cfail(l, r);
+}
+
+bool
+node_cfg_is_lighthouse(const struct node_cfg *c, uint32_t vpn_ip)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlighthouses; i++)
+		if (c->lighthouses[i] == vpn_ip)
+			return true;
+	return false;
+}
+
+static int
+cfg_load(const char *path, int64_t now, bool lighthouse,
+    struct node_cfg **out, char *errbuf, size_t errlen)
 {
 	struct ld l;
 	int r;
@@ -577,13 +748,28 @@ node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
 	}
 	warn_unsupported(l.c->raw);
 	if ((r = load_ca(&l)) != 0 || (r = load_cert(&l)) != 0 ||
-	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0)
+	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0 ||
+	    (r = load_lighthouse(&l, lighthouse)) != 0)
 		goto out;
 	*out = l.c;
 	l.c = NULL;
 out:
 	node_cfg_free(l.c);
 	return r;
+}
+
+int
+node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
+    char *errbuf, size_t errlen)
+{
+	return cfg_load(path, now, false, out, errbuf, errlen);
+}
+
+int
+node_cfg_load_lighthouse(const char *path, int64_t now,
+    struct node_cfg **out, char *errbuf, size_t errlen)
+{
+	return cfg_load(path, now, true, out, errbuf, errlen);
 }
 
 void
@@ -598,6 +784,10 @@ node_cfg_free(struct node_cfg *c)
 	free(c->cert_nokey);
 	free(c->statics);
 	free(c->routes);
+	free(c->advertise);
+	allowlist_free(c->remote_allow);
+	allowlist_free(c->local_allow);
+	allowranges_free(c->remote_ranges);
 	free(c);
 }
 

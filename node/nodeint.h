@@ -8,15 +8,19 @@
 #include <event2/event.h>
 
 #include "header.h"
+#include "lhreg.h"
 #include "node.h"
 #include "tun.h"
 #include "wire.h"
 
 #define HS_PKT_MAX UDP_MAX_PACKET
 
+/* A packet waiting for a handshake: tunnel data, or a lighthouse
+ * message to a lighthouse we have no tunnel with yet. */
 struct qpkt {
 	uint8_t *p;
 	size_t len;
+	uint8_t type, subtype;
 };
 
 /* A handshake we started and that has not completed. */
@@ -57,12 +61,26 @@ struct tunnel {
 	uint64_t rx_packets, tx_packets;
 };
 
+#define RC_MAX (2 * LHREG_MAX_ADDRS) /* per lighthouse answer: v4 + v6 */
+
+/* What the lighthouses told us about one peer: each lighthouse's latest
+ * answer replaces its previous one (wire.md 8.4). */
+struct rcache {
+	struct {
+		uint32_t lh; /* 0: unused slot */
+		size_t n;
+		struct udp_addr a[RC_MAX];
+	} by[LH_MAX_HOSTS];
+};
+
 struct node_stats {
 	uint64_t rx_short, rx_own_network, rx_unknown_type;
 	uint64_t rx_unknown_index, rx_replay, rx_auth, rx_bad_inner;
 	uint64_t rx_not_from_peer, rx_hs_bad, rx_hs_refused;
 	uint64_t tx_no_tunnel, tx_dropped, tx_queue_full, tun_write_err;
 	uint64_t hs_started, hs_completed, hs_timed_out;
+	uint64_t lh_bad, lh_refused, lh_updates, lh_queries, lh_replies;
+	uint64_t lh_punches;
 };
 
 struct node {
@@ -73,6 +91,9 @@ struct node {
 	struct udp *udp;
 	struct tun *tun;
 	struct u32map tun_by_index, tun_by_ip, pend_by_index, pend_by_ip;
+	struct u32map rcache; /* vpn ip -> struct rcache */
+	struct lhreg *reg;    /* am_lighthouse: the registry */
+	struct event *ev_lh, *ev_punchy;
 	struct node_stats st;
 	struct log_limit warn_limit;
 };
@@ -81,8 +102,16 @@ int64_t node_mono_ns(void);
 int64_t node_real_ns(void);
 
 /* tunnel.c */
-void hs_start(struct node *n, uint32_t vpn_ip, const uint8_t *pkt,
-    size_t len);
+void hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
+    const uint8_t *pkt, size_t len);
+void hs_kick(struct node *n, uint32_t vpn_ip);
+/* Send on the tunnel to vpn_ip, or queue it behind a new handshake. */
+void node_send(struct node *n, uint32_t vpn_ip, uint8_t type,
+    uint8_t subtype, const uint8_t *body, size_t len);
+/* Every address known for a peer, static first then the lighthouses'
+ * answers, without duplicates.  Returns the count. */
+size_t node_peer_addrs(struct node *n, uint32_t vpn_ip, struct udp_addr *out,
+    size_t max);
 void hs_tick(struct node *n);
 void hs_recv(struct node *n, const struct udp_addr *from,
     const struct header *h, uint8_t *pkt, size_t len);
@@ -95,6 +124,14 @@ void cm_tick(struct node *n);
 /* pki.disconnect_invalid: close tunnels whose peer no longer verifies. */
 void tunnels_recheck(struct node *n);
 void node_close_all(struct node *n);
+
+/* lh.c: the lighthouse protocol, both roles, and punchy. */
+int lh_init(struct node *n);
+void lh_free(struct node *n);
+void lh_recv(struct node *n, struct tunnel *t, const uint8_t *p, size_t len);
+void lh_query(struct node *n, uint32_t vpn_ip);
+void lh_tunnel_up(struct node *n, struct tunnel *t);
+void lh_tunnel_down(struct node *n, struct tunnel *t);
 
 /* node.c: seal a packet already placed at slot + HEADER_LEN. */
 void node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot,

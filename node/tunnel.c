@@ -64,29 +64,73 @@ pending_free(struct node *n, struct pending *p, bool drop_queue)
 	free(p);
 }
 
-/* Send message 1 to every known address of the peer. */
+size_t
+node_peer_addrs(struct node *n, uint32_t vpn_ip, struct udp_addr *out,
+    size_t max)
+{
+	const struct static_host *sh = node_cfg_static(n->cfg, vpn_ip);
+	const struct rcache *rc = u32map_get(&n->rcache, vpn_ip);
+	const struct udp_addr *cand;
+	size_t cnt = 0, i, j, k, total;
+
+	total = (sh != NULL ? sh->naddrs : 0);
+	for (i = 0; rc != NULL && i < LH_MAX_HOSTS; i++)
+		total += rc->by[i].n;
+	for (k = 0; k < total && cnt < max; k++) {
+		if (sh != NULL && k < sh->naddrs) {
+			cand = &sh->addrs[k];
+		} else {
+			size_t off = k - (sh != NULL ? sh->naddrs : 0);
+
+			for (i = 0; off >= rc->by[i].n; i++)
+				off -= rc->by[i].n;
+			cand = &rc->by[i].a[off];
+		}
+		for (j = 0; j < cnt; j++)
+			if (udp_addr_eq(&out[j], cand))
+				break;
+		if (j == cnt)
+			out[cnt++] = *cand;
+	}
+	return cnt;
+}
+
+/* Send message 1 to every known address of the peer; with at most one
+ * known, ask the lighthouses again (wire.md 4.5). */
 static void
 hs_try(struct node *n, struct pending *p, int64_t now)
 {
-	const struct static_host *sh = node_cfg_static(n->cfg, p->vpn_ip);
+	struct udp_addr addrs[STATIC_MAX_ADDRS + LH_MAX_HOSTS * RC_MAX];
 	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
-	size_t i;
+	size_t i, na;
 
 	p->attempts++;
 	p->next_at = now + p->attempts * n->cfg->hs_try_interval;
-	if (sh == NULL)
-		return; /* nothing to try until a lighthouse says where */
-	for (i = 0; i < sh->naddrs; i++) {
-		send_raw(n, &sh->addrs[i], p->pkt, p->pkt_len);
+	na = node_peer_addrs(n, p->vpn_ip, addrs,
+	    sizeof(addrs) / sizeof(addrs[0]));
+	if (na <= 1)
+		lh_query(n, p->vpn_ip);
+	for (i = 0; i < na; i++) {
+		send_raw(n, &addrs[i], p->pkt, p->pkt_len);
 		if (log_enabled(LOG_LVL_INFO)) {
 			fmt_ip(p->vpn_ip, ip);
-			udp_addr_format(&sh->addrs[i], a);
+			udp_addr_format(&addrs[i], a);
 			log_info("Handshake message sent: vpnIp=%s udpAddr=%s "
 			         "initiatorIndex=%u attempt=%lld",
 			    ip, a, p->local_index, (long long)p->attempts);
 		}
 	}
 	udp_flush(n->udp);
+}
+
+/* A lighthouse answered: try a handshake that has not tried yet now. */
+void
+hs_kick(struct node *n, uint32_t vpn_ip)
+{
+	struct pending *p = u32map_get(&n->pend_by_ip, vpn_ip);
+
+	if (p != NULL && p->attempts == 0)
+		hs_try(n, p, node_mono_ns());
 }
 
 static uint8_t *
@@ -99,7 +143,8 @@ payload_buf(size_t *cap)
 }
 
 void
-hs_start(struct node *n, uint32_t vpn_ip, const uint8_t *pkt, size_t len)
+hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
+    const uint8_t *pkt, size_t len)
 {
 	struct pending *p = u32map_get(&n->pend_by_ip, vpn_ip);
 	struct hspayload hp;
@@ -137,19 +182,24 @@ hs_start(struct node *n, uint32_t vpn_ip, const uint8_t *pkt, size_t len)
 	}
 	if (pkt != NULL) {
 		if (p->nq < PENDING_MAX_QUEUE &&
-		    (p->q[p->nq].p = malloc(len)) != NULL) {
+		    (p->q[p->nq].p = malloc(len > 0 ? len : 1)) != NULL) {
 			memcpy(p->q[p->nq].p, pkt, len);
+			p->q[p->nq].type = type;
+			p->q[p->nq].subtype = subtype;
 			p->q[p->nq++].len = len;
 		} else {
 			n->st.tx_queue_full++;
 		}
 	}
-	/* A static host is tried at once; others on the next tick. */
+	/* A static host is tried at once; others on the next tick, after
+	 * asking the lighthouses where it is. */
 	if (fresh) {
-		if (node_cfg_static(n->cfg, vpn_ip) != NULL)
+		if (node_cfg_static(n->cfg, vpn_ip) != NULL) {
 			hs_try(n, p, node_mono_ns());
-		else
+		} else {
 			p->next_at = node_mono_ns() + n->cfg->hs_try_interval;
+			lh_query(n, vpn_ip);
+		}
 	}
 	return;
 fail:
@@ -259,6 +309,7 @@ void
 tunnel_delete(struct node *n, struct tunnel *t, const char *why)
 {
 	log_tunnel("Tunnel down", t, why);
+	lh_tunnel_down(n, t);
 	u32map_del(&n->tun_by_index, t->local_index);
 	if (u32map_get(&n->tun_by_ip, t->vpn_ip) == t)
 		u32map_del(&n->tun_by_ip, t->vpn_ip);
@@ -284,6 +335,7 @@ tunnel_install(struct node *n, struct tunnel *t)
 	}
 	n->st.hs_completed++;
 	log_tunnel("Tunnel up", t, NULL);
+	lh_tunnel_up(n, t);
 	return 0;
 }
 
@@ -305,7 +357,7 @@ flush_queue(struct node *n, struct tunnel *t, struct pending *p)
 	size_t i;
 
 	for (i = 0; i < p->nq; i++) {
-		tunnel_send(n, t, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p->q[i].p,
+		tunnel_send(n, t, p->q[i].type, p->q[i].subtype, p->q[i].p,
 		    p->q[i].len);
 		free(p->q[i].p);
 	}
@@ -554,7 +606,7 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 	t->roamed_from = t->remote;
 	t->roamed_at = now;
 	t->remote = *from;
-	(void)n;
+	lh_tunnel_up(n, t); /* a lighthouse learns the new address */
 }
 
 /* pki.disconnect_invalid: does the peer's certificate still verify? */
@@ -640,6 +692,18 @@ cm_tick(struct node *n)
 		tunnel_delete(n, dead[i],
 		    peer_still_valid(n, dead[i]) ? "no reply to test packets" :
 		                                   "certificate no longer valid");
+}
+
+void
+node_send(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
+    const uint8_t *body, size_t len)
+{
+	struct tunnel *t = u32map_get(&n->tun_by_ip, vpn_ip);
+
+	if (t != NULL)
+		tunnel_send(n, t, type, subtype, body, len);
+	else
+		hs_start(n, vpn_ip, type, subtype, body, len);
 }
 
 void

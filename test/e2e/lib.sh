@@ -112,3 +112,57 @@ node_config() {
 		echo "      host: any"
 	} >"$f"
 }
+
+# A switched lab: lab_switch creates a bridge namespace; attach NS ADDR
+# plugs a namespace into it with the given underlay address (CIDR).
+lab_switch() {
+	E2E_SW=$(ns sw) || return 1
+	ip -n "$E2E_SW" link add br0 type bridge
+	ip -n "$E2E_SW" link set br0 up
+}
+attach() {
+	local n=$1 addr=$2 i="p$RANDOM$RANDOM" j
+	i=${i:0:12}
+	j="${i}b"
+	ip link add "$i" type veth peer name "$j" || return 1
+	ip link set "$i" netns "$n"
+	ip link set "$j" netns "$E2E_SW"
+	ip -n "$E2E_SW" link set "$j" master br0
+	ip -n "$E2E_SW" link set "$j" up
+	ip -n "$n" addr add "$addr" dev "$i"
+	ip -n "$n" link set "$i" up
+}
+# mesh_config FILE NAME LH_VPN LH_UNDERLAY [am_lighthouse]: a node that
+# finds its peers through one lighthouse.
+mesh_config() {
+	local f=$1 name=$2 lh=$3 lhaddr=$4 am=${5:-false}
+	{
+		echo "pki:"
+		echo "  ca: $E2E_DIR/ca.crt"
+		echo "  cert: $E2E_DIR/$name.crt"
+		echo "  key: $E2E_DIR/$name.key"
+		if [ "$am" = true ]; then
+			echo "lighthouse:"
+			echo "  am_lighthouse: true"
+		else
+			echo "static_host_map:"
+			echo "  \"$lh\": [\"$lhaddr\"]"
+			echo "lighthouse:"
+			echo "  am_lighthouse: false"
+			echo "  interval: 2"
+			echo "  hosts: [\"$lh\"]"
+		fi
+		echo "listen:"
+		echo "  host: 0.0.0.0"
+		echo "  port: 4242"
+		echo "punchy:"
+		echo "  punch: true"
+		echo "tun:"
+		echo "  dev: neb$RANDOM"
+		echo "logging:"
+		echo "  level: info"
+		echo "firewall:"
+		echo "  outbound: [{port: any, proto: any, host: any}]"
+		echo "  inbound: [{port: any, proto: any, host: any}]"
+	} >"$f"
+}
