@@ -78,7 +78,6 @@ daemon_main(int argc, char **argv, bool lighthouse)
 			log_info("merged configuration:\n%s", dump);
 			free(dump);
 		}
-		log_warnx("firewall rules are not enforced yet by this version");
 		log_info("config is valid: %s", f[0].s);
 		node_cfg_free(cfg);
 		return 0;

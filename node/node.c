@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "ippkt.h"
 #include "log.h"
 #include "nodeint.h"
 
@@ -36,6 +37,85 @@ node_real_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* A refused flow, at debug level and rate-limited (firewall.md). */
+static void
+fw_log(struct node *n, const struct tunnel *t, bool incoming,
+    const struct fw_packet *fp, enum fw_why why)
+{
+	static const char *const reasons[] = {
+	    [FW_WHY_CONNTRACK] = "conntrack",
+	    [FW_WHY_RULE] = "rule",
+	    [FW_WHY_REMOTE_IP] = ("remote IP is not in remote certificate "
+	                          "subnets"),
+	    [FW_WHY_LOCAL_IP] = "local IP is not in list of handled local IPs",
+	    [FW_WHY_NO_RULE] = "no matching rule in firewall table",
+	    [FW_WHY_CT_FULL] = "connection table is full",
+	};
+	char l[IP4_STRLEN], r[IP4_STRLEN];
+
+	if (!log_enabled(LOG_LVL_DEBUG) ||
+	    !log_limit_allow(&n->fw_limit, node_mono_ns() / 1000000000, 10,
+	        50))
+		return;
+	ip4_format(fp->local_ip, l);
+	ip4_format(fp->remote_ip, r);
+	log_debug("dropping %s packet: peer=%s rules=firewall.%s reason=%s "
+	          "proto=%u local=%s:%u remote=%s:%u fragment=%s",
+	    incoming ? "inbound" : "outbound", t->name,
+	    incoming ? "inbound" : "outbound", reasons[why], fp->proto, l,
+	    fp->local_port, r, fp->remote_port,
+	    fp->fragment ? "true" : "false");
+}
+
+/*
+ * The firewall's verdict on one packet in the given direction.  A reject
+ * reply (TCP RST or ICMP unreachable, built from the packet) goes back to
+ * its sender: into our TUN for an outbound packet, through the tunnel for
+ * an inbound one.
+ */
+static bool
+fw_pass(struct node *n, struct tunnel *t, bool incoming, const uint8_t *p,
+    size_t len)
+{
+	struct fw_packet fp;
+	uint8_t reply[IPPKT_REJECT_MAX];
+	enum fw_verdict v;
+	enum fw_why why;
+	size_t rl;
+
+	if (ippkt_parse(p, len, incoming, &fp) != 0) {
+		n->st.fw_bad_packet++;
+		return false;
+	}
+	v = fw_decide_why(n->cfg->fw, n->ct, incoming, &fp, &t->fwp,
+	    node_mono_ns(), &why);
+	if (v == FW_ACCEPT)
+		return true;
+	if (incoming)
+		n->st.fw_in_drop++;
+	else
+		n->st.fw_out_drop++;
+	fw_log(n, t, incoming, &fp, why);
+	if (v == FW_REJECT &&
+	    (rl = ippkt_reject(p, len, reply, sizeof(reply))) > 0) {
+		n->st.fw_rejects++;
+		if (incoming)
+			tunnel_send(n, t, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
+			    reply, rl);
+		else if (n->tun != NULL && write(tun_fd(n->tun), reply, rl) < 0)
+			n->st.tun_write_err++;
+	}
+	return false;
+}
+
+void
+node_send_data(struct node *n, struct tunnel *t, uint8_t *slot, size_t len)
+{
+	if (fw_pass(n, t, false, slot + HEADER_LEN, len))
+		node_seal_slot(n, t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
+		    len);
+}
+
 void
 node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot, uint8_t type,
     uint8_t subtype, size_t len)
@@ -51,23 +131,6 @@ node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot, uint8_t type,
 	udp_tx_commit(n->udp, &t->remote, HEADER_LEN + len + 16);
 	t->tx_packets++;
 	t->out = true;
-}
-
-/* Is the IPv4 address one of the peer certificate's (firewall.md 2.2)? */
-static bool
-peer_owns(const struct cert *c, uint32_t ip)
-{
-	size_t i;
-
-	if (c->nips == 1 && c->nsubnets == 0)
-		return c->ips[0].addr == ip;
-	for (i = 0; i < c->nips; i++)
-		if (c->ips[i].addr == ip)
-			return true;
-	for (i = 0; i < c->nsubnets; i++)
-		if (ip4net_contains(&c->subnets[i], ip))
-			return true;
-	return false;
 }
 
 /* A minimal IPv4 check: version, header length, total length. */
@@ -226,10 +289,8 @@ on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
 			n->st.rx_bad_inner++;
 			return;
 		}
-		if (!peer_owns(t->peer, be32_get(pt + 12))) {
-			n->st.rx_not_from_peer++;
+		if (!fw_pass(n, t, true, pt, plen))
 			return;
-		}
 		if (n->tun == NULL) {
 			echo_reply(n, t, pt, plen);
 			return;
@@ -295,7 +356,7 @@ on_tun_packet(struct node *n, uint8_t *slot, size_t len)
 		hs_start(n, dst, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p, len);
 		return;
 	}
-	node_seal_slot(n, t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, len);
+	node_send_data(n, t, slot, len);
 }
 
 static void
@@ -328,9 +389,12 @@ on_hs_timer(evutil_socket_t fd, short what, void *arg)
 static void
 on_cm_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct node *n = arg;
+
 	(void)fd;
 	(void)what;
-	cm_tick(arg);
+	cm_tick(n);
+	conntrack_expire(n->ct, node_mono_ns(), 4096);
 }
 
 static void
@@ -342,12 +406,13 @@ dump_stats(struct node *n)
 	log_info("stats: tunnels=%zu pending=%zu udpRx=%llu udpTx=%llu "
 	         "udpTxErr=%llu rxShort=%llu rxOwnNet=%llu rxUnknownType=%llu "
 	         "rxUnknownIndex=%llu rxReplay=%llu rxAuthFail=%llu "
-	         "rxBadInner=%llu rxNotFromPeer=%llu hsBad=%llu "
+	         "rxBadInner=%llu hsBad=%llu "
 	         "hsRefused=%llu hsStarted=%llu hsCompleted=%llu "
 	         "hsTimedOut=%llu txNoTunnel=%llu txDropped=%llu "
 	         "txQueueFull=%llu tunWriteErr=%llu lhBad=%llu lhRefused=%llu "
 	         "lhUpdates=%llu lhQueries=%llu lhReplies=%llu lhPunches=%llu "
-	         "registered=%zu",
+	         "registered=%zu fwInDrop=%llu fwOutDrop=%llu fwRejects=%llu "
+	         "fwBadPacket=%llu conntrack=%zu",
 	    n->tun_by_ip.len, n->pend_by_ip.len,
 	    (unsigned long long)u->rx_packets,
 	    (unsigned long long)u->tx_packets,
@@ -357,7 +422,6 @@ dump_stats(struct node *n)
 	    (unsigned long long)s->rx_unknown_index,
 	    (unsigned long long)s->rx_replay, (unsigned long long)s->rx_auth,
 	    (unsigned long long)s->rx_bad_inner,
-	    (unsigned long long)s->rx_not_from_peer,
 	    (unsigned long long)s->rx_hs_bad,
 	    (unsigned long long)s->rx_hs_refused,
 	    (unsigned long long)s->hs_started,
@@ -372,7 +436,11 @@ dump_stats(struct node *n)
 	    (unsigned long long)s->lh_queries,
 	    (unsigned long long)s->lh_replies,
 	    (unsigned long long)s->lh_punches,
-	    n->reg != NULL ? lhreg_count(n->reg) : (size_t)0);
+	    n->reg != NULL ? lhreg_count(n->reg) : (size_t)0,
+	    (unsigned long long)s->fw_in_drop,
+	    (unsigned long long)s->fw_out_drop,
+	    (unsigned long long)s->fw_rejects,
+	    (unsigned long long)s->fw_bad_packet, conntrack_count(n->ct));
 }
 
 /* SIGHUP: reload the PKI (CA pool, blocklist, own cert and key) and the
@@ -383,8 +451,12 @@ reload(struct node *n)
 	struct node_cfg *c;
 	char err[1024];
 
-	if (node_cfg_load(n->cfg_path, node_real_ns() / 1000000000, &c, err,
-	        sizeof(err)) != 0) {
+	/* A new firewall table is built beside the old one; only if the
+	 * whole configuration is valid is it swapped in (with a higher
+	 * version, so conntrack entries are re-checked on their next
+	 * packet).  Tunnels stay up. */
+	if (node_cfg_load_v(n->cfg_path, node_real_ns() / 1000000000,
+	        fw_version(n->cfg->fw) + 1, &c, err, sizeof(err)) != 0) {
 		log_msg(LOG_LVL_ERROR,
 		    "reload failed, keeping the running configuration: %s",
 		    err);
@@ -398,14 +470,19 @@ reload(struct node *n)
 	}
 	/* Settings that only a restart changes keep their running value. */
 	c->tun_mtu = n->cfg->tun_mtu;
+	c->tun_disabled = n->cfg->tun_disabled;
 	c->cipher = n->cfg->cipher;
 	snprintf(c->listen_host, sizeof(c->listen_host), "%s",
 	    n->cfg->listen_host);
 	c->listen_port = n->cfg->listen_port;
 	node_cfg_free(n->cfg);
 	n->cfg = c;
+	c->am_lighthouse = n->cfg->am_lighthouse;
 	log_setup(NULL, c->log_level, c->log_format);
-	log_info("configuration reloaded: %s", n->cfg_path);
+	tunnels_refresh_fw(n);
+	log_info("configuration reloaded: %s (firewall: %zu inbound, %zu "
+	         "outbound rules)",
+	    n->cfg_path, fw_nrules(c->fw, true), fw_nrules(c->fw, false));
 	tunnels_recheck(n);
 }
 
@@ -480,7 +557,8 @@ node_run(struct node_cfg *cfg, const char *config_path)
 		log_msg(LOG_LVL_FATAL, "Failed to open udp listener: %s", err);
 		goto out;
 	}
-	if ((n.base = event_base_new()) == NULL)
+	if ((n.base = event_base_new()) == NULL ||
+	    conntrack_new(0, &n.ct) != 0)
 		goto out;
 	n.ev_udp = event_new(n.base, udp_fd(n.udp), EV_READ | EV_PERSIST,
 	    on_udp, &n);
@@ -507,8 +585,11 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	    cfg->name, ip, ip4_mask_bits(cfg->vpn_mask),
 	    n.tun != NULL ? tun_name(n.tun) : "(disabled)", udp_port(n.udp),
 	    cfg->cipher == CRYPTO_AES256GCM ? "aes" : "chachapoly");
-	log_warnx("firewall rules are not enforced yet by this version: all "
-	          "tunnel traffic is allowed");
+	log_info("Firewall started: inbound rules=%zu outbound rules=%zu "
+	         "inbound action=%s outbound action=%s",
+	    fw_nrules(cfg->fw, true), fw_nrules(cfg->fw, false),
+	    fw_action(cfg->fw, true) == FW_ACTION_REJECT ? "reject" : "drop",
+	    fw_action(cfg->fw, false) == FW_ACTION_REJECT ? "reject" : "drop");
 	event_base_dispatch(n.base);
 	rc = 0;
 out:
@@ -530,6 +611,7 @@ out:
 	u32map_free(&n.tun_by_ip);
 	u32map_free(&n.pend_by_index);
 	u32map_free(&n.pend_by_ip);
+	conntrack_free(n.ct);
 	udp_close(n.udp);
 	tun_close(n.tun);
 	node_cfg_free(n.cfg);

@@ -12,7 +12,9 @@
 #include "allowlist.h"
 #include "cert.h"
 #include "config.h"
+#include "conntrack.h"
 #include "crypto.h"
+#include "firewall.h"
 #include "log.h"
 #include "noise.h"
 #include "pki.h"
@@ -74,8 +76,8 @@ struct node_cfg {
 	/* logging */
 	enum log_level log_level;
 	enum log_format log_format;
-	/* firewall: present sections, enforced by the firewall module */
-	bool fw_has_rules;
+	/* firewall.inbound/outbound and conntrack settings */
+	struct fw *fw;
 	/* lighthouse (wire.md 8) */
 	bool am_lighthouse;
 	uint32_t lighthouses[LH_MAX_HOSTS];
@@ -103,6 +105,10 @@ bool node_cfg_is_lighthouse(const struct node_cfg *c, uint32_t vpn_ip);
  */
 int node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
     char *errbuf, size_t errlen);
+/* The same with the firewall table's version (a reload passes the
+ * running one + 1, so that conntrack entries are re-checked). */
+int node_cfg_load_v(const char *path, int64_t now, uint64_t fw_version,
+    struct node_cfg **out, char *errbuf, size_t errlen);
 /* The lighthouse binary: the role is implied, and a config that says
  * am_lighthouse: false is refused. */
 int node_cfg_load_lighthouse(const char *path, int64_t now,

@@ -512,8 +512,6 @@ load_misc(struct ld *l)
 		                    "[text json]",
 		                    s));
 	(void)b;
-	c->fw_has_rules = config_get(c->raw, "firewall.inbound") != NULL ||
-	    config_get(c->raw, "firewall.outbound") != NULL;
 	return 0;
 }
 
@@ -524,7 +522,8 @@ load_misc(struct ld *l)
 static void
 warn_unsupported(const struct config *raw)
 {
-	static const char *const keys[] = {"tun.unsafe_routes",
+	static const char *const keys[] = {"lighthouse.serve_dns",
+	    "tun.unsafe_routes",
 	    "relay.relays", "relay.am_relay", "sshd", "stats.type",
 	    "preferred_ranges", "local_range"};
 	const struct config_node *n, *e;
@@ -729,7 +728,7 @@ node_cfg_is_lighthouse(const struct node_cfg *c, uint32_t vpn_ip)
 }
 
 static int
-cfg_load(const char *path, int64_t now, bool lighthouse,
+cfg_load(const char *path, int64_t now, bool lighthouse, uint64_t fw_version,
     struct node_cfg **out, char *errbuf, size_t errlen)
 {
 	struct ld l;
@@ -751,6 +750,13 @@ cfg_load(const char *path, int64_t now, bool lighthouse,
 	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0 ||
 	    (r = load_lighthouse(&l, lighthouse)) != 0)
 		goto out;
+	if ((r = fw_build(l.c->raw, l.c->cert, fw_version, &l.c->fw,
+	         &l.ce)) != 0) {
+		r = cfail(&l, r);
+		goto out;
+	}
+	for (size_t i = 0; i < fw_nwarnings(l.c->fw); i++)
+		log_warnx("%s", fw_warning(l.c->fw, i));
 	*out = l.c;
 	l.c = NULL;
 out:
@@ -762,14 +768,21 @@ int
 node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
     char *errbuf, size_t errlen)
 {
-	return cfg_load(path, now, false, out, errbuf, errlen);
+	return cfg_load(path, now, false, 1, out, errbuf, errlen);
+}
+
+int
+node_cfg_load_v(const char *path, int64_t now, uint64_t fw_version,
+    struct node_cfg **out, char *errbuf, size_t errlen)
+{
+	return cfg_load(path, now, false, fw_version, out, errbuf, errlen);
 }
 
 int
 node_cfg_load_lighthouse(const char *path, int64_t now,
     struct node_cfg **out, char *errbuf, size_t errlen)
 {
-	return cfg_load(path, now, true, out, errbuf, errlen);
+	return cfg_load(path, now, true, 1, out, errbuf, errlen);
 }
 
 void
@@ -788,6 +801,7 @@ node_cfg_free(struct node_cfg *c)
 	allowlist_free(c->remote_allow);
 	allowlist_free(c->local_allow);
 	allowranges_free(c->remote_ranges);
+	fw_free(c->fw);
 	free(c);
 }
 

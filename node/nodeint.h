@@ -59,6 +59,7 @@ struct tunnel {
 	struct udp_addr roamed_from;
 	int64_t roamed_at;
 	uint64_t rx_packets, tx_packets;
+	struct fw_peer fwp; /* what the firewall needs about the peer */
 };
 
 #define RC_MAX (2 * LHREG_MAX_ADDRS) /* per lighthouse answer: v4 + v6 */
@@ -76,11 +77,12 @@ struct rcache {
 struct node_stats {
 	uint64_t rx_short, rx_own_network, rx_unknown_type;
 	uint64_t rx_unknown_index, rx_replay, rx_auth, rx_bad_inner;
-	uint64_t rx_not_from_peer, rx_hs_bad, rx_hs_refused;
+	uint64_t rx_hs_bad, rx_hs_refused;
 	uint64_t tx_no_tunnel, tx_dropped, tx_queue_full, tun_write_err;
 	uint64_t hs_started, hs_completed, hs_timed_out;
 	uint64_t lh_bad, lh_refused, lh_updates, lh_queries, lh_replies;
 	uint64_t lh_punches;
+	uint64_t fw_in_drop, fw_out_drop, fw_rejects, fw_bad_packet;
 };
 
 struct node {
@@ -93,9 +95,10 @@ struct node {
 	struct u32map tun_by_index, tun_by_ip, pend_by_index, pend_by_ip;
 	struct u32map rcache; /* vpn ip -> struct rcache */
 	struct lhreg *reg;    /* am_lighthouse: the registry */
+	struct conntrack *ct;
 	struct event *ev_lh, *ev_punchy;
 	struct node_stats st;
-	struct log_limit warn_limit;
+	struct log_limit warn_limit, fw_limit;
 };
 
 int64_t node_mono_ns(void);
@@ -123,6 +126,7 @@ void tunnel_roam(struct node *n, struct tunnel *t,
 void cm_tick(struct node *n);
 /* pki.disconnect_invalid: close tunnels whose peer no longer verifies. */
 void tunnels_recheck(struct node *n);
+void tunnels_refresh_fw(struct node *n);
 void node_close_all(struct node *n);
 
 /* lh.c: the lighthouse protocol, both roles, and punchy. */
@@ -132,6 +136,11 @@ void lh_recv(struct node *n, struct tunnel *t, const uint8_t *p, size_t len);
 void lh_query(struct node *n, uint32_t vpn_ip);
 void lh_tunnel_up(struct node *n, struct tunnel *t);
 void lh_tunnel_down(struct node *n, struct tunnel *t);
+
+/* node.c: an IPv4 packet at slot + HEADER_LEN, bound for t: outbound
+ * firewall, then sealed and queued for sending. */
+void node_send_data(struct node *n, struct tunnel *t, uint8_t *slot,
+    size_t len);
 
 /* node.c: seal a packet already placed at slot + HEADER_LEN. */
 void node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot,

@@ -274,6 +274,12 @@ tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
 	t->remote = *from;
 	t->initiator = initiator;
 	t->peer_time = peer_time;
+	if (fw_peer_init(&t->fwp, n->cfg->fw, peer, n->cfg->ca) != 0) {
+		crypto_aead_free(t->tx);
+		crypto_aead_free(t->rx);
+		free(t);
+		t = NULL;
+	}
 out:
 	crypto_cleanse(k1, sizeof(k1));
 	crypto_cleanse(k2, sizeof(k2));
@@ -283,6 +289,7 @@ out:
 static void
 tunnel_free(struct tunnel *t)
 {
+	fw_peer_clear(&t->fwp);
 	crypto_aead_free(t->tx);
 	crypto_aead_free(t->rx);
 	cert_free(t->peer);
@@ -357,8 +364,15 @@ flush_queue(struct node *n, struct tunnel *t, struct pending *p)
 	size_t i;
 
 	for (i = 0; i < p->nq; i++) {
-		tunnel_send(n, t, p->q[i].type, p->q[i].subtype, p->q[i].p,
-		    p->q[i].len);
+		if (p->q[i].type == HDR_MESSAGE) { /* firewall at send time */
+			uint8_t *slot = udp_tx_slot(n->udp);
+
+			memcpy(slot + HEADER_LEN, p->q[i].p, p->q[i].len);
+			node_send_data(n, t, slot, p->q[i].len);
+		} else {
+			tunnel_send(n, t, p->q[i].type, p->q[i].subtype,
+			    p->q[i].p, p->q[i].len);
+		}
 		free(p->q[i].p);
 	}
 	p->nq = 0;
@@ -625,6 +639,23 @@ peer_still_valid(struct node *n, struct tunnel *t)
 	log_info("Peer certificate is no longer valid: peer=%s reason=%s%s%s",
 	    t->name, vpn_strerror(r), *detail != '\0' ? ": " : "", detail);
 	return false;
+}
+
+/* After a reload: peers resolved again against the new table and pool. */
+void
+tunnels_refresh_fw(struct node *n)
+{
+	struct tunnel *t;
+	size_t it = 0;
+	uint32_t k;
+	void *v;
+
+	while (u32map_next(&n->tun_by_index, &it, &k, &v)) {
+		t = v;
+		fw_peer_clear(&t->fwp);
+		if (fw_peer_init(&t->fwp, n->cfg->fw, t->peer, n->cfg->ca) != 0)
+			memset(&t->fwp, 0, sizeof(t->fwp)); /* drops all */
+	}
 }
 
 void
