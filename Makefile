@@ -54,7 +54,7 @@ F = build/fuzz
 PROGS = bin/cert-tool bin/node bin/lighthouse
 MANS = $(wildcard man/*.[1-8])
 
-.PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps \
+.PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps fw-micro \
 	install clean demo format format-check
 all: $(PROGS)
 
@@ -156,6 +156,14 @@ man-lint:
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+# The firewall decision in instructions per packet (callgrind, exact and
+# repeatable): compared with test/bench/fw_micro.baseline.
+$(B)/fw_micro: test/bench/fw_micro.c $(B)/libvpn.a
+	$(call quiet,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+fw-micro: $(B)/fw_micro
+	@test/bench/fw_micro.sh $(B)/fw_micro
 
 bench: deps
 	@$(MAKE) --no-print-directory all
