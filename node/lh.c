@@ -17,8 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns.h"
 #include "err.h"
+#include "gotime.h"
 #include "lhmsg.h"
+#include "sbuf.h"
 #include "log.h"
 #include "nodeint.h"
 
@@ -345,12 +353,70 @@ out:
 	free(m);
 }
 
+/* Go's %s of a []*net.IPNet: "[a/b c/d]". */
+static void
+go_nets(struct sbuf *b, const struct ip4net *nets, size_t n)
+{
+	char buf[IP4NET_STRLEN];
+	size_t i;
+
+	sbuf_puts(b, "[");
+	for (i = 0; i < n; i++) {
+		ip4net_format(&nets[i], buf);
+		sbuf_printf(b, "%s%s", i > 0 ? " " : "", buf);
+	}
+	sbuf_puts(b, "]");
+}
+
+/* The TXT text Nebula 1.6.1 serves for a host (dns_server.go QueryCert). */
+static void
+dns_txt(struct node *n, const struct tunnel *t)
+{
+	const struct cert *c = t->peer;
+	char nb[64], na[64], *hex;
+	struct sbuf b;
+	size_t i;
+
+	if (go_format_time(c->not_before, nb, sizeof(nb)) != 0 ||
+	    go_format_time(c->not_after, na, sizeof(na)) != 0)
+		return;
+	sbuf_init(&b);
+	sbuf_printf(&b, "\"Name: %s\" \"Ips: ", c->name.s);
+	go_nets(&b, c->ips, c->nips);
+	sbuf_puts(&b, "\" \"Subnets ");
+	go_nets(&b, c->subnets, c->nsubnets);
+	sbuf_puts(&b, "\" \"Groups [");
+	for (i = 0; i < c->ngroups; i++)
+		sbuf_printf(&b, "%s%s", i > 0 ? " " : "", c->groups[i].s);
+	sbuf_printf(&b, "]\" \"NotBefore %s\" \"NotAFter %s\" \"PublicKey ",
+	    nb, na);
+	hex = malloc(2 * (c->pubkey_len > c->issuer_len ? c->pubkey_len :
+	                                                   c->issuer_len) +
+	    1);
+	if (hex != NULL) {
+		hex_encode(c->pubkey, c->pubkey_len, hex);
+		sbuf_printf(&b, "%s\" \"IsCA %s\" \"Issuer ", hex,
+		    c->is_ca ? "true" : "false");
+		hex_encode(c->issuer, c->issuer_len, hex);
+		sbuf_printf(&b, "%s\"", hex);
+		free(hex);
+	}
+	if (hex != NULL && sbuf_ok(&b))
+		dns_zone_set_txt(n->dns, t->vpn_ip, b.s, b.len);
+	sbuf_free(&b);
+}
+
 void
 lh_tunnel_up(struct node *n, struct tunnel *t)
 {
 	if (n->reg != NULL)
 		lhreg_learned(n->reg, t->vpn_ip, t->remote.ip, t->remote.port,
 		    node_mono_ns());
+	if (n->dns != NULL) { /* A records are added, never removed (1.6.1) */
+		dns_zone_add(n->dns, t->peer->name.s, t->peer->name.len,
+		    t->vpn_ip);
+		dns_txt(n, t);
+	}
 }
 
 void
@@ -358,7 +424,75 @@ lh_tunnel_down(struct node *n, struct tunnel *t)
 {
 	if (n->reg != NULL)
 		lhreg_forget(n->reg, t->vpn_ip);
+	if (n->dns != NULL)
+		dns_zone_set_txt(n->dns, t->vpn_ip, NULL, 0);
 	free(u32map_del(&n->rcache, t->vpn_ip));
+}
+
+/* lighthouse.serve_dns: one datagram in, one answer out. */
+static void
+on_dns(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct sockaddr_in from;
+	socklen_t fl;
+	uint8_t q[512], out[4096];
+	ssize_t got;
+	size_t len;
+	uint32_t src;
+	int i;
+
+	(void)what;
+	for (i = 0; i < 64; i++) {
+		fl = sizeof(from);
+		got = recvfrom(fd, q, sizeof(q), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &fl);
+		if (got < 0)
+			return;
+		src = ntohl(from.sin_addr.s_addr);
+		/* TXT (certificate details) only for the overlay and 127.0.0.1 */
+		len = dns_answer(n->dns, q, (size_t)got,
+		    (src & n->cfg->vpn_mask) == (n->cfg->vpn_ip & n->cfg->vpn_mask) ||
+		        src == 0x7f000001,
+		    out, sizeof(out));
+		if (len > 0)
+			sendto(fd, out, len, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+static int
+dns_open(struct node *n)
+{
+	struct sockaddr_in sa;
+	char err[128];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(n->cfg->dns_port);
+	if (inet_pton(AF_INET, n->cfg->dns_host, &sa.sin_addr) != 1) {
+		log_msg(LOG_LVL_ERROR, "lighthouse.dns.host %s is not an IPv4 "
+		                       "address",
+		    n->cfg->dns_host);
+		return VPN_ERR_INVAL;
+	}
+	if ((n->dns = dns_zone_new()) == NULL)
+		return VPN_ERR_NOMEM;
+	n->dns_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (n->dns_fd < 0 ||
+	    bind(n->dns_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+		log_msg(LOG_LVL_ERROR, "Failed to start DNS server on %s:%u: %s",
+		    n->cfg->dns_host, n->cfg->dns_port, err);
+		return VPN_ERR_SYS;
+	}
+	n->ev_dns = event_new(n->base, n->dns_fd, EV_READ | EV_PERSIST, on_dns,
+	    n);
+	if (n->ev_dns == NULL || event_add(n->ev_dns, NULL) != 0)
+		return VPN_ERR_NOMEM;
+	log_info("Starting DNS responder at %s:%u", n->cfg->dns_host,
+	    n->cfg->dns_port);
+	return 0;
 }
 
 static void
@@ -398,15 +532,39 @@ on_punchy_timer(evutil_socket_t fd, short what, void *arg)
 	udp_flush(n->udp);
 }
 
+/* After a reload: the registration timer follows lighthouse.interval and
+ * lighthouse.hosts (the registry and punchy.punch stay as they are). */
+void
+lh_reload(struct node *n)
+{
+	struct timeval tv = {(time_t)n->cfg->lh_interval, 0};
+
+	if (n->cfg->am_lighthouse)
+		return;
+	if (n->ev_lh != NULL) {
+		event_free(n->ev_lh);
+		n->ev_lh = NULL;
+	}
+	if (n->cfg->nlighthouses == 0 || n->cfg->lh_interval == 0)
+		return;
+	n->ev_lh = event_new(n->base, -1, EV_PERSIST, on_update_timer, n);
+	if (n->ev_lh != NULL)
+		event_add(n->ev_lh, &tv);
+	send_update(n);
+}
+
 int
 lh_init(struct node *n)
 {
 	struct timeval tv = {0, 0};
 
 	u32map_init(&n->rcache);
+	n->dns_fd = -1;
 	if (n->cfg->am_lighthouse) {
 		if ((n->reg = lhreg_new(LH_REG_MAX)) == NULL)
 			return VPN_ERR_NOMEM;
+		if (n->cfg->serve_dns && dns_open(n) != 0)
+			return VPN_ERR_SYS;
 	} else if (n->cfg->nlighthouses > 0 && n->cfg->lh_interval > 0) {
 		n->ev_lh = event_new(n->base, -1, EV_PERSIST, on_update_timer,
 		    n);
@@ -436,6 +594,12 @@ lh_free(struct node *n)
 		event_free(n->ev_lh);
 	if (n->ev_punchy != NULL)
 		event_free(n->ev_punchy);
+	if (n->ev_dns != NULL)
+		event_free(n->ev_dns);
+	if (n->dns != NULL && n->dns_fd >= 0)
+		close(n->dns_fd);
+	dns_zone_free(n->dns);
+	n->dns = NULL;
 	while (u32map_next(&n->rcache, &it, &k, &v))
 		free(v);
 	u32map_free(&n->rcache);

@@ -59,7 +59,7 @@ fw_log(struct node *n, const struct tunnel *t, bool incoming,
 		return;
 	ip4_format(fp->local_ip, l);
 	ip4_format(fp->remote_ip, r);
-	log_debug("dropping %s packet: peer=%s rules=firewall.%s reason=%s "
+	log_debug("refusing %s packet: peer=%s rules=firewall.%s reason=%s "
 	          "proto=%u local=%s:%u remote=%s:%u fragment=%s",
 	    incoming ? "inbound" : "outbound", t->name,
 	    incoming ? "inbound" : "outbound", reasons[why], fp->proto, l,
@@ -96,7 +96,8 @@ fw_pass(struct node *n, struct tunnel *t, bool incoming, const uint8_t *p,
 	else
 		n->st.fw_out_drop++;
 	fw_log(n, t, incoming, &fp, why);
-	if (v == FW_REJECT &&
+	/* No reject for a spoofed source: it would answer someone else. */
+	if (v == FW_REJECT && why != FW_WHY_REMOTE_IP &&
 	    (rl = ippkt_reject(p, len, reply, sizeof(reply))) > 0) {
 		n->st.fw_rejects++;
 		if (incoming)
@@ -456,7 +457,8 @@ reload(struct node *n)
 	 * version, so conntrack entries are re-checked on their next
 	 * packet).  Tunnels stay up. */
 	if (node_cfg_load_v(n->cfg_path, node_real_ns() / 1000000000,
-	        fw_version(n->cfg->fw) + 1, &c, err, sizeof(err)) != 0) {
+	        fw_version(n->cfg->fw) + 1, n->cfg->am_lighthouse, &c, err,
+	        sizeof(err)) != 0) {
 		log_msg(LOG_LVL_ERROR,
 		    "reload failed, keeping the running configuration: %s",
 		    err);
@@ -468,6 +470,13 @@ reload(struct node *n)
 		node_cfg_free(c);
 		return;
 	}
+	if (c->am_lighthouse != n->cfg->am_lighthouse) {
+		log_msg(LOG_LVL_ERROR, "reload refused: "
+		                       "lighthouse.am_lighthouse can only change "
+		                       "with a restart");
+		node_cfg_free(c);
+		return;
+	}
 	/* Settings that only a restart changes keep their running value. */
 	c->tun_mtu = n->cfg->tun_mtu;
 	c->tun_disabled = n->cfg->tun_disabled;
@@ -475,10 +484,11 @@ reload(struct node *n)
 	snprintf(c->listen_host, sizeof(c->listen_host), "%s",
 	    n->cfg->listen_host);
 	c->listen_port = n->cfg->listen_port;
+	c->punch = n->cfg->punch; /* not reloadable, as in Nebula */
 	node_cfg_free(n->cfg);
 	n->cfg = c;
-	c->am_lighthouse = n->cfg->am_lighthouse;
 	log_setup(NULL, c->log_level, c->log_format);
+	lh_reload(n);
 	tunnels_refresh_fw(n);
 	log_info("configuration reloaded: %s (firewall: %zu inbound, %zu "
 	         "outbound rules)",

@@ -108,7 +108,7 @@ int node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
 /* The same with the firewall table's version (a reload passes the
  * running one + 1, so that conntrack entries are re-checked). */
 int node_cfg_load_v(const char *path, int64_t now, uint64_t fw_version,
-    struct node_cfg **out, char *errbuf, size_t errlen);
+    bool lighthouse, struct node_cfg **out, char *errbuf, size_t errlen);
 /* The lighthouse binary: the role is implied, and a config that says
  * am_lighthouse: false is refused. */
 int node_cfg_load_lighthouse(const char *path, int64_t now,

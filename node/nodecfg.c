@@ -522,8 +522,7 @@ load_misc(struct ld *l)
 static void
 warn_unsupported(const struct config *raw)
 {
-	static const char *const keys[] = {"lighthouse.serve_dns",
-	    "tun.unsafe_routes",
+	static const char *const keys[] = {"tun.unsafe_routes",
 	    "relay.relays", "relay.am_relay", "sshd", "stats.type",
 	    "preferred_ranges", "local_range"};
 	const struct config_node *n, *e;
@@ -607,6 +606,12 @@ load_lighthouse(struct ld *l, bool force)
 	for (i = 0; i < cnt; i++) {
 		item = config_node_item(n, i);
 		config_path_index(kp, sizeof(kp), "lighthouse.hosts", i);
+		if (c->nlighthouses == LH_MAX_HOSTS) {
+			r = config_node_err(&l->ce, item, kp, VPN_ERR_RANGE,
+			    "at most %d lighthouses are supported",
+			    LH_MAX_HOSTS);
+			goto fail;
+		}
 		if (!ip4_parse(list[i], &c->lighthouses[c->nlighthouses])) {
 			r = config_node_err(&l->ce, item, kp, VPN_ERR_INVAL,
 			    "not an IPv4 address: %s", list[i]);
@@ -625,12 +630,6 @@ load_lighthouse(struct ld *l, bool force)
 			    "lighthouse %s does not have a static_host_map "
 			    "entry",
 			    ip);
-			goto fail;
-		}
-		if (c->nlighthouses + 1 >= LH_MAX_HOSTS) {
-			r = config_node_err(&l->ce, item, kp, VPN_ERR_RANGE,
-			    "at most %d lighthouses are supported",
-			    LH_MAX_HOSTS);
 			goto fail;
 		}
 		c->nlighthouses++;
@@ -706,6 +705,11 @@ load_lighthouse(struct ld *l, bool force)
 		    (r = config_duration(c->raw, "punchy.delay", 1000 * MS,
 		         &c->punch_delay, &l->ce)) != 0)
 			return cfail(l, r);
+		if (c->punch_delay < 0)
+			return cfail(l, config_node_err(&l->ce,
+			                    config_get(c->raw, "punchy.delay"),
+			                    "punchy.delay", VPN_ERR_RANGE,
+			                    "must not be negative"));
 	} else {
 		c->punch_respond = b;
 		c->punch_delay = 1000 * MS;
@@ -773,9 +777,10 @@ node_cfg_load(const char *path, int64_t now, struct node_cfg **out,
 
 int
 node_cfg_load_v(const char *path, int64_t now, uint64_t fw_version,
-    struct node_cfg **out, char *errbuf, size_t errlen)
+    bool lighthouse, struct node_cfg **out, char *errbuf, size_t errlen)
 {
-	return cfg_load(path, now, false, fw_version, out, errbuf, errlen);
+	return cfg_load(path, now, lighthouse, fw_version, out, errbuf,
+	    errlen);
 }
 
 int

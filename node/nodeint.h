@@ -97,6 +97,9 @@ struct node {
 	struct lhreg *reg;    /* am_lighthouse: the registry */
 	struct conntrack *ct;
 	struct event *ev_lh, *ev_punchy;
+	struct dns_zone *dns; /* lighthouse.serve_dns */
+	int dns_fd;
+	struct event *ev_dns;
 	struct node_stats st;
 	struct log_limit warn_limit, fw_limit;
 };
@@ -132,6 +135,7 @@ void node_close_all(struct node *n);
 /* lh.c: the lighthouse protocol, both roles, and punchy. */
 int lh_init(struct node *n);
 void lh_free(struct node *n);
+void lh_reload(struct node *n);
 void lh_recv(struct node *n, struct tunnel *t, const uint8_t *p, size_t len);
 void lh_query(struct node *n, uint32_t vpn_ip);
 void lh_tunnel_up(struct node *n, struct tunnel *t);

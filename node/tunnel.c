@@ -445,6 +445,12 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt,
 	char why[256];
 	uint32_t local, vpn;
 
+	/* lighthouse.remote_allow_list, before the peer is known ... */
+	if (!allowlist_allow(n->cfg->remote_allow, from->ip)) {
+		refuse(n, from, "1", "lighthouse.remote_allow_list denied "
+		                     "incoming handshake");
+		return;
+	}
 	if (noise_init(&hs, n->cfg->cipher, false, n->cfg->key, n->cfg->pub) !=
 	        0 ||
 	    noise_read_msg1(&hs, pkt + HEADER_LEN, len - HEADER_LEN, rs, &pl,
@@ -463,6 +469,13 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt,
 	vpn = c->ips[0].addr;
 	if (vpn == n->cfg->vpn_ip) {
 		refuse(n, from, "1", "Refusing to handshake with myself");
+		goto out;
+	}
+	/* ... and for this peer (remote_allow_ranges) once it is. */
+	if (!allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
+	        vpn, from->ip)) {
+		refuse(n, from, "1", "lighthouse.remote_allow_list denied "
+		                     "incoming handshake");
 		goto out;
 	}
 	old = u32map_get(&n->tun_by_ip, vpn);
@@ -541,6 +554,12 @@ hs_stage2(struct node *n, const struct udp_addr *from,
 
 	if (p == NULL)
 		return; /* complete already, or not ours */
+	if (!allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
+	        p->vpn_ip, from->ip)) {
+		refuse(n, from, "2", "lighthouse.remote_allow_list denied "
+		                     "handshake reply");
+		return; /* the pending handshake goes on with other addresses */
+	}
 	buf = payload_buf(&cap);
 	if (noise_read_msg2(&p->hs, pkt + HEADER_LEN, len - HEADER_LEN, rs, buf,
 	        cap, &plen) != 0) {
@@ -609,6 +628,9 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 
 	if (udp_addr_eq(&t->remote, from))
 		return;
+	if (!allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
+	        t->vpn_ip, from->ip))
+		return; /* keep the old address */
 	now = node_mono_ns();
 	if (udp_addr_eq(&t->roamed_from, from) &&
 	    now - t->roamed_at < 2000000000LL)

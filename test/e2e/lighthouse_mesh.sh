@@ -22,6 +22,7 @@ for h in lh:1 a:11 b:12 c:13 d:14; do
 	attach "${NS[$n]}" "10.66.0.${h#*:}/24"
 done
 mesh_config lh.yml lh "" "" true
+sed -i 's/^  am_lighthouse: true/  am_lighthouse: true\n  serve_dns: true\n  dns: {host: 0.0.0.0, port: 5353}/' lh.yml
 for h in a b c d; do mesh_config "$h.yml" "$h" 192.168.88.1 10.66.0.1:4242; done
 
 # small transfer FROM TO: 2 MB over TCP, compared with cmp.
@@ -65,6 +66,20 @@ mesh() {
 mesh "$LHBIN" "$NODE" ours
 check "ours: no static_host_map entry for peers" bash -c "! grep -q 192.168.88.1[234] a.yml"
 check "ours: a's tunnel to b was made from the lighthouse's answer" grep -q "Tunnel up: peer=b" a-ours.log
+
+# serve_dns: A records for certificate names; TXT (certificate details)
+# only for clients inside the overlay.
+DNSQ="$E2E_TOP/test/e2e/dnsq.py"
+out=$(ip netns exec "${NS[a]}" python3 "$DNSQ" 10.66.0.1 5353 b A)
+[ "$out" = "${IP[b]}" ] && ok "dns: A b. -> ${IP[b]}" || not_ok "dns: A b. gave '$out'"
+out=$(ip netns exec "${NS[a]}" python3 "$DNSQ" 10.66.0.1 5353 nosuch A)
+[ "$out" = none ] && ok "dns: an unknown name has no answer" || not_ok "dns: unknown name gave '$out'"
+out=$(ip netns exec "${NS[a]}" python3 "$DNSQ" 10.66.0.1 5353 "${IP[c]}" TXT)
+[ "$out" = none ] && ok "dns: TXT refused from outside the overlay" || not_ok "dns: TXT from the underlay gave '$out'"
+out=$(ip netns exec "${NS[a]}" python3 "$DNSQ" "${IP[lh]}" 5353 "${IP[c]}" TXT)
+case $out in "Name: c|Ips: [192.168.88.13/24]|Subnets []|Groups []|NotBefore "*)
+	ok "dns: TXT through the tunnel: $(echo "$out" | cut -c1-60)...";;
+*) not_ok "dns: TXT through the tunnel gave '$out'";; esac
 
 # Restart: the lighthouse goes away; tunnels already up keep working.
 stop lh

@@ -43,8 +43,9 @@ run_pair() {
 	check "$tag: ping b->a" ip netns exec "$B" ping -c 3 -i 0.2 -W 2 192.168.77.1
 	check "$tag: 20 MB TCP a->b, sha256 matches" transfer "$A" "$B" 192.168.77.2
 	check "$tag: 20 MB TCP b->a, sha256 matches" transfer "$B" "$A" 192.168.77.1
-	kill -TERM "$pa" "$pb"
-	wait "$pa" "$pb" 2>/dev/null
+	# a stops first, so that b is there to receive a's closeTunnel.
+	kill -TERM "$pa"; wait "$pa" 2>/dev/null; sleep 0.3
+	kill -TERM "$pb"; wait "$pb" 2>/dev/null
 	# Now b initiates (fresh processes, b pings first).
 	pa=$(spawn "$A" "a2-$na-$c.log" "$ia" -config a.yml)
 	pb=$(spawn "$B" "b2-$nb-$c.log" "$ib" -config b.yml)
