@@ -130,8 +130,9 @@ node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot, uint8_t type,
 		return;
 	}
 	udp_tx_commit(n->udp, &t->remote, HEADER_LEN + len + 16);
-	t->tx_packets++;
 	t->out = true;
+	if (++t->tx_packets % 1000 == 0 && n->cfg->npreferred > 0)
+		tunnel_probe_preferred(n, t);
 }
 
 /* A minimal IPv4 check: version, header length, total length. */

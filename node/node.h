@@ -90,10 +90,16 @@ struct node_cfg {
 	bool serve_dns;
 	char dns_host[64];
 	uint16_t dns_port;
+	/* preferred_ranges (+ the deprecated local_range) */
+	struct ip4net *preferred;
+	size_t npreferred;
 	/* punchy (wire.md 11) */
 	bool punch, punch_respond;
 	int64_t punch_delay; /* ns */
 };
+
+/* Is an underlay address inside preferred_ranges? */
+bool node_cfg_preferred(const struct node_cfg *c, const struct udp_addr *a);
 
 /* Is vpn_ip one of our lighthouses? */
 bool node_cfg_is_lighthouse(const struct node_cfg *c, uint32_t vpn_ip);

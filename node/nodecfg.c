@@ -523,8 +523,7 @@ static void
 warn_unsupported(const struct config *raw)
 {
 	static const char *const keys[] = {"tun.unsafe_routes",
-	    "relay.relays", "relay.am_relay", "sshd", "stats.type",
-	    "preferred_ranges", "local_range"};
+	    "relay.relays", "relay.am_relay", "sshd", "stats.type"};
 	const struct config_node *n, *e;
 	const char *s;
 	size_t i;
@@ -720,6 +719,64 @@ fail:
 	return cfail(l, r);
 }
 
+/* preferred_ranges: IPv4 CIDRs (and local_range, appended). */
+static int
+load_preferred(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const char **list = NULL, *lr;
+	char kp[CONFIG_PATH_LEN];
+	size_t cnt = 0, i;
+	int r;
+
+	if ((r = config_str_list(c->raw, "preferred_ranges", &list, &cnt,
+	         &l->ce)) != 0 ||
+	    (r = config_str(c->raw, "local_range", "", &lr, &l->ce)) != 0) {
+		free(list);
+		return cfail(l, r);
+	}
+	if ((c->preferred = calloc(cnt + 1, sizeof(*c->preferred))) == NULL) {
+		free(list);
+		return VPN_ERR_NOMEM;
+	}
+	for (i = 0; i <= cnt; i++) {
+		const char *v = i < cnt ? list[i] : lr;
+
+		if (i == cnt && *lr == '\0')
+			break;
+		if (ip4net_parse(v, &c->preferred[c->npreferred]) != 0) {
+			config_path_index(kp, sizeof(kp), "preferred_ranges", i);
+			r = config_node_err(&l->ce,
+			    i < cnt ? config_node_item(config_get(c->raw,
+			                                   "preferred_ranges"),
+			                  i) :
+			              config_get(c->raw, "local_range"),
+			    i < cnt ? kp : "local_range", VPN_ERR_INVAL,
+			    "Failed to parse preferred ranges: %s (IPv4 CIDR "
+			    "expected)",
+			    v);
+			free(list);
+			return cfail(l, r);
+		}
+		c->npreferred++;
+	}
+	free(list);
+	return 0;
+}
+
+bool
+node_cfg_preferred(const struct node_cfg *c, const struct udp_addr *a)
+{
+	size_t i;
+
+	if (!udp_addr_is_v4(a))
+		return false;
+	for (i = 0; i < c->npreferred; i++)
+		if (ip4net_contains(&c->preferred[i], udp_addr_v4(a)))
+			return true;
+	return false;
+}
+
 bool
 node_cfg_is_lighthouse(const struct node_cfg *c, uint32_t vpn_ip)
 {
@@ -752,7 +809,8 @@ cfg_load(const char *path, int64_t now, bool lighthouse, uint64_t fw_version,
 	warn_unsupported(l.c->raw);
 	if ((r = load_ca(&l)) != 0 || (r = load_cert(&l)) != 0 ||
 	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0 ||
-	    (r = load_lighthouse(&l, lighthouse)) != 0)
+	    (r = load_lighthouse(&l, lighthouse)) != 0 ||
+	    (r = load_preferred(&l)) != 0)
 		goto out;
 	if ((r = fw_build(l.c->raw, l.c->cert, fw_version, &l.c->fw,
 	         &l.ce)) != 0) {
@@ -806,6 +864,7 @@ node_cfg_free(struct node_cfg *c)
 	allowlist_free(c->remote_allow);
 	allowlist_free(c->local_allow);
 	allowranges_free(c->remote_ranges);
+	free(c->preferred);
 	fw_free(c->fw);
 	free(c);
 }

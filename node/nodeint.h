@@ -126,6 +126,7 @@ void tunnel_send(struct node *n, struct tunnel *t, uint8_t type,
     uint8_t subtype, const uint8_t *body, size_t len);
 void tunnel_roam(struct node *n, struct tunnel *t,
     const struct udp_addr *from);
+void tunnel_probe_preferred(struct node *n, struct tunnel *t);
 void cm_tick(struct node *n);
 /* pki.disconnect_invalid: close tunnels whose peer no longer verifies. */
 void tunnels_recheck(struct node *n);

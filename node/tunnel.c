@@ -64,8 +64,40 @@ pending_free(struct node *n, struct pending *p, bool drop_queue)
 	free(p);
 }
 
-size_t
-node_peer_addrs(struct node *n, uint32_t vpn_ip, struct udp_addr *out,
+/*
+ * wire.md 8.6: preferred ranges first; then IPv6 before IPv4; among IPv4,
+ * public before private (RFC 1918); then by address bytes, then port.
+ */
+static int
+addr_rank(const struct node_cfg *c, const struct udp_addr *a)
+{
+	uint32_t v;
+
+	if (node_cfg_preferred(c, a))
+		return 0;
+	if (!udp_addr_is_v4(a))
+		return 1;
+	v = udp_addr_v4(a);
+	if ((v >> 24) == 10 || (v >> 20) == 0xac1 || (v >> 16) == 0xc0a8)
+		return 3;
+	return 2;
+}
+
+static int
+addr_cmp(const void *x, const void *y, void *cfg)
+{
+	const struct udp_addr *a = x, *b = y;
+	int ra = addr_rank(cfg, a), rb = addr_rank(cfg, b), c;
+
+	if (ra != rb)
+		return ra - rb;
+	if ((c = memcmp(a->ip, b->ip, 16)) != 0)
+		return c;
+	return (int)a->port - (int)b->port;
+}
+
+static size_t
+peer_addrs_unsorted(struct node *n, uint32_t vpn_ip, struct udp_addr *out,
     size_t max)
 {
 	const struct static_host *sh = node_cfg_static(n->cfg, vpn_ip);
@@ -92,6 +124,16 @@ node_peer_addrs(struct node *n, uint32_t vpn_ip, struct udp_addr *out,
 		if (j == cnt)
 			out[cnt++] = *cand;
 	}
+	return cnt;
+}
+
+size_t
+node_peer_addrs(struct node *n, uint32_t vpn_ip, struct udp_addr *out,
+    size_t max)
+{
+	size_t cnt = peer_addrs_unsorted(n, vpn_ip, out, max);
+
+	qsort_r(out, cnt, sizeof(*out), addr_cmp, n->cfg);
 	return cnt;
 }
 
@@ -346,6 +388,25 @@ tunnel_install(struct node *n, struct tunnel *t)
 	return 0;
 }
 
+/* wire.md 8.6: every 1000 packets to a peer that is not at a preferred
+ * address, probe its preferred addresses; its reply roams us there. */
+void
+tunnel_probe_preferred(struct node *n, struct tunnel *t)
+{
+	struct udp_addr a[STATIC_MAX_ADDRS + LH_MAX_HOSTS * RC_MAX], keep;
+	size_t na, i;
+
+	if (n->cfg->npreferred == 0 || node_cfg_preferred(n->cfg, &t->remote))
+		return;
+	na = node_peer_addrs(n, t->vpn_ip, a, sizeof(a) / sizeof(a[0]));
+	keep = t->remote;
+	for (i = 0; i < na && node_cfg_preferred(n->cfg, &a[i]); i++) {
+		t->remote = a[i];
+		tunnel_send(n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
+	}
+	t->remote = keep;
+}
+
 void
 tunnel_send(struct node *n, struct tunnel *t, uint8_t type, uint8_t subtype,
     const uint8_t *body, size_t len)
@@ -482,8 +543,15 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt,
 	if (old != NULL && old->msg1 != NULL &&
 	    old->msg1_len == len - HEADER_LEN &&
 	    memcmp(old->msg1, pkt + HEADER_LEN, old->msg1_len) == 0) {
-		/* A retransmission: answer with the same message 2. */
+		/* A retransmission: answer with the same message 2, and move
+		 * to a preferred address if it came from one (wire.md 5.3). */
 		send_raw(n, from, old->msg2, old->msg2_len);
+		if (node_cfg_preferred(n->cfg, from) &&
+		    !node_cfg_preferred(n->cfg, &old->remote)) {
+			old->remote = *from;
+			tunnel_send(n, old, HDR_TEST, HDR_SUB_TEST_REQUEST,
+			    NULL, 0);
+		}
 		udp_flush(n->udp);
 		goto out;
 	}
@@ -552,8 +620,22 @@ hs_stage2(struct node *n, const struct udp_addr *from,
 	size_t cap, plen;
 	char why[256], want[IP4_STRLEN], got[IP4_STRLEN];
 
-	if (p == NULL)
-		return; /* complete already, or not ours */
+	if (p == NULL) {
+		/* Complete already: a late message 2 from a preferred address
+		 * moves the tunnel there (wire.md 4.5 step 6). */
+		struct tunnel *done = u32map_get(&n->tun_by_index,
+		    h->remote_index);
+
+		if (done != NULL && done->initiator &&
+		    node_cfg_preferred(n->cfg, from) &&
+		    !node_cfg_preferred(n->cfg, &done->remote)) {
+			done->remote = *from;
+			tunnel_send(n, done, HDR_TEST, HDR_SUB_TEST_REQUEST,
+			    NULL, 0);
+			udp_flush(n->udp);
+		}
+		return;
+	}
 	if (!allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
 	        p->vpn_ip, from->ip)) {
 		refuse(n, from, "2", "lighthouse.remote_allow_list denied "

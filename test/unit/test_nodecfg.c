@@ -175,6 +175,14 @@ test_nodecfg_refusals(void **state)
 	    {true, "listen:\n  send_recv_error: sometimes\n",
 	        "listen.send_recv_error", "sometimes"},
 	    {true, "pki:\n  blocklist: []\n", "duplicate", NULL},
+	    {true, "preferred_ranges: [\"10.0.0.0/8\", \"bogus\"]\n",
+	        "Failed to parse preferred ranges: bogus", "[1]"},
+	    {true, "lighthouse:\n  hosts: [\"192.168.100.1\"]\n",
+	        "does not have a static_host_map entry", ":6:"},
+	    {true, "lighthouse:\n  am_lighthouse: true\n",
+	        "no port number is set", NULL},
+	    {true, "punchy:\n  delay: -1s\n", "punchy.delay",
+	        "must not be negative"},
 	};
 	struct node_cfg *c;
 	char err[1024];
@@ -219,6 +227,43 @@ test_nodecfg_static_host_keeps_last_ten(void **state)
 	node_cfg_free(c);
 }
 
+static void
+test_nodecfg_lighthouse_and_preferred(void **state)
+{
+	struct node_cfg *c;
+	struct udp_addr a;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load("static_host_map:\n"
+	                      "  \"192.168.100.1\": [\"10.99.0.1:4242\"]\n"
+	                      "lighthouse:\n  hosts: [\"192.168.100.1\"]\n"
+	                      "  interval: 30\n"
+	                      "  advertise_addrs: [\"198.51.100.7:0\"]\n"
+	                      "punchy:\n  punch: true\n  respond: yes\n"
+	                      "  delay: 250ms\n"
+	                      "preferred_ranges: [\"10.99.0.0/16\"]\n"
+	                      "local_range: 172.16.0.0/12\n",
+	                     true, &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c->nlighthouses, 1);
+	assert_true(node_cfg_is_lighthouse(c, 0xc0a86401));
+	assert_false(node_cfg_is_lighthouse(c, 0xc0a86402));
+	assert_int_equal(c->lh_interval, 30);
+	assert_int_equal(c->nadvertise, 1);
+	assert_true(c->punch && c->punch_respond);
+	assert_int_equal(c->punch_delay, 250000000);
+	assert_int_equal(c->npreferred, 2);
+	udp_addr_from_v4(&a, 0x0a630203, 1);
+	assert_true(node_cfg_preferred(c, &a));
+	udp_addr_from_v4(&a, 0xac100001, 1); /* local_range */
+	assert_true(node_cfg_preferred(c, &a));
+	udp_addr_from_v4(&a, 0x0a640001, 1);
+	assert_false(node_cfg_preferred(c, &a));
+	assert_false(c->am_lighthouse);
+	node_cfg_free(c);
+}
+
 int
 main(void)
 {
@@ -227,6 +272,7 @@ main(void)
 	    cmocka_unit_test(test_nodecfg_reads_values),
 	    cmocka_unit_test(test_nodecfg_refusals),
 	    cmocka_unit_test(test_nodecfg_static_host_keeps_last_ten),
+	    cmocka_unit_test(test_nodecfg_lighthouse_and_preferred),
 	};
 
 	log_setup(fopen("/dev/null", "w"), LOG_LVL_ERROR, LOG_FMT_TEXT);
