@@ -22,7 +22,7 @@ run() { # show the command, then run it in the given directory
 step "On the air-gapped laptop: create a CA whose key is encrypted at rest"
 export NEBULA_CA_PASSPHRASE="demo passphrase (normally typed at the prompt)"
 run "$work/laptop" "$ct" ca -name "Demo Org" -duration 8760h \
-	-groups "web,db,ops" -ips 10.42.0.0/16 -encrypt
+	-groups "web,db,staff,lighthouse" -ips 10.42.0.0/16 -encrypt
 run "$work/laptop" head -n1 ca.key
 
 step "On the node: make a key pair; only the public key leaves the node"
@@ -56,70 +56,100 @@ run "$work/laptop" "$ct" sign -name rogue -ip 10.42.0.9/16 -groups admin ||
 step "Later: find the fingerprint to blocklist from the ledger"
 run "$work/laptop" "$ct" ledger -path issued.ledger -name web1
 
-step "A second node, db1, gets its certificate the same way"
-run "$work/node" "$ct" keygen -out-key db1.key -out-pub db1.pub
-cp "$work/node/db1.pub" "$work/laptop/"
-run "$work/laptop" "$ct" sign -name db1 -ip 10.42.0.12/16 -groups db \
-	-in-pub db1.pub -ledger issued.ledger
-cp "$work/laptop/db1.crt" "$work/node/"
+step "More machines get certificates the same way (keys made on each)"
 mv "$work/node/host.key" "$work/node/web1.key"
-
-step "Two machines, as network namespaces joined by a virtual cable"
-A=$(ns web1)
-B=$(ns db1)
-link "$A" 192.0.2.11/24 "$B" 192.0.2.12/24
-echo "web1: underlay 192.0.2.11, overlay 10.42.0.11"
-echo "db1:  underlay 192.0.2.12, overlay 10.42.0.12"
-for h in web1 db1; do
-	peer=$([ $h = web1 ] && echo "10.42.0.12: [\"192.0.2.12:4242\"]" ||
-		echo "10.42.0.11: [\"192.0.2.11:4242\"]")
-	cat >"$work/node/$h.yml" <<YAML
-pki:
-  ca: $work/node/ca.crt
-  cert: $work/node/$h.crt
-  key: $work/node/$h.key
-static_host_map:
-  $peer
-listen:
-  host: 0.0.0.0
-  port: 4242
-tun:
-  dev: demo$h
-  mtu: 1300
-firewall:
-  outbound: [{port: any, proto: any, host: any}]
-  inbound: [{port: any, proto: any, host: any}]
-YAML
+for spec in db1:10.42.0.12:db laptop1:10.42.0.13:staff lh1:10.42.0.1:lighthouse; do
+	IFS=: read -r name ip group <<<"$spec"
+	"$ct" keygen -out-key "$work/node/$name.key" -out-pub "$work/laptop/$name.pub"
+	(cd "$work/laptop" && "$ct" sign -name "$name" -ip "$ip/16" -groups "$group" \
+		-in-pub "$name.pub" -ledger issued.ledger)
+	cp "$work/laptop/$name.crt" "$work/node/"
+	echo "signed $name ($ip, group $group)"
 done
-run "$work/node" cat web1.yml
-pa=$(spawn "$A" "$work/web1.log" "$top/bin/node" -config "$work/node/web1.yml")
-pb=$(spawn "$B" "$work/db1.log" "$top/bin/node" -config "$work/node/db1.yml")
-wait_for 5 ip netns exec "$A" ip link show demoweb1 || {
+run "$work/laptop" "$ct" ledger -path issued.ledger
+
+step "A network: a lighthouse and three machines on one switch"
+lab_switch
+declare -A NSOF UL
+for spec in lh1:1 web1:11 db1:12 laptop1:13; do
+	name=${spec%:*}
+	NSOF[$name]=$(ns "$name")
+	UL[$name]=192.0.2.${spec#*:}
+	attach "${NSOF[$name]}" "${UL[$name]}/24"
+	echo "$name: underlay ${UL[$name]}, overlay 10.42.0.${spec#*:}"
+done
+# Every machine knows only the lighthouse; db1 accepts PostgreSQL only
+# from the web group, and everyone accepts ping.
+for name in lh1 web1 db1 laptop1; do
+	{
+		echo "pki: {ca: $work/node/ca.crt, cert: $work/node/$name.crt, key: $work/node/$name.key}"
+		if [ "$name" = lh1 ]; then
+			echo "lighthouse: {am_lighthouse: true, serve_dns: true, dns: {host: 0.0.0.0, port: 5353}}"
+		else
+			echo "static_host_map: {\"10.42.0.1\": [\"192.0.2.1:4242\"]}"
+			echo "lighthouse: {am_lighthouse: false, interval: 5, hosts: [\"10.42.0.1\"]}"
+		fi
+		echo "listen: {host: 0.0.0.0, port: 4242}"
+		echo "punchy: {punch: true}"
+		echo "tun: {dev: demo$name, mtu: 1300}"
+		echo "firewall:"
+		echo "  outbound: [{port: any, proto: any, host: any}]"
+		echo "  inbound:"
+		echo "    - {port: any, proto: icmp, host: any}"
+		[ "$name" = db1 ] && echo "    - {port: 5432, proto: tcp, group: web}"
+		[ "$name" = web1 ] && echo "    - {port: any, proto: tcp, host: any}"
+	} >"$work/node/$name.yml"
+done
+run "$work/node" cat db1.yml
+declare -A PIDOF
+PIDOF[lh1]=$(spawn "${NSOF[lh1]}" "$work/lh1.log" "$top/bin/lighthouse" -config "$work/node/lh1.yml")
+sleep 0.3
+for name in web1 db1 laptop1; do
+	PIDOF[$name]=$(spawn "${NSOF[$name]}" "$work/$name.log" "$top/bin/node" -config "$work/node/$name.yml")
+done
+wait_for 5 ip netns exec "${NSOF[web1]}" ip link show demoweb1 || {
 	echo "node did not start:"; cat "$work/web1.log"; exit 1; }
-echo "started node web1 (pid $pa) and node db1 (pid $pb)"
+sleep 1
+echo "started: lighthouse (pid ${PIDOF[lh1]}), web1, db1, laptop1"
 
-step "Ping across the tunnel: the first packet triggers the handshake"
-ip netns exec "$A" ping -c 4 -i 0.3 10.42.0.12
+step "Who registered with the lighthouse"
+grep -h "Tunnel up" "$work/lh1.log" | sed 's/^time="[^"]*" level=info msg="//; s/ localIndex.*//'
 
-step "A 10 MB transfer over TCP through the tunnel, checked with sha256"
+step "web1 pings db1: it asks the lighthouse where db1 is, then goes direct"
+ip netns exec "${NSOF[web1]}" ping -c 3 -i 0.3 10.42.0.12
+grep -h "Handshake message sent: vpnIp=10.42.0.12\|Tunnel up: peer=db1" "$work/web1.log" |
+	sed 's/^time="[^"]*" level=info msg="//; s/ initiatorIndex.*\| localIndex.*//'
+
+step "The lighthouse also answers DNS for certificate names"
+ip netns exec "${NSOF[web1]}" python3 "$top/test/e2e/dnsq.py" 192.0.2.1 5353 db1 A |
+	sed 's/^/db1. A /'
+
+step "A 10 MB transfer web1 -> db1 on the PostgreSQL port (allowed for group web)"
 head -c 10000000 /dev/urandom >"$work/blob"
-ip netns exec "$B" timeout 20 nc -l -d 10.42.0.12 5001 >"$work/got" &
+ip netns exec "${NSOF[db1]}" timeout 20 nc -l -d 10.42.0.12 5432 >"$work/got" &
 lp=$!
 sleep 0.5
-ip netns exec "$A" timeout 20 nc -N 10.42.0.12 5001 <"$work/blob"
+ip netns exec "${NSOF[web1]}" timeout 20 nc -N 10.42.0.12 5432 <"$work/blob"
 wait "$lp"
 echo "sent:     $(sha256sum <"$work/blob" | cut -c1-64)"
 echo "received: $(sha256sum <"$work/got" | cut -c1-64)"
 cmp -s "$work/blob" "$work/got" && echo "identical"
 
-step "What the nodes logged"
-grep -h "Tunnel up\|Handshake message sent" "$work/web1.log" "$work/db1.log" |
-	sed 's/^time="[^"]*" //'
-
-step "Stop: SIGTERM sends closeTunnel to the peer"
-kill -TERM "$pa"
-wait "$pa" 2>/dev/null || true
+step "laptop1 (group staff) may ping db1, but db1's firewall refuses its PostgreSQL"
+ip netns exec "${NSOF[laptop1]}" ping -c 2 -i 0.3 10.42.0.12 | tail -2
+if ip netns exec "${NSOF[laptop1]}" timeout 3 nc -z -w 2 10.42.0.12 5432; then
+	echo "unexpected: connected"
+else
+	echo "laptop1 -> db1:5432: no connection (dropped by db1's firewall)"
+fi
+kill -USR1 "${PIDOF[db1]}"
 sleep 0.3
-grep -h "Tunnel down" "$work/db1.log" | sed 's/^time="[^"]*" //'
+grep -ho "fwInDrop=[0-9]*" "$work/db1.log" | tail -1 | sed 's/^/db1 counted: /'
+
+step "Stop: SIGTERM sends closeTunnel to the peers"
+kill -TERM "${PIDOF[web1]}"
+wait "${PIDOF[web1]}" 2>/dev/null || true
+sleep 0.3
+grep -h "Tunnel down" "$work/db1.log" | sed 's/^time="[^"]*" level=info msg="//'
 echo
 echo "Demo done; namespaces, processes and scratch files are removed."
