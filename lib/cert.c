@@ -666,8 +666,8 @@ hex_encode(const uint8_t *p, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
-hexval(char c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -687,8 +687,8 @@ hex_decode(const char *s, size_t slen, uint8_t *out, size_t outlen)
 	if (slen != 2 * outlen)
 		return false;
 	for (i = 0; i < outlen; i++) {
-		if ((hi = hexval(s[2 * i])) < 0 ||
-		    (lo = hexval(s[2 * i + 1])) < 0)
+		if ((hi = hex_digit(s[2 * i])) < 0 ||
+		    (lo = hex_digit(s[2 * i + 1])) < 0)
 			return false;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -110,6 +110,8 @@ int cert_from_pem(const char *in, size_t len, struct cert **out,
 char *cert_to_pem(const struct cert *c, size_t *len);
 
 void hex_encode(const uint8_t *p, size_t len, char *out); /* 2*len + 1 */
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(int c);
 /* Decode exactly 2*outlen lowercase or uppercase hex digits. */
 bool hex_decode(const char *s, size_t slen, uint8_t *out, size_t outlen);
 

@@ -2198,32 +2198,33 @@ config_node_str_list(const struct config_node *n, const char *keypath,
 	return 0;
 }
 
-int
-config_node_map(const struct config_node *n, const char *keypath,
-    const struct config_node **out, struct config_err *err)
+/* A map or a list, or absent (NULL). */
+static int
+container(const struct config_node *n, const char *keypath, int kind,
+    const char *what, const struct config_node **out, struct config_err *err)
 {
 	if (absent(n)) {
 		*out = NULL;
 		return 0;
 	}
-	if (n->kind != VK_MAP)
-		return wrong(err, n, keypath, "a map");
+	if ((int)n->kind != kind)
+		return wrong(err, n, keypath, what);
 	*out = n;
 	return 0;
+}
+
+int
+config_node_map(const struct config_node *n, const char *keypath,
+    const struct config_node **out, struct config_err *err)
+{
+	return container(n, keypath, VK_MAP, "a map", out, err);
 }
 
 int
 config_node_list(const struct config_node *n, const char *keypath,
     const struct config_node **out, struct config_err *err)
 {
-	if (absent(n)) {
-		*out = NULL;
-		return 0;
-	}
-	if (n->kind != VK_SEQ)
-		return wrong(err, n, keypath, "a list");
-	*out = n;
-	return 0;
+	return container(n, keypath, VK_SEQ, "a list", out, err);
 }
 
 /*

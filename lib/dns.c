@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert.h"
 #include "dns.h"
 #include "err.h"
 #include "u32map.h"
@@ -478,18 +479,6 @@ txt_put_string(struct wr *w, const uint8_t *s, size_t n)
 		*lenp = (uint8_t)l; /* l <= n <= 255 */
 }
 
-static int
-hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * The RFC 3597 form "\# <len> <hex>..." after its "\#" (RFC3597.parse,
  * then fromRFC3597: the bytes must unpack as TXT strings).  0 or
@@ -519,7 +508,7 @@ txt_rfc3597(struct zlex *zl, struct wr *w)
 		if (t != Z_STRING)
 			return VPN_ERR_INVAL;
 		for (i = 0; i < zl->tlen; i++, nhex++) {
-			if ((v = hex_val(zl->str[i])) < 0)
+			if ((v = hex_digit(zl->str[i])) < 0)
 				return VPN_ERR_INVAL;
 			if (hi < 0) {
 				hi = v;

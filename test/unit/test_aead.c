@@ -13,6 +13,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,20 +26,6 @@
 #include "../fixtures/capture/vectors.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static void
-unhex(const char *h, uint8_t *out, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	assert_int_equal(strlen(h), 2 * n);
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			fail_msg("bad hex in test vector");
-		out[i] = (uint8_t)v;
-	}
-}
 
 static bool
 all_zero(const uint8_t *p, size_t n)
@@ -60,7 +48,7 @@ test_aead_sha256_2_is_sha256_of_concatenation(void **state)
 
 	(void)state;
 	/* FIPS 180-2 example 2 */
-	unhex(
+	tu_unhex(
 	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
 	    want, 32);
 	for (cut = 0; cut <= sizeof(msg) - 1; cut++) {
@@ -70,7 +58,7 @@ test_aead_sha256_2_is_sha256_of_concatenation(void **state)
 	crypto_sha256(msg, sizeof(msg) - 1, b);
 	assert_memory_equal(b, want, 32);
 	crypto_sha256_2(NULL, 0, NULL, 0, a); /* SHA-256("") */
-	unhex(
+	tu_unhex(
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 	    want, 32);
 	assert_memory_equal(a, want, 32);
@@ -107,7 +95,7 @@ test_aead_hmac_sha256_rfc4231(void **state)
 			memcpy(key, v[i].key, v[i].keylen);
 		else
 			memset(key, v[i].keybyte, v[i].keylen);
-		unhex(v[i].mac, want, 32);
+		tu_unhex(v[i].mac, want, 32);
 		assert_int_equal(
 		    crypto_hmac_sha256(key, v[i].keylen,
 		        (const uint8_t *)v[i].msg, strlen(v[i].msg), mac),
@@ -193,9 +181,9 @@ test_aead_chacha_rfc8439(void **state)
 	(void)state;
 	for (i = 0; i < 32; i++)
 		key[i] = (uint8_t)(0x80 + i);
-	unhex("070000004041424344454647", nonce, 12);
-	unhex("50515253c0c1c2c3c4c5c6c7", ad, 12);
-	unhex(ct_hex, want, sizeof(want));
+	tu_unhex("070000004041424344454647", nonce, 12);
+	tu_unhex("50515253c0c1c2c3c4c5c6c7", ad, 12);
+	tu_unhex(ct_hex, want, sizeof(want));
 	assert_int_equal(sizeof(pt) - 1, 114);
 	assert_int_equal(crypto_chacha_seal(
 	                     key, nonce, ad, 12, (const uint8_t *)pt, 114, out),
@@ -230,16 +218,16 @@ test_aead_nonce_byte_order_per_cipher(void **state)
 	(void)state;
 	/* wire.md 6: counter 3 */
 	crypto_aead_nonce(CRYPTO_AES256GCM, 3, n);
-	unhex("000000000000000000000003", want, 12);
+	tu_unhex("000000000000000000000003", want, 12);
 	assert_memory_equal(n, want, 12);
 	crypto_aead_nonce(CRYPTO_CHACHAPOLY, 3, n);
-	unhex("000000000300000000000000", want, 12);
+	tu_unhex("000000000300000000000000", want, 12);
 	assert_memory_equal(n, want, 12);
 	crypto_aead_nonce(CRYPTO_AES256GCM, 0x0102030405060708ull, n);
-	unhex("000000000102030405060708", want, 12);
+	tu_unhex("000000000102030405060708", want, 12);
 	assert_memory_equal(n, want, 12);
 	crypto_aead_nonce(CRYPTO_CHACHAPOLY, 0x0102030405060708ull, n);
-	unhex("000000000807060504030201", want, 12);
+	tu_unhex("000000000807060504030201", want, 12);
 	assert_memory_equal(n, want, 12);
 	/* ...and as every captured packet used it. */
 	for (i = 0; i < CAP_NPKTS; i++) {

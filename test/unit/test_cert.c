@@ -8,6 +8,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,49 +27,6 @@
 #define FIXTURES "fixtures/nebula-1.6.1/"
 
 /* --- helpers ----------------------------------------------------------- */
-
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[256], *buf = NULL, *nb;
-	size_t n = 0, cap = 0, got;
-	FILE *f;
-
-	snprintf(path, sizeof(path), FIXTURES "%s", name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_non_null(f);
-	do {
-		if (cap - n < 4096) {
-			cap = cap * 2 + 4096;
-			nb = realloc(buf, cap + 1);
-			assert_non_null(nb);
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-static void
-unhex(const char *h, uint8_t *out, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	assert_int_equal(strlen(h), 2 * n);
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			fail_msg("bad hex in test vector");
-		out[i] = (uint8_t)v;
-	}
-}
 
 /* Concatenate hex strings (NULL-terminated list) into a malloc'd buffer. */
 static uint8_t *
@@ -87,7 +46,7 @@ hexcat(size_t *len, ...)
 	n = 0;
 	va_start(ap, len);
 	while ((h = va_arg(ap, const char *)) != NULL) {
-		unhex(h, b + n, strlen(h) / 2);
+		tu_unhex(h, b + n, strlen(h) / 2);
 		n += strlen(h) / 2;
 	}
 	va_end(ap);
@@ -104,7 +63,7 @@ load_der(const char *name, size_t *len)
 	uint8_t *d;
 	char *s;
 
-	s = slurp(name, &flen);
+	s = tu_fixture(name, &flen);
 	assert_int_equal(pem_decode_type(s, flen, PEM_CERT, &b, &used), 0);
 	d = malloc(b.len);
 	assert_non_null(d);
@@ -115,28 +74,13 @@ load_der(const char *name, size_t *len)
 	return d;
 }
 
-static struct cert *
-load_cert(const char *name)
-{
-	struct cert *c = NULL;
-	size_t len;
-	char *s;
-
-	s = slurp(name, &len);
-	if (cert_from_pem(s, len, &c, NULL) != 0)
-		fail_msg("%s does not decode", name);
-	free(s);
-	assert_non_null(c);
-	return c;
-}
-
 static void
 load_ed25519_key(const char *name, uint8_t k[64])
 {
 	size_t len;
 	char *s;
 
-	s = slurp(name, &len);
+	s = tu_fixture(name, &len);
 	assert_int_equal(pem_ed25519_private(s, len, k, NULL), 0);
 	free(s);
 }
@@ -147,7 +91,7 @@ load_x25519_key(const char *name, uint8_t k[32])
 	size_t len;
 	char *s;
 
-	s = slurp(name, &len);
+	s = tu_fixture(name, &len);
 	assert_int_equal(pem_x25519_private(s, len, k, NULL), 0);
 	free(s);
 }
@@ -305,7 +249,7 @@ test_cert_fixtures_pem_round_trip(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(fixtures); i++) {
-		s = slurp(fixtures[i].file, &len);
+		s = tu_fixture(fixtures[i].file, &len);
 		used = 0;
 		assert_int_equal(cert_from_pem(s, len, &c, &used), 0);
 		assert_int_equal(used, len);
@@ -326,10 +270,10 @@ test_cert_fixtures_signatures(void **state)
 	size_t i;
 
 	(void)state;
-	ca1 = load_cert("ca.crt");
-	ca2 = load_cert("ca2.crt");
+	ca1 = tu_load_cert("ca.crt");
+	ca2 = tu_load_cert("ca2.crt");
 	for (i = 0; i < NELEM(fixtures); i++) {
-		c = load_cert(fixtures[i].file);
+		c = tu_load_cert(fixtures[i].file);
 		if (fixtures[i].ca == NULL)
 			ca = c; /* self-signed */
 		else if (strcmp(fixtures[i].ca, "ca.crt") == 0)
@@ -359,7 +303,7 @@ test_cert_host_a_fields(void **state)
 	struct cert *c;
 
 	(void)state;
-	c = load_cert("host-a.crt");
+	c = tu_load_cert("host-a.crt");
 	assert_string_equal(c->name.s, "host-a");
 	assert_int_equal(c->name.len, 6);
 	assert_int_equal(c->nips, 1);
@@ -377,15 +321,15 @@ test_cert_host_a_fields(void **state)
 	assert_true(c->not_after == T_HOST_NA);
 	assert_false(c->is_ca);
 	assert_int_equal(c->pubkey_len, 32);
-	unhex(HOST_A_PUB, want, 32);
+	tu_unhex(HOST_A_PUB, want, 32);
 	assert_memory_equal(c->pubkey, want, 32);
 	assert_int_equal(c->issuer_len, 32);
-	unhex(CA_FP, want, 32);
+	tu_unhex(CA_FP, want, 32);
 	assert_memory_equal(c->issuer, want, 32);
 	assert_int_equal(c->sig_len, 64);
 	cert_free(c);
 
-	c = load_cert("ca2.crt");
+	c = tu_load_cert("ca2.crt");
 	assert_true(c->is_ca);
 	assert_int_equal(c->issuer_len, 0);
 	assert_int_equal(c->nips, 1);
@@ -409,7 +353,7 @@ test_cert_host_a_details_encoding(void **state)
 	(void)state;
 	want = hexcat(&wlen, HOST_A_DETAILS, NULL);
 	assert_int_equal(wlen, 134);
-	c = load_cert("host-a.crt");
+	c = tu_load_cert("host-a.crt");
 	assert_int_equal(cert_marshal_details(c, &d, &dlen), 0);
 	assert_int_equal(dlen, 134);
 	assert_memory_equal(d, want, 134);
@@ -442,9 +386,9 @@ test_cert_build_host_a_with_setters(void **state)
 	assert_int_equal(cert_add_group(c, "web", 3), 0);
 	c->not_before = T_CA_NB;
 	c->not_after = T_HOST_NA;
-	unhex(HOST_A_PUB, pub, 32);
+	tu_unhex(HOST_A_PUB, pub, 32);
 	assert_int_equal(cert_set_pubkey(c, pub, 32), 0);
-	unhex(CA_FP, iss, 32);
+	tu_unhex(CA_FP, iss, 32);
 	assert_int_equal(cert_set_issuer(c, iss, 32), 0);
 
 	want = hexcat(&wlen, HOST_A_DETAILS, NULL);
@@ -454,7 +398,7 @@ test_cert_build_host_a_with_setters(void **state)
 
 	c->sig = malloc(64);
 	assert_non_null(c->sig);
-	unhex(HOST_A_SIG, c->sig, 64);
+	tu_unhex(HOST_A_SIG, c->sig, 64);
 	c->sig_len = 64;
 	der = load_der("host-a.crt", &derlen);
 	assert_int_equal(cert_marshal(c, 0, &out, &olen), 0);
@@ -506,7 +450,7 @@ test_cert_nopubkey_form(void **state)
 	/* 100 details bytes (134 - 34 for field 7), 2-byte header */
 	assert_int_equal(olen, 2 + 100 + 2 + 64);
 	assert_memory_equal(out, "\x0a\x64", 2);
-	unhex(HOST_A_SIG, sig, 64);
+	tu_unhex(HOST_A_SIG, sig, 64);
 	want = hexcat(&wlen, "0a64", D_NAME D_IPS D_SUBNETS D_GROUPS D_NB D_NA
 	    D_ISS, "1240", HOST_A_SIG, NULL);
 	assert_int_equal(olen, wlen);
@@ -523,7 +467,7 @@ test_cert_nopubkey_form(void **state)
 	assert_memory_equal(nk->sig, sig, 64);
 
 	/* without the key the signature fails; with the peer's key it holds */
-	ca = load_cert("ca.crt");
+	ca = tu_load_cert("ca.crt");
 	assert_false(cert_check_signature(nk, ca->pubkey, ca->pubkey_len));
 	assert_int_equal(cert_set_pubkey(nk, c->pubkey, c->pubkey_len), 0);
 	assert_true(cert_check_signature(nk, ca->pubkey, ca->pubkey_len));
@@ -553,7 +497,7 @@ test_cert_tampered_byte_fails_signature(void **state)
 	size_t derlen, i;
 
 	(void)state;
-	ca = load_cert("ca.crt");
+	ca = tu_load_cert("ca.crt");
 	der = load_der("host-a.crt", &derlen);
 	assert_int_equal(cert_unmarshal(der, derlen, &c), 0);
 	assert_true(cert_check_signature(c, ca->pubkey, ca->pubkey_len));
@@ -578,8 +522,8 @@ test_cert_signature_needs_right_key(void **state)
 	uint8_t k[33];
 
 	(void)state;
-	c = load_cert("host-a.crt");
-	ca = load_cert("ca.crt");
+	c = tu_load_cert("host-a.crt");
+	ca = tu_load_cert("ca.crt");
 	memcpy(k, ca->pubkey, 32);
 	k[32] = 0;
 	assert_true(cert_check_signature(c, k, 32));
@@ -663,7 +607,7 @@ test_cert_noncanonical_signed_bytes_fail_signature(void **state)
 
 	(void)state;
 	load_ed25519_key("ca.key", key);
-	ca = load_cert("ca.crt");
+	ca = tu_load_cert("ca.crt");
 	canon = hexcat(&clen, HOST_A_DETAILS, NULL);
 	/* control: signing the canonical bytes verifies */
 	assert_int_equal(crypto_ed25519_sign(key, canon, clen, sig), 0);
@@ -709,8 +653,8 @@ test_cert_noncanonical_transport_of_signed_cert_verifies(void **state)
 	char hex[CERT_FP_HEXLEN];
 
 	(void)state;
-	ca = load_cert("ca.crt");
-	unhex(HOST_A_SIG, sig, 64);
+	ca = tu_load_cert("ca.crt");
+	tu_unhex(HOST_A_SIG, sig, 64);
 	for (k = 0; k < NELEM(noncanonical); k++) {
 		d = noncanonical_details(k, &dlen);
 		b = wrap(d, dlen, sig, 64, &blen);
@@ -1166,11 +1110,11 @@ test_cert_unmarshal_ips_truncated_to_uint32(void **state)
 	/* 192.168.100.10 with bit 32 set: 8a c8 a1 85 1c */
 	d = hexcat(&dlen, D_NAME "120a8ac8a1851c80feffff0f" D_SUBNETS D_GROUPS
 	    D_NB D_NA D_PK D_ISS, NULL);
-	unhex(HOST_A_SIG, sig, 64);
+	tu_unhex(HOST_A_SIG, sig, 64);
 	b = wrap(d, dlen, sig, 64, &blen);
 	assert_int_equal(cert_unmarshal(b, blen, &c), 0);
 	assert_int_equal(c->ips[0].addr, 0xc0a8640a);
-	ca = load_cert("ca.crt");
+	ca = tu_load_cert("ca.crt");
 	assert_true(cert_check_signature(c, ca->pubkey, ca->pubkey_len));
 	cert_free(ca);
 	cert_free(c);
@@ -1199,7 +1143,7 @@ test_cert_expired_boundaries(void **state)
 	assert_true(cert_expired(c, INT64_MAX));
 	cert_free(c);
 
-	c = load_cert("expired.crt");
+	c = tu_load_cert("expired.crt");
 	assert_true(cert_expired(c, 1795323945));
 	assert_false(cert_expired(c, 1795323946));
 	assert_false(cert_expired(c, 1795323947));
@@ -1207,7 +1151,7 @@ test_cert_expired_boundaries(void **state)
 	assert_true(cert_expired(c, NOW));
 	cert_free(c);
 
-	c = load_cert("host-a.crt");
+	c = tu_load_cert("host-a.crt");
 	assert_false(cert_expired(c, NOW));
 	assert_false(cert_expired(c, T_HOST_NA));
 	assert_true(cert_expired(c, T_HOST_NA + 1));
@@ -1287,7 +1231,7 @@ test_cert_constraints_examples(void **state)
 	int r;
 
 	(void)state;
-	ca = load_cert("ca2.crt");
+	ca = tu_load_cert("ca2.crt");
 	for (i = 0; i < NELEM(tc); i++) {
 		c = ca2_host(tc[i].ip, tc[i].subnet, tc[i].groups);
 		memset(detail, 'x', sizeof(detail));
@@ -1315,7 +1259,7 @@ test_cert_constraints_times(void **state)
 	char detail[64];
 
 	(void)state;
-	ca = load_cert("ca2.crt");
+	ca = tu_load_cert("ca2.crt");
 	c = ca2_host("10.50.1.6/16", NULL, "web");
 	c->not_after = T_CA_NA; /* ends with the CA: fine */
 	c->not_before = T_CA_NB;
@@ -1345,16 +1289,16 @@ test_cert_constraints_fixtures(void **state)
 	char detail[64];
 
 	(void)state;
-	ca = load_cert("ca.crt");
-	ca2 = load_cert("ca2.crt");
-	c = load_cert("other-host.crt");
+	ca = tu_load_cert("ca.crt");
+	ca2 = tu_load_cert("ca2.crt");
+	c = tu_load_cert("other-host.crt");
 	assert_int_equal(cert_check_constraints(c, ca2, detail, sizeof(detail)),
 	    0);
 	/* an unconstrained CA accepts any IP, subnet or group */
 	assert_int_equal(cert_check_constraints(c, ca, detail, sizeof(detail)),
 	    0);
 	cert_free(c);
-	c = load_cert("host-a.crt");
+	c = tu_load_cert("host-a.crt");
 	assert_int_equal(cert_check_constraints(c, ca, detail, sizeof(detail)),
 	    0);
 	assert_int_equal(cert_check_constraints(c, ca2, detail, sizeof(detail)),
@@ -1372,7 +1316,7 @@ test_cert_constraints_detail_truncated(void **state)
 	char detail[5];
 
 	(void)state;
-	ca = load_cert("ca2.crt");
+	ca = tu_load_cert("ca2.crt");
 	c = ca2_host("10.51.1.6/16", NULL, NULL);
 	memset(detail, 'x', sizeof(detail));
 	assert_int_equal(cert_check_constraints(c, ca, detail, sizeof(detail)),
@@ -1391,8 +1335,8 @@ test_cert_check_private_key_fixtures(void **state)
 	struct cert *ca, *ha;
 
 	(void)state;
-	ca = load_cert("ca.crt");
-	ha = load_cert("host-a.crt");
+	ca = tu_load_cert("ca.crt");
+	ha = tu_load_cert("host-a.crt");
 
 	load_ed25519_key("ca.key", ed);
 	assert_int_equal(cert_check_private_key(ca, ed, 64), 0);
@@ -1437,7 +1381,7 @@ test_cert_check_private_key_all_hosts(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(names); i++) {
 		snprintf(file, sizeof(file), "%s.crt", names[i]);
-		c = load_cert(file);
+		c = tu_load_cert(file);
 		for (j = 0; j < NELEM(names); j++) {
 			snprintf(file, sizeof(file), "%s.key", names[j]);
 			load_x25519_key(file, x);
@@ -1565,7 +1509,7 @@ test_cert_from_pem_errors(void **state)
 	char *s, *pem;
 
 	(void)state;
-	s = slurp("host-a.key", &len);
+	s = tu_fixture("host-a.key", &len);
 	used = 0;
 	assert_int_equal(cert_from_pem(s, len, &c, &used),
 	    VPN_ERR_BANNER_CERT);
@@ -1593,7 +1537,7 @@ test_cert_from_pem_first_block(void **state)
 	size_t len, used;
 
 	(void)state;
-	s = slurp("ca-bundle.crt", &len);
+	s = tu_fixture("ca-bundle.crt", &len);
 	assert_int_equal(cert_from_pem(s, len, &c, &used), 0);
 	assert_int_equal(used, 243);
 	assert_int_equal(cert_fingerprint_hex(c, hex), 0);

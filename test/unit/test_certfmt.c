@@ -13,29 +13,13 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include "cert.h"
 #include "certfmt.h"
 #include "pem.h"
 
 #define FX "fixtures/nebula-1.6.1/"
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	p = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
 
 /* Format every cert of a PEM file as print does, one per line. */
 static char *
@@ -44,7 +28,7 @@ print_all(const char *crt, bool json)
 	struct sbuf b;
 	struct cert *c;
 	size_t len, off = 0, used;
-	char *pem = slurp(crt, &len);
+	char *pem = tu_slurp(crt, &len);
 
 	sbuf_init(&b);
 	do {
@@ -74,20 +58,20 @@ test_certfmt_matches_nebula_cert(void **state)
 		snprintf(path, sizeof(path), FX "%s.crt", names[i]);
 		got = print_all(path, true);
 		snprintf(path, sizeof(path), FX "print/%s.json", names[i]);
-		want = slurp(path, &len);
+		want = tu_slurp(path, &len);
 		assert_string_equal(got, want);
 		free(got);
 		free(want);
 		snprintf(path, sizeof(path), FX "%s.crt", names[i]);
 		got = print_all(path, false);
 		snprintf(path, sizeof(path), FX "print/%s.txt", names[i]);
-		want = slurp(path, &len);
+		want = tu_slurp(path, &len);
 		assert_string_equal(got, want);
 		free(got);
 		free(want);
 	}
 	got = print_all(FX "ca-bundle.crt", true);
-	want = slurp(FX "print/ca-bundle.json", &len);
+	want = tu_slurp(FX "print/ca-bundle.json", &len);
 	assert_string_equal(got, want);
 	free(got);
 	free(want);

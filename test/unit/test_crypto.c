@@ -8,6 +8,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,49 +20,6 @@
 #include "pem.h"
 
 #define FIXTURES "fixtures/nebula-1.6.1/"
-
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[256], *buf = NULL, *nb;
-	size_t n = 0, cap = 0, got;
-	FILE *f;
-
-	snprintf(path, sizeof(path), FIXTURES "%s", name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_non_null(f);
-	do {
-		if (cap - n < 4096) {
-			cap = cap * 2 + 4096;
-			nb = realloc(buf, cap + 1);
-			assert_non_null(nb);
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-static void
-unhex(const char *h, uint8_t *out, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	assert_int_equal(strlen(h), 2 * n);
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			fail_msg("bad hex in test vector");
-		out[i] = (uint8_t)v;
-	}
-}
 
 /* RFC 8032 7.1, TEST 1 (empty message) */
 #define ED1_SEED "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
@@ -75,14 +34,14 @@ test_crypto_ed25519_rfc8032_test1(void **state)
 	uint8_t priv[64], pub[32], want[64], sig[64];
 
 	(void)state;
-	unhex(ED1_SEED, priv, 32);
-	unhex(ED1_PUB, want, 32);
+	tu_unhex(ED1_SEED, priv, 32);
+	tu_unhex(ED1_PUB, want, 32);
 	assert_int_equal(crypto_ed25519_public(priv, pub), 0);
 	assert_memory_equal(pub, want, 32);
 	memcpy(priv + 32, pub, 32);
 
 	assert_int_equal(crypto_ed25519_sign(priv, NULL, 0, sig), 0);
-	unhex(ED1_SIG, want, 64);
+	tu_unhex(ED1_SIG, want, 64);
 	assert_memory_equal(sig, want, 64);
 	assert_true(crypto_ed25519_verify(pub, 32, NULL, 0, sig, 64));
 	assert_true(crypto_ed25519_verify(pub, 32, (const uint8_t *)"", 0, sig,
@@ -97,13 +56,13 @@ test_crypto_ed25519_rfc8032_test2(void **state)
 	const uint8_t msg[] = {0x72};
 
 	(void)state;
-	unhex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+	tu_unhex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
 	    priv, 32);
-	unhex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+	tu_unhex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
 	    pub, 32);
 	memcpy(priv + 32, pub, 32);
 	assert_int_equal(crypto_ed25519_sign(priv, msg, 1, sig), 0);
-	unhex("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+	tu_unhex("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
 	      "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
 	    want, 64);
 	assert_memory_equal(sig, want, 64);
@@ -118,8 +77,8 @@ test_crypto_ed25519_verify_rejects(void **state)
 	size_t i;
 
 	(void)state;
-	unhex(ED1_PUB, pub, 32);
-	unhex(ED1_SIG, sig, 64);
+	tu_unhex(ED1_PUB, pub, 32);
+	tu_unhex(ED1_SIG, sig, 64);
 	/* another message */
 	assert_false(crypto_ed25519_verify(pub, 32, msg, 1, sig, 64));
 	/* each flipped bit of the signature */
@@ -170,7 +129,7 @@ test_crypto_ed25519_fixture_ca_key(void **state)
 	char *s;
 
 	(void)state;
-	s = slurp("ca.key", &len);
+	s = tu_fixture("ca.key", &len);
 	assert_int_equal(pem_ed25519_private(s, len, k, NULL), 0);
 	assert_int_equal(crypto_ed25519_public(k, pub), 0);
 	assert_memory_equal(pub, k + 32, 32);
@@ -184,11 +143,11 @@ test_crypto_x25519_rfc7748_5_2(void **state)
 	uint8_t k[32], u[32], out[32], want[32];
 
 	(void)state;
-	unhex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
+	tu_unhex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
 	    k, 32);
-	unhex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
+	tu_unhex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
 	    u, 32);
-	unhex("c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552",
+	tu_unhex("c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552",
 	    want, 32);
 	assert_int_equal(crypto_x25519(k, u, out), 0);
 	assert_memory_equal(out, want, 32);
@@ -201,19 +160,19 @@ test_crypto_x25519_rfc7748_6_1(void **state)
 	uint8_t a[32], b[32], apub[32], bpub[32], want[32], s1[32], s2[32];
 
 	(void)state;
-	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+	tu_unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
 	    a, 32);
-	unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+	tu_unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
 	    b, 32);
 	assert_int_equal(crypto_x25519_public(a, apub), 0);
-	unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+	tu_unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
 	    want, 32);
 	assert_memory_equal(apub, want, 32);
 	assert_int_equal(crypto_x25519_public(b, bpub), 0);
-	unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+	tu_unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
 	    want, 32);
 	assert_memory_equal(bpub, want, 32);
-	unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+	tu_unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
 	    want, 32);
 	assert_int_equal(crypto_x25519(a, bpub, s1), 0);
 	assert_int_equal(crypto_x25519(b, apub, s2), 0);
@@ -227,7 +186,7 @@ test_crypto_x25519_rejects_low_order_point(void **state)
 	uint8_t k[32], zero[32], one[32], out[32];
 
 	(void)state;
-	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+	tu_unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
 	    k, 32);
 	memset(zero, 0, sizeof(zero));
 	memset(one, 0, sizeof(one));
@@ -261,10 +220,10 @@ test_crypto_x25519_fixture_host_b(void **state)
 	char *s;
 
 	(void)state;
-	s = slurp("host-b.key", &len);
+	s = tu_fixture("host-b.key", &len);
 	assert_int_equal(pem_x25519_private(s, len, priv, NULL), 0);
 	free(s);
-	s = slurp("host-b.pub", &len);
+	s = tu_fixture("host-b.pub", &len);
 	assert_int_equal(pem_x25519_public(s, len, want, NULL), 0);
 	free(s);
 	/* the file holds the raw random scalar, not clamped */
@@ -273,11 +232,11 @@ test_crypto_x25519_fixture_host_b(void **state)
 	assert_memory_equal(pub, want, 32);
 
 	/* host-a.key's public key is the one in host-a.crt */
-	s = slurp("host-a.key", &len);
+	s = tu_fixture("host-a.key", &len);
 	assert_int_equal(pem_x25519_private(s, len, priv, NULL), 0);
 	free(s);
 	assert_int_equal(crypto_x25519_public(priv, pub), 0);
-	unhex("31558d22e41813ee8d73d466ae0d4c1d90528d0dd3f2e5ce9d25c9def68cd91c",
+	tu_unhex("31558d22e41813ee8d73d466ae0d4c1d90528d0dd3f2e5ce9d25c9def68cd91c",
 	    want, 32);
 	assert_memory_equal(pub, want, 32);
 }
@@ -291,15 +250,15 @@ test_crypto_sha256_vectors(void **state)
 
 	(void)state;
 	crypto_sha256("abc", 3, out);
-	unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	tu_unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 	    want, 32);
 	assert_memory_equal(out, want, 32);
 	crypto_sha256("", 0, out);
-	unhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	tu_unhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 	    want, 32);
 	assert_memory_equal(out, want, 32);
 	crypto_sha256(two, strlen(two), out);
-	unhex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	tu_unhex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
 	    want, 32);
 	assert_memory_equal(out, want, 32);
 }
@@ -311,14 +270,14 @@ test_crypto_gcm_test_case_16(void **state)
 	uint8_t key[32], nonce[12], ad[20], pt[60], ct[76], want[76], back[60];
 
 	(void)state;
-	unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+	tu_unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
 	    key, 32);
-	unhex("cafebabefacedbaddecaf888", nonce, 12);
-	unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2", ad, 20);
-	unhex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+	tu_unhex("cafebabefacedbaddecaf888", nonce, 12);
+	tu_unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2", ad, 20);
+	tu_unhex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
 	      "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
 	    pt, 60);
-	unhex("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+	tu_unhex("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
 	      "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
 	      "76fc6ece0f4e1768cddf8853bb2d551b",
 	    want, 76);
@@ -339,12 +298,12 @@ test_crypto_gcm_zero_key_vectors(void **state)
 	memset(nonce, 0, sizeof(nonce));
 	memset(pt, 0, sizeof(pt));
 	assert_int_equal(crypto_gcm_seal(key, nonce, NULL, 0, NULL, 0, ct), 0);
-	unhex("530f8afbc74536b9a963b4f1c4cb738b", want, 16);
+	tu_unhex("530f8afbc74536b9a963b4f1c4cb738b", want, 16);
 	assert_memory_equal(ct, want, 16);
 	assert_int_equal(crypto_gcm_open(key, nonce, NULL, 0, ct, 16, out), 0);
 
 	assert_int_equal(crypto_gcm_seal(key, nonce, NULL, 0, pt, 16, ct), 0);
-	unhex("cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919",
+	tu_unhex("cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919",
 	    want, 32);
 	assert_memory_equal(ct, want, 32);
 }
@@ -413,7 +372,7 @@ test_crypto_scrypt_rfc7914(void **state)
 	assert_int_equal(crypto_scrypt("", 0, (const uint8_t *)"", 0, 16, 1, 1,
 	                     out, 64),
 	    0);
-	unhex("77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
+	tu_unhex("77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
 	      "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906",
 	    want, 64);
 	assert_memory_equal(out, want, 64);
@@ -421,7 +380,7 @@ test_crypto_scrypt_rfc7914(void **state)
 	assert_int_equal(crypto_scrypt("password", 8, (const uint8_t *)"NaCl", 4,
 	                     1024, 8, 16, out, 64),
 	    0);
-	unhex("fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
+	tu_unhex("fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
 	      "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640",
 	    want, 64);
 	assert_memory_equal(out, want, 64);

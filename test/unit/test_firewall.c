@@ -8,6 +8,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,42 +40,6 @@ struct env {
 	struct ca_pool *pool;
 };
 
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[256], *buf;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), FIXTURES "%s", name);
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
-static struct cert *
-load_cert(const char *name)
-{
-	struct cert *c = NULL;
-	size_t len;
-	char *s = slurp(name, &len);
-
-	if (cert_from_pem(s, len, &c, NULL) != 0)
-		fail_msg("%s does not decode", name);
-	free(s);
-	return c;
-}
-
 static int
 setup(void **state)
 {
@@ -82,11 +48,11 @@ setup(void **state)
 	char *s;
 
 	assert_non_null(e);
-	e->host_a = load_cert("host-a.crt");
-	e->host_b = load_cert("host-b.crt");
-	e->other = load_cert("other-host.crt");
+	e->host_a = tu_load_cert("host-a.crt");
+	e->host_b = tu_load_cert("host-b.crt");
+	e->other = tu_load_cert("other-host.crt");
 	e->pool = ca_pool_new();
-	s = slurp("ca-bundle.crt", &len);
+	s = tu_fixture("ca-bundle.crt", &len);
 	assert_int_equal(
 	    ca_pool_load_pem(e->pool, s, len, NOW, false, &nexp, NULL, 0), 0);
 	free(s);

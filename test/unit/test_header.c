@@ -8,6 +8,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,20 +20,6 @@
 #include "../fixtures/capture/vectors.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static void
-unhex(const char *h, uint8_t *out, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	assert_int_equal(strlen(h), 2 * n);
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			fail_msg("bad hex in test vector");
-		out[i] = (uint8_t)v;
-	}
-}
 
 /* The real headers quoted in wire.md 2. */
 static void
@@ -65,7 +53,7 @@ test_header_parse_spec_examples(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(v); i++) {
-		unhex(v[i].hex, b, sizeof(b));
+		tu_unhex(v[i].hex, b, sizeof(b));
 		assert_int_equal(header_parse(&h, b, sizeof(b)), 0);
 		assert_int_equal(h.version, 1);
 		assert_int_equal(h.type, v[i].type);

@@ -11,6 +11,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,35 +27,6 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define FIXTURES "fixtures/nebula-1.6.1/"
 
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[256], *buf = NULL, *nb;
-	size_t n = 0, cap = 0, got;
-	FILE *f;
-
-	snprintf(path, sizeof(path), FIXTURES "%s", name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_non_null(f);
-	do {
-		if (cap - n < 4096) {
-			cap = cap * 2 + 4096;
-			nb = realloc(buf, cap + 1);
-			assert_non_null(nb);
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* The fixture certificate <name>.crt. */
 static struct cert *
 load_cert(const char *name)
@@ -63,7 +36,7 @@ load_cert(const char *name)
 	size_t len;
 
 	snprintf(file, sizeof(file), "%s.crt", name);
-	pem = slurp(file, &len);
+	pem = tu_fixture(file, &len);
 	assert_int_equal(cert_from_pem(pem, len, &c, NULL), 0);
 	free(pem);
 	return c;

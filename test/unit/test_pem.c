@@ -8,6 +8,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,50 +20,6 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define FIXTURES "fixtures/nebula-1.6.1/"
-
-/* A fixture file, NUL-terminated; fails the test if it cannot be read. */
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[256], *buf = NULL, *nb;
-	size_t n = 0, cap = 0, got;
-	FILE *f;
-
-	snprintf(path, sizeof(path), FIXTURES "%s", name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_non_null(f);
-	do {
-		if (cap - n < 4096) {
-			cap = cap * 2 + 4096;
-			nb = realloc(buf, cap + 1);
-			assert_non_null(nb);
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-static void
-unhex(const char *h, uint8_t *out, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	assert_int_equal(strlen(h), 2 * n);
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			fail_msg("bad hex in test vector");
-		out[i] = (uint8_t)v;
-	}
-}
 
 /* pem_decode on a C string. */
 static int
@@ -113,7 +71,7 @@ test_pem_decode_every_fixture(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(fixtures); i++) {
-		s = slurp(fixtures[i].file, &len);
+		s = tu_fixture(fixtures[i].file, &len);
 		off = 0;
 		for (n = 0; n < fixtures[i].nblocks; n++) {
 			if (pem_decode(s + off, len - off, &b, &used) != 0)
@@ -151,7 +109,7 @@ test_pem_encode_matches_fixtures(void **state)
 	for (i = 0; i < NELEM(fixtures); i++) {
 		if (fixtures[i].nblocks != 1)
 			continue;
-		s = slurp(fixtures[i].file, &len);
+		s = tu_fixture(fixtures[i].file, &len);
 		assert_int_equal(pem_decode(s, len, &b, &used), 0);
 		assert_true(b.typelen < sizeof(type));
 		memcpy(type, b.type, b.typelen);
@@ -177,7 +135,7 @@ test_pem_encode_host_a_round_trip(void **state)
 	char *s, *out;
 
 	(void)state;
-	s = slurp("host-a.crt", &len);
+	s = tu_fixture("host-a.crt", &len);
 	assert_int_equal(pem_decode_type(s, len, PEM_CERT, &b, &used), 0);
 	assert_int_equal(b.len, 203);
 	/* 0a 86 01: Details, 134 bytes (certificate.md 6) */
@@ -270,26 +228,26 @@ test_pem_key_decoders_read_fixtures(void **state)
 	char *s;
 
 	(void)state;
-	s = slurp("host-a.key", &len);
+	s = tu_fixture("host-a.key", &len);
 	assert_int_equal(pem_x25519_private(s, len, k, &used), 0);
 	assert_int_equal(used, len);
-	unhex("886ccb6f4e5be614fd9da0299127137d2d479f4e19f06f04180eea3307e5697b",
+	tu_unhex("886ccb6f4e5be614fd9da0299127137d2d479f4e19f06f04180eea3307e5697b",
 	    want, 32);
 	assert_memory_equal(k, want, 32);
 	free(s);
 
 	/* certificate.md 1.1's example */
-	s = slurp("host-b.pub", &len);
+	s = tu_fixture("host-b.pub", &len);
 	assert_int_equal(pem_x25519_public(s, len, k, NULL), 0);
-	unhex("c32eb2e8afd384ae15fd2ffa61a03c8ab18c12247d67ccd5bb0a8db70e447630",
+	tu_unhex("c32eb2e8afd384ae15fd2ffa61a03c8ab18c12247d67ccd5bb0a8db70e447630",
 	    want, 32);
 	assert_memory_equal(k, want, 32);
 	free(s);
 
-	s = slurp("ca.key", &len);
+	s = tu_fixture("ca.key", &len);
 	assert_int_equal(pem_ed25519_private(s, len, k, &used), 0);
 	assert_int_equal(used, len);
-	unhex("cb57b07cf2d04bd9fdc4c5b6d7da97d2ed9fa25f72f6b6695e83b0f43d964001"
+	tu_unhex("cb57b07cf2d04bd9fdc4c5b6d7da97d2ed9fa25f72f6b6695e83b0f43d964001"
 	      "828cb561ad13e3c0a1b13a48e77889afca1f75868c9c0120ed2504e9889463a8",
 	    want, 64);
 	assert_memory_equal(k, want, 64);
@@ -318,7 +276,7 @@ test_pem_key_decoders_reject_wrong_banner(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(tc); i++) {
-		s = slurp(tc[i].file, &len);
+		s = tu_fixture(tc[i].file, &len);
 		assert_int_equal(pem_x25519_private(s, len, k, NULL),
 		    tc[i].x25519_priv);
 		assert_int_equal(pem_x25519_public(s, len, k, NULL),
@@ -416,15 +374,15 @@ test_pem_key_decoder_uses_first_block(void **state)
 	uint8_t k[32], want[32];
 
 	(void)state;
-	a = slurp("host-a.key", &alen);
-	b = slurp("host-b.key", &blen);
+	a = tu_fixture("host-a.key", &alen);
+	b = tu_fixture("host-b.key", &blen);
 	ab = malloc(alen + blen);
 	assert_non_null(ab);
 	memcpy(ab, a, alen);
 	memcpy(ab + alen, b, blen);
 	assert_int_equal(pem_x25519_private(ab, alen + blen, k, &used), 0);
 	assert_int_equal(used, alen);
-	unhex("886ccb6f4e5be614fd9da0299127137d2d479f4e19f06f04180eea3307e5697b",
+	tu_unhex("886ccb6f4e5be614fd9da0299127137d2d479f4e19f06f04180eea3307e5697b",
 	    want, 32);
 	assert_memory_equal(k, want, 32);
 	free(ab);
@@ -441,7 +399,7 @@ test_pem_skips_text_before_block(void **state)
 	char *s, *buf;
 
 	(void)state;
-	s = slurp("host-a.crt", &len);
+	s = tu_fixture("host-a.crt", &len);
 	assert_int_equal(pem_decode(s, len, &ref, &rlen), 0);
 	buf = malloc(sizeof(pre) - 1 + len);
 	assert_non_null(buf);
@@ -484,9 +442,9 @@ test_pem_two_blocks_in_sequence(void **state)
 	char *s, *ca, *ca2;
 
 	(void)state;
-	s = slurp("ca-bundle.crt", &len);
-	ca = slurp("ca.crt", &l1);
-	ca2 = slurp("ca2.crt", &l2);
+	s = tu_fixture("ca-bundle.crt", &len);
+	ca = tu_fixture("ca.crt", &l1);
+	ca2 = tu_fixture("ca2.crt", &l2);
 	assert_int_equal(len, l1 + l2);
 
 	assert_int_equal(pem_decode(s, len, &b, &used), 0);
@@ -542,7 +500,7 @@ test_pem_truncated_is_not_a_block(void **state)
 	char *s;
 
 	(void)state;
-	s = slurp("host-a.crt", &len);
+	s = tu_fixture("host-a.crt", &len);
 	/* without the final newline the block is still complete */
 	assert_int_equal(pem_decode(s, len - 1, &b, &used), 0);
 	assert_int_equal(used, len - 1);
@@ -733,7 +691,7 @@ test_pem_bad_block_then_good_block(void **state)
 	char *s, *buf;
 
 	(void)state;
-	s = slurp("host-a.crt", &len);
+	s = tu_fixture("host-a.crt", &len);
 	assert_int_equal(pem_decode(s, len, &ref, &rlen), 0);
 	buf = malloc(sizeof(bad) - 1 + len);
 	assert_non_null(buf);
@@ -764,7 +722,7 @@ test_pem_crlf_line_endings(void **state)
 	char *s, *crlf;
 
 	(void)state;
-	s = slurp("host-a.crt", &len);
+	s = tu_fixture("host-a.crt", &len);
 	assert_int_equal(pem_decode(s, len, &ref, &rlen), 0);
 	crlf = malloc(2 * len);
 	assert_non_null(crlf);
@@ -825,7 +783,7 @@ test_pem_decode_type(void **state)
 	char *s;
 
 	(void)state;
-	s = slurp("host-a.key", &len);
+	s = tu_fixture("host-a.key", &len);
 	used = 0;
 	assert_int_equal(pem_decode_type(s, len, PEM_CERT, &b, &used),
 	    VPN_ERR_PEM_TYPE);

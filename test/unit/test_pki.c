@@ -8,6 +8,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,35 +35,6 @@
 
 /* --- helpers ----------------------------------------------------------- */
 
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[256], *buf = NULL, *nb;
-	size_t n = 0, cap = 0, got;
-	FILE *f;
-
-	snprintf(path, sizeof(path), FIXTURES "%s", name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	assert_non_null(f);
-	do {
-		if (cap - n < 4096) {
-			cap = cap * 2 + 4096;
-			nb = realloc(buf, cap + 1);
-			assert_non_null(nb);
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* Concatenation of fixture files (NULL-terminated list) and a tail. */
 static char *
 bundle(size_t *len, const char *tail, ...)
@@ -73,7 +46,7 @@ bundle(size_t *len, const char *tail, ...)
 
 	va_start(ap, tail);
 	while ((name = va_arg(ap, const char *)) != NULL) {
-		s = slurp(name, &l);
+		s = tu_fixture(name, &l);
 		nb = realloc(out, n + l + 1);
 		assert_non_null(nb);
 		out = nb;
@@ -93,28 +66,13 @@ bundle(size_t *len, const char *tail, ...)
 	return out;
 }
 
-static struct cert *
-load_cert(const char *name)
-{
-	struct cert *c = NULL;
-	size_t len;
-	char *s;
-
-	s = slurp(name, &len);
-	if (cert_from_pem(s, len, &c, NULL) != 0)
-		fail_msg("%s does not decode", name);
-	free(s);
-	assert_non_null(c);
-	return c;
-}
-
 static void
 load_ed25519_key(const char *name, uint8_t k[64])
 {
 	size_t len;
 	char *s;
 
-	s = slurp(name, &len);
+	s = tu_fixture(name, &len);
 	assert_int_equal(pem_ed25519_private(s, len, k, NULL), 0);
 	free(s);
 }
@@ -128,7 +86,7 @@ pool_strict(const char *file)
 	char *s;
 
 	assert_non_null(p);
-	s = slurp(file, &len);
+	s = tu_fixture(file, &len);
 	if (ca_pool_load_pem(p, s, len, NOW, true, NULL, NULL, 0) != 0)
 		fail_msg("%s: pool does not load", file);
 	free(s);
@@ -193,7 +151,7 @@ test_pki_verify_matrix(void **state)
 	for (i = 0; i < NELEM(tc); i++) {
 		p = ca_pool_new();
 		assert_non_null(p);
-		s = slurp(tc[i].ca, &len);
+		s = tu_fixture(tc[i].ca, &len);
 		memset(name, 'x', sizeof(name));
 		r = ca_pool_load_pem(p, s, len, NOW, true, NULL, name,
 		    sizeof(name));
@@ -204,7 +162,7 @@ test_pki_verify_matrix(void **state)
 		if (strcmp(name, tc[i].name) != 0)
 			fail_msg("-ca %s: name \"%s\"", tc[i].ca, name);
 		for (j = 0; r == 0 && j < NELEM(crts); j++) {
-			c = load_cert(crts[j]);
+			c = tu_load_cert(crts[j]);
 			r = ca_pool_verify(p, c, NOW, detail, sizeof(detail));
 			if (r != tc[i].verify[j])
 				fail_msg("-ca %s -crt %s: %d (%s), want %d",
@@ -232,7 +190,7 @@ test_pki_verify_ca_as_crt_has_no_issuer(void **state)
 
 	(void)state;
 	p = pool_strict("ca.crt");
-	c = load_cert("ca.crt");
+	c = tu_load_cert("ca.crt");
 	assert_int_equal(ca_pool_verify(p, c, NOW, NULL, 0),
 	    VPN_ERR_CERT_NO_ISSUER);
 	assert_null(ca_pool_issuer(p, c, &err));
@@ -254,7 +212,7 @@ test_pki_load_not_a_ca(void **state)
 	(void)state;
 	p = ca_pool_new();
 	assert_non_null(p);
-	s = slurp("host-a.crt", &len);
+	s = tu_fixture("host-a.crt", &len);
 	assert_int_equal(ca_pool_load_pem(p, s, len, NOW, true, NULL, name,
 	                     sizeof(name)),
 	    VPN_ERR_CERT_NOT_CA);
@@ -335,13 +293,13 @@ test_pki_load_nonstrict_bundle_with_expired(void **state)
 	(void)state;
 	p = ca_pool_new();
 	assert_non_null(p);
-	s = slurp("ca-bundle-with-expired.crt", &len);
+	s = tu_fixture("ca-bundle-with-expired.crt", &len);
 	assert_int_equal(ca_pool_load_pem(p, s, len, NOW, false, &nexp, name,
 	                     sizeof(name)),
 	    0);
 	assert_int_equal(nexp, 1);
 	assert_int_equal(ca_pool_count(p), 2); /* the expired CA is kept */
-	c = load_cert("lighthouse.crt");
+	c = tu_load_cert("lighthouse.crt");
 	assert_int_equal(ca_pool_verify(p, c, NOW, NULL, 0), 0);
 	cert_free(c);
 	free(s);
@@ -358,7 +316,7 @@ test_pki_load_nonstrict_only_expired(void **state)
 	(void)state;
 	p = ca_pool_new();
 	assert_non_null(p);
-	s = slurp("ca-expired.crt", &len);
+	s = tu_fixture("ca-expired.crt", &len);
 	assert_int_equal(ca_pool_load_pem(p, s, len, NOW, false, &nexp, NULL,
 	                     0),
 	    VPN_ERR_POOL_ALL_EXPIRED);
@@ -369,7 +327,7 @@ test_pki_load_nonstrict_only_expired(void **state)
 
 	/* at a time when it was valid, the same file loads */
 	p = ca_pool_new();
-	s = slurp("ca-expired.crt", &len);
+	s = tu_fixture("ca-expired.crt", &len);
 	assert_int_equal(ca_pool_load_pem(p, s, len, 1795323947, false, &nexp,
 	                     NULL, 0),
 	    0);
@@ -477,7 +435,7 @@ test_pki_load_errors(void **state)
 	                     NULL, 0),
 	    VPN_ERR_PEM_NONE);
 	/* a key file */
-	s = slurp("ca.key", &len);
+	s = tu_fixture("ca.key", &len);
 	assert_int_equal(ca_pool_load_pem(p, s, len, NOW, true, NULL, NULL, 0),
 	    VPN_ERR_BANNER_CERT);
 	free(s);
@@ -554,13 +512,13 @@ test_pki_verify_root_expired(void **state)
 
 	(void)state;
 	load_ed25519_key("ca-expired.key", key);
-	ca = load_cert("ca-expired.crt");
+	ca = tu_load_cert("ca-expired.crt");
 	c = make_host(ca, key, "192.168.100.50/24", 1795323946, 1795323947);
 	assert_true(cert_check_signature(c, ca->pubkey, ca->pubkey_len));
 
 	p = ca_pool_new();
 	assert_non_null(p);
-	s = slurp("ca-expired.crt", &len);
+	s = tu_fixture("ca-expired.crt", &len);
 	/* added, but reported as expired */
 	assert_int_equal(ca_pool_add_pem(p, s, len, NOW, &used, name,
 	                     sizeof(name)),
@@ -584,7 +542,7 @@ test_pki_verify_root_expired(void **state)
 
 	/* the same through the daemon-style bundle load */
 	p = ca_pool_new();
-	s = slurp("ca-bundle-with-expired.crt", &len);
+	s = tu_fixture("ca-bundle-with-expired.crt", &len);
 	assert_int_equal(ca_pool_load_pem(p, s, len, NOW, false, NULL, NULL,
 	                     0),
 	    0);
@@ -608,7 +566,7 @@ test_pki_verify_not_yet_valid(void **state)
 
 	(void)state;
 	load_ed25519_key("ca.key", key);
-	ca = load_cert("ca.crt");
+	ca = tu_load_cert("ca.crt");
 	c = make_host(ca, key, "192.168.100.60/24", NOW + 100, NOW + 1000);
 	p = pool_strict("ca.crt");
 	assert_int_equal(ca_pool_verify(p, c, NOW, NULL, 0),
@@ -670,7 +628,7 @@ test_pki_verify_signature_mismatch(void **state)
 
 	(void)state;
 	p = pool_strict("ca.crt");
-	c = load_cert("host-a.crt");
+	c = tu_load_cert("host-a.crt");
 	assert_int_equal(ca_pool_verify(p, c, NOW, NULL, 0), 0);
 	assert_int_equal(cert_set_name(c, "host-x", 6), 0);
 	assert_int_equal(ca_pool_verify(p, c, NOW, NULL, 0),
@@ -693,7 +651,7 @@ test_pki_verify_constraints(void **state)
 
 	(void)state;
 	load_ed25519_key("ca2.key", key);
-	ca = load_cert("ca2.crt");
+	ca = tu_load_cert("ca2.crt");
 	p = pool_strict("ca-bundle.crt");
 
 	c = make_host(ca, key, "10.50.1.6/16", T_CA_NB, T_CA_NA - 1);
@@ -750,7 +708,7 @@ test_pki_verify_ignores_leaf_kind(void **state)
 
 	(void)state;
 	load_ed25519_key("ca.key", key);
-	ca = load_cert("ca.crt");
+	ca = tu_load_cert("ca.crt");
 	p = pool_strict("ca.crt");
 	c = make_host(ca, key, "10.0.0.1/8", NOW, NOW + 10);
 	c->is_ca = true;
@@ -777,13 +735,13 @@ test_pki_verify_step_order(void **state)
 
 	(void)state;
 	load_ed25519_key("ca-expired.key", key);
-	ca = load_cert("ca-expired.crt");
+	ca = tu_load_cert("ca-expired.crt");
 	/* root expired beats cert expired and a bad signature */
 	c = make_host(ca, key, "10.0.0.1/8", 1795323946, 1795323946);
 	assert_int_equal(cert_set_name(c, "tampered", 8), 0);
 	p = ca_pool_new();
 	assert_non_null(p);
-	s = slurp("ca-bundle-with-expired.crt", &len);
+	s = tu_fixture("ca-bundle-with-expired.crt", &len);
 	assert_int_equal(ca_pool_load_pem(p, s, len, NOW, false, NULL, NULL, 0),
 	    0);
 	free(s);
@@ -816,9 +774,9 @@ test_pki_blocklist(void **state)
 
 	(void)state;
 	p = pool_strict("ca.crt");
-	a = load_cert("host-a.crt");
-	b = load_cert("host-b.crt");
-	o = load_cert("other-host.crt");
+	a = tu_load_cert("host-a.crt");
+	b = tu_load_cert("host-b.crt");
+	o = tu_load_cert("other-host.crt");
 	assert_int_equal(ca_pool_verify(p, a, NOW, NULL, 0), 0);
 	assert_int_equal(ca_pool_block(p, HOST_A_FP), 0);
 	assert_int_equal(ca_pool_verify(p, a, NOW, NULL, 0),
@@ -868,7 +826,7 @@ test_pki_blocklist_refuses_non_lowercase(void **state)
 
 	(void)state;
 	p = pool_strict("ca.crt");
-	a = load_cert("host-a.crt");
+	a = tu_load_cert("host-a.crt");
 	for (i = 0; i < NELEM(bad); i++) {
 		if (ca_pool_block(p, bad[i]) != VPN_ERR_INVAL)
 			fail_msg("\"%s\" not refused", bad[i]);

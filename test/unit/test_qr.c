@@ -8,6 +8,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,24 +69,6 @@ ref_adler32(const uint8_t *p, size_t n)
 		b = (b + a) % 65521;
 	}
 	return b << 16 | a;
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f;
-	char *buf;
-	long n;
-
-	assert_non_null(f = fopen(path, "rb"));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	assert_true((n = ftell(f)) > 0);
-	rewind(f);
-	assert_non_null(buf = malloc((size_t)n));
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
 }
 
 /* Inflates a zlib stream of stored blocks only; checks its Adler-32. */
@@ -258,7 +242,7 @@ test_qr_png_framing(void **state)
 	    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 	uint8_t *png = NULL;
 	size_t pnglen = 0, len;
-	char *pem = slurp(HOST_A, &len);
+	char *pem = tu_slurp(HOST_A, &len);
 
 	(void)state;
 	assert_int_equal(qr_png(pem, len, &png, &pnglen), 0);
@@ -308,7 +292,7 @@ test_qr_chunk_crcs_and_adler(void **state)
 	struct img im;
 	QRcode *qr;
 	size_t len;
-	char *pem = slurp(HOST_A, &len);
+	char *pem = tu_slurp(HOST_A, &len);
 
 	(void)state;
 	/* png_decode fails on any bad CRC; inflate_stored on the Adler-32 */
@@ -324,7 +308,7 @@ static void
 test_qr_cert_decodes_to_matrix(void **state)
 {
 	size_t len;
-	char *pem = slurp(HOST_A, &len);
+	char *pem = tu_slurp(HOST_A, &len);
 
 	(void)state;
 	check_modules(pem, len);
