@@ -131,7 +131,7 @@ deps:
 	@scripts/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all unit asan fuzz
+	@$(MAKE) --no-print-directory all unit asan fuzz $(B)/lhload
 	@scripts/run-tests.sh
 
 # Replay only the fuzz corpora (also part of check).
@@ -161,6 +161,10 @@ demo: deps
 # repeatable): compared with test/bench/fw_micro.baseline.
 $(B)/fw_micro: test/bench/fw_micro.c $(B)/libvpn.a
 	$(call quiet,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# The lighthouse load generator (test/load), also used by the e2e tests.
+$(B)/lhload: test/load/lhload.c $(B)/libvpn.a
+	$(call quiet,LD,$@)$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(LIBS)
 
 fw-micro: $(B)/fw_micro
 	@test/bench/fw_micro.sh $(B)/fw_micro

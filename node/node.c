@@ -124,13 +124,15 @@ node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot, uint8_t type,
 	uint64_t ctr = ++t->tx_counter;
 
 	header_encode(slot, type, subtype, t->remote_index, ctr);
-	if (crypto_aead_seal(t->tx, ctr, slot, HEADER_LEN, slot + HEADER_LEN,
-	        len, slot + HEADER_LEN) != 0) {
+	if (tunnel_seal(n, t, type, ctr, slot, len) != 0) {
 		n->st.tx_dropped++;
 		return;
 	}
 	udp_tx_commit(n->udp, &t->remote, HEADER_LEN + len + 16);
-	t->out = true;
+	if (!t->out) {
+		t->out = true;
+		cm_arm(n, t);
+	}
 	if (++t->tx_packets % 1000 == 0 && n->cfg->npreferred > 0)
 		tunnel_probe_preferred(n, t);
 }
@@ -200,17 +202,11 @@ static void
 recv_error(struct node *n, const struct udp_addr *from,
     const struct header *h)
 {
-	struct tunnel *t = NULL;
-	size_t it = 0;
-	uint32_t k;
-	void *v;
+	/* Unauthenticated: one lookup, never a walk over the tunnels. */
+	struct tunnel *t = u32map_get(&n->tun_by_remote, h->remote_index);
 
-	while (u32map_next(&n->tun_by_index, &it, &k, &v))
-		if (((struct tunnel *)v)->remote_index == h->remote_index) {
-			t = v;
-			break;
-		}
-	if (t == NULL || !udp_addr_eq(&t->remote, from))
+	if (t == NULL || t->remote_index != h->remote_index ||
+	    !udp_addr_eq(&t->remote, from))
 		return;
 	if (++t->recv_errors >= 4)
 		tunnel_delete(n, t, "peer lost the tunnel (recvError)");
@@ -271,8 +267,7 @@ on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
 	}
 	clen = len - HEADER_LEN;
 	pt = pkt + HEADER_LEN;
-	if (clen < 16 || crypto_aead_open(t->rx, h.counter, pkt, HEADER_LEN,
-	                     pt, clen, pt) != 0) {
+	if (clen < 16 || tunnel_open(n, t, h.type, h.counter, pkt, clen) != 0) {
 		n->st.rx_auth++;
 		return;
 	}
@@ -284,6 +279,11 @@ on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
 	t->in = true;
 	t->rx_packets++;
 	t->recv_errors = 0;
+	if (t->msg1 != NULL) { /* the peer has its keys: no resends to come */
+		free(t->msg1);
+		free(t->msg2);
+		t->msg1 = t->msg2 = NULL;
+	}
 	tunnel_roam(n, t, from);
 	switch (h.type) {
 	case HDR_MESSAGE:
@@ -543,6 +543,7 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	n.cfg = cfg;
 	n.cfg_path = config_path;
 	u32map_init(&n.tun_by_index);
+	u32map_init(&n.tun_by_remote);
 	u32map_init(&n.tun_by_ip);
 	u32map_init(&n.pend_by_index);
 	u32map_init(&n.pend_by_ip);
@@ -619,6 +620,7 @@ out:
 	if (n.base != NULL)
 		event_base_free(n.base);
 	u32map_free(&n.tun_by_index);
+	u32map_free(&n.tun_by_remote);
 	u32map_free(&n.tun_by_ip);
 	u32map_free(&n.pend_by_index);
 	u32map_free(&n.pend_by_ip);

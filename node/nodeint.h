@@ -40,6 +40,10 @@ struct tunnel {
 	uint32_t vpn_ip, local_index, remote_index;
 	struct cert *peer;
 	char name[128]; /* sanitised certificate name */
+	/* The transport keys; the cipher contexts (keyed once, used for
+	 * every data packet) are made on the first data packet, so that a
+	 * lighthouse's thousands of control-only tunnels do without them. */
+	uint8_t ktx[32], krx[32];
 	struct crypto_aead *tx, *rx;
 	uint64_t tx_counter;
 	struct replay win;
@@ -50,8 +54,10 @@ struct tunnel {
 	size_t msg1_len;
 	uint8_t *msg2; /* responder: the message 2 packet we sent */
 	size_t msg2_len;
-	/* liveness (wire.md 10) */
-	bool in, out;
+	/* liveness (wire.md 10): tunnels with something to check are on the
+	 * connection manager's armed list, so a tick costs what is armed */
+	bool in, out, armed;
+	struct tunnel *arm_next, *arm_prev;
 	enum check_state check;
 	int64_t check_at;
 	int recv_errors;
@@ -93,6 +99,8 @@ struct node {
 	struct udp *udp;
 	struct tun *tun;
 	struct u32map tun_by_index, tun_by_ip, pend_by_index, pend_by_ip;
+	struct u32map tun_by_remote; /* the peer's index: for recvError */
+	struct tunnel *armed;	     /* the connection manager's list */
 	struct u32map rcache; /* vpn ip -> struct rcache */
 	struct lhreg *reg;    /* am_lighthouse: the registry */
 	struct conntrack *ct;
@@ -128,6 +136,13 @@ void tunnel_roam(struct node *n, struct tunnel *t,
     const struct udp_addr *from);
 void tunnel_probe_preferred(struct node *n, struct tunnel *t);
 void cm_tick(struct node *n);
+void cm_arm(struct node *n, struct tunnel *t);
+/* Seal/open with the tunnel's keys: contexts for data, one-shot for the
+ * rare control packets. */
+int tunnel_seal(struct node *n, struct tunnel *t, uint8_t type,
+    uint64_t ctr, uint8_t *slot, size_t len);
+int tunnel_open(struct node *n, struct tunnel *t, uint8_t type,
+    uint64_t ctr, uint8_t *pkt, size_t clen);
 /* pki.disconnect_invalid: close tunnels whose peer no longer verifies. */
 void tunnels_recheck(struct node *n);
 void tunnels_refresh_fw(struct node *n);

@@ -293,17 +293,13 @@ tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
 
 	if (t == NULL)
 		return NULL;
-	if (noise_split(hs, k1, k2) != 0 ||
-	    crypto_aead_new(n->cfg->cipher, initiator ? k1 : k2, true,
-	        &t->tx) != 0 ||
-	    crypto_aead_new(n->cfg->cipher, initiator ? k2 : k1, false,
-	        &t->rx) != 0) {
-		crypto_aead_free(t->tx);
-		crypto_aead_free(t->rx);
+	if (noise_split(hs, k1, k2) != 0) {
 		free(t);
 		t = NULL;
 		goto out;
 	}
+	memcpy(t->ktx, initiator ? k1 : k2, 32);
+	memcpy(t->krx, initiator ? k2 : k1, 32);
 	t->vpn_ip = peer->ips[0].addr;
 	t->local_index = local;
 	t->remote_index = remote;
@@ -317,8 +313,7 @@ tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
 	t->initiator = initiator;
 	t->peer_time = peer_time;
 	if (fw_peer_init(&t->fwp, n->cfg->fw, peer, n->cfg->ca) != 0) {
-		crypto_aead_free(t->tx);
-		crypto_aead_free(t->rx);
+		crypto_cleanse(t, sizeof(*t));
 		free(t);
 		t = NULL;
 	}
@@ -337,7 +332,65 @@ tunnel_free(struct tunnel *t)
 	cert_free(t->peer);
 	free(t->msg1);
 	free(t->msg2);
+	crypto_cleanse(t->ktx, sizeof(t->ktx));
+	crypto_cleanse(t->krx, sizeof(t->krx));
 	free(t);
+}
+
+int
+tunnel_seal(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
+    uint8_t *slot, size_t len)
+{
+	if (type != HDR_MESSAGE)
+		return crypto_aead_seal1(n->cfg->cipher, t->ktx, ctr, slot,
+		    HEADER_LEN, slot + HEADER_LEN, len, slot + HEADER_LEN);
+	if (t->tx == NULL &&
+	    crypto_aead_new(n->cfg->cipher, t->ktx, true, &t->tx) != 0)
+		return VPN_ERR_CRYPTO;
+	return crypto_aead_seal(t->tx, ctr, slot, HEADER_LEN,
+	    slot + HEADER_LEN, len, slot + HEADER_LEN);
+}
+
+int
+tunnel_open(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
+    uint8_t *pkt, size_t clen)
+{
+	if (type != HDR_MESSAGE)
+		return crypto_aead_open1(n->cfg->cipher, t->krx, ctr, pkt,
+		    HEADER_LEN, pkt + HEADER_LEN, clen, pkt + HEADER_LEN);
+	if (t->rx == NULL &&
+	    crypto_aead_new(n->cfg->cipher, t->krx, false, &t->rx) != 0)
+		return VPN_ERR_CRYPTO;
+	return crypto_aead_open(t->rx, ctr, pkt, HEADER_LEN, pkt + HEADER_LEN,
+	    clen, pkt + HEADER_LEN);
+}
+
+static void
+cm_unarm(struct node *n, struct tunnel *t)
+{
+	if (!t->armed)
+		return;
+	if (t->arm_prev != NULL)
+		t->arm_prev->arm_next = t->arm_next;
+	else
+		n->armed = t->arm_next;
+	if (t->arm_next != NULL)
+		t->arm_next->arm_prev = t->arm_prev;
+	t->arm_next = t->arm_prev = NULL;
+	t->armed = false;
+}
+
+void
+cm_arm(struct node *n, struct tunnel *t)
+{
+	if (t->armed)
+		return;
+	t->armed = true;
+	t->arm_prev = NULL;
+	t->arm_next = n->armed;
+	if (n->armed != NULL)
+		n->armed->arm_prev = t;
+	n->armed = t;
 }
 
 static void
@@ -359,6 +412,9 @@ tunnel_delete(struct node *n, struct tunnel *t, const char *why)
 {
 	log_tunnel("Tunnel down", t, why);
 	lh_tunnel_down(n, t);
+	cm_unarm(n, t);
+	if (u32map_get(&n->tun_by_remote, t->remote_index) == t)
+		u32map_del(&n->tun_by_remote, t->remote_index);
 	u32map_del(&n->tun_by_index, t->local_index);
 	if (u32map_get(&n->tun_by_ip, t->vpn_ip) == t)
 		u32map_del(&n->tun_by_ip, t->vpn_ip);
@@ -379,9 +435,13 @@ tunnel_install(struct node *n, struct tunnel *t)
 	}
 	if (old != NULL) {
 		u32map_del(&n->tun_by_index, old->local_index);
+		if (u32map_get(&n->tun_by_remote, old->remote_index) == old)
+			u32map_del(&n->tun_by_remote, old->remote_index);
+		cm_unarm(n, old);
 		log_tunnel("Tunnel replaced", old, "newer handshake");
 		tunnel_free(old);
 	}
+	u32map_put(&n->tun_by_remote, t->remote_index, t); /* best effort */
 	n->st.hs_completed++;
 	log_tunnel("Tunnel up", t, NULL);
 	lh_tunnel_up(n, t);
@@ -780,53 +840,49 @@ tunnels_recheck(struct node *n)
 	}
 }
 
+/*
+ * The connection manager walks only the armed tunnels: those that sent
+ * since their last check (node_seal_slot arms them).  A tunnel whose
+ * check passes leaves the list; a dead one is deleted in the same walk.
+ */
 void
 cm_tick(struct node *n)
 {
-	struct tunnel *dead[64];
 	int64_t now = node_mono_ns();
-	size_t it = 0, nd = 0, i;
-	uint32_t k;
-	void *v;
+	struct tunnel *t, *next;
+	bool bad;
 
-	while (u32map_next(&n->tun_by_index, &it, &k, &v)) {
-		struct tunnel *t = v;
-
+	for (t = n->armed; t != NULL; t = next) {
+		next = t->arm_next;
 		if (t->check == CHECK_NONE) {
-			if (t->out) {
-				t->check = CHECK_ALIVE;
-				t->check_at =
-				    now + n->cfg->alive_interval * 1000000000LL;
-			}
+			t->check = CHECK_ALIVE;
+			t->check_at = now + n->cfg->alive_interval * 1000000000LL;
 			continue;
 		}
 		if (now < t->check_at)
 			continue;
-		if (!peer_still_valid(n, t)) {
-			if (nd < 64)
-				dead[nd++] = t;
-			tunnel_send(n, t, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL,
-			    0);
-			continue;
-		}
-		if (t->in) {
+		if ((bad = !peer_still_valid(n, t)) || (!t->in &&
+		                                          t->check ==
+		                                              CHECK_DELETE)) {
+			if (bad)
+				tunnel_send(n, t, HDR_CLOSE_TUNNEL,
+				    HDR_SUB_NONE, NULL, 0);
+			tunnel_delete(n, t,
+			    bad ? "certificate no longer valid" :
+			          "no reply to test packets");
+		} else if (t->in) {
 			t->in = t->out = false;
 			t->check = CHECK_NONE;
-		} else if (t->check == CHECK_ALIVE) {
+			cm_unarm(n, t);
+		} else {
 			tunnel_send(n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL,
 			    0);
 			t->check = CHECK_DELETE;
 			t->check_at =
 			    now + n->cfg->deletion_interval * 1000000000LL;
-		} else if (nd < 64) {
-			dead[nd++] = t;
 		}
 	}
 	udp_flush(n->udp);
-	for (i = 0; i < nd; i++)
-		tunnel_delete(n, dead[i],
-		    peer_still_valid(n, dead[i]) ? "no reply to test packets" :
-		                                   "certificate no longer valid");
 }
 
 void
@@ -844,18 +900,25 @@ node_send(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 void
 node_close_all(struct node *n)
 {
-	struct tunnel *t;
-	size_t it = 0;
+	size_t it = 0, cnt = 0, i;
+	void **all;
 	uint32_t k;
 	void *v;
 
-	while (u32map_next(&n->tun_by_index, &it, &k, &v)) {
-		t = v;
-		tunnel_send(n, t, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
-	}
+	while (u32map_next(&n->tun_by_index, &it, &k, &v))
+		tunnel_send(n, v, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
 	udp_flush(n->udp);
-	while ((it = 0, u32map_next(&n->tun_by_index, &it, &k, &v)))
-		tunnel_delete(n, v, "shutting down");
-	while ((it = 0, u32map_next(&n->pend_by_index, &it, &k, &v)))
-		pending_free(n, v, true);
+	/* Collect, then delete: linear however many tunnels there are. */
+	all = malloc((n->tun_by_index.len + n->pend_by_index.len + 1) *
+	    sizeof(*all));
+	for (it = 0; all != NULL && u32map_next(&n->tun_by_index, &it, &k, &v);)
+		all[cnt++] = v;
+	for (i = 0; i < cnt; i++)
+		tunnel_delete(n, all[i], "shutting down");
+	cnt = 0;
+	for (it = 0; all != NULL && u32map_next(&n->pend_by_index, &it, &k, &v);)
+		all[cnt++] = v;
+	for (i = 0; i < cnt; i++)
+		pending_free(n, all[i], true);
+	free(all);
 }
