@@ -840,6 +840,8 @@ tunnels_recheck(struct node *n)
 	}
 }
 
+#define CM_BUDGET 256 /* checks per 500 ms tick */
+
 /*
  * The connection manager walks only the armed tunnels: those that sent
  * since their last check (node_seal_slot arms them).  A tunnel whose
@@ -850,9 +852,13 @@ cm_tick(struct node *n)
 {
 	int64_t now = node_mono_ns();
 	struct tunnel *t, *next;
+	size_t work = 0;
 	bool bad;
 
-	for (t = n->armed; t != NULL; t = next) {
+	/* At most CM_BUDGET checks a tick, so that thousands of tunnels
+	 * falling due together (a lighthouse after a burst of queries) are
+	 * spread over several ticks instead of stalling the loop. */
+	for (t = n->armed; t != NULL && work < CM_BUDGET; t = next) {
 		next = t->arm_next;
 		if (t->check == CHECK_NONE) {
 			t->check = CHECK_ALIVE;
@@ -861,6 +867,7 @@ cm_tick(struct node *n)
 		}
 		if (now < t->check_at)
 			continue;
+		work++;
 		if ((bad = !peer_still_valid(n, t)) || (!t->in &&
 		                                          t->check ==
 		                                              CHECK_DELETE)) {
