@@ -54,8 +54,9 @@ struct tunnel {
 	size_t msg1_len;
 	uint8_t *msg2; /* responder: the message 2 packet we sent */
 	size_t msg2_len;
-	/* liveness (wire.md 10): tunnels with something to check are on the
-	 * connection manager's armed list, so a tick costs what is armed */
+	/* liveness (wire.md 10): a tunnel with a check to come is on one of
+	 * the connection manager's two queues (CHECK_ALIVE, CHECK_DELETE),
+	 * each ordered by check_at, so a tick costs only what is due */
 	bool in, out, armed;
 	struct tunnel *arm_next, *arm_prev;
 	enum check_state check;
@@ -100,7 +101,7 @@ struct node {
 	struct tun *tun;
 	struct u32map tun_by_index, tun_by_ip, pend_by_index, pend_by_ip;
 	struct u32map tun_by_remote; /* the peer's index: for recvError */
-	struct tunnel *armed;	     /* the connection manager's list */
+	struct cmq { struct tunnel *head, *tail; } cm_alive, cm_delete;
 	struct u32map rcache; /* vpn ip -> struct rcache */
 	struct lhreg *reg;    /* am_lighthouse: the registry */
 	struct conntrack *ct;

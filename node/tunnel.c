@@ -365,32 +365,61 @@ tunnel_open(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
 	    clen, pkt + HEADER_LEN);
 }
 
+static struct cmq *
+cm_queue(struct node *n, const struct tunnel *t)
+{
+	return t->check == CHECK_DELETE ? &n->cm_delete : &n->cm_alive;
+}
+
 static void
 cm_unarm(struct node *n, struct tunnel *t)
 {
+	struct cmq *q;
+
 	if (!t->armed)
 		return;
+	q = cm_queue(n, t);
 	if (t->arm_prev != NULL)
 		t->arm_prev->arm_next = t->arm_next;
 	else
-		n->armed = t->arm_next;
+		q->head = t->arm_next;
 	if (t->arm_next != NULL)
 		t->arm_next->arm_prev = t->arm_prev;
+	else
+		q->tail = t->arm_prev;
 	t->arm_next = t->arm_prev = NULL;
 	t->armed = false;
+	t->check = CHECK_NONE;
 }
 
+/* Queue t for a check at `at`, behind everything due earlier. */
+static void
+cm_enqueue(struct node *n, struct tunnel *t, enum check_state check,
+    int64_t at)
+{
+	struct cmq *q;
+
+	cm_unarm(n, t);
+	t->check = check;
+	t->check_at = at;
+	q = cm_queue(n, t);
+	t->armed = true;
+	t->arm_next = NULL;
+	t->arm_prev = q->tail;
+	if (q->tail != NULL)
+		q->tail->arm_next = t;
+	else
+		q->head = t;
+	q->tail = t;
+}
+
+/* The first packet sent since the last check: check in alive_interval. */
 void
 cm_arm(struct node *n, struct tunnel *t)
 {
-	if (t->armed)
-		return;
-	t->armed = true;
-	t->arm_prev = NULL;
-	t->arm_next = n->armed;
-	if (n->armed != NULL)
-		n->armed->arm_prev = t;
-	n->armed = t;
+	if (!t->armed)
+		cm_enqueue(n, t, CHECK_ALIVE,
+		    node_mono_ns() + n->cfg->alive_interval * 1000000000LL);
 }
 
 static void
@@ -840,53 +869,44 @@ tunnels_recheck(struct node *n)
 	}
 }
 
-#define CM_BUDGET 256 /* checks per 500 ms tick */
-
 /*
- * The connection manager walks only the armed tunnels: those that sent
- * since their last check (node_seal_slot arms them).  A tunnel whose
- * check passes leaves the list; a dead one is deleted in the same walk.
+ * The connection manager (wire.md 10).  Both queues are in check_at order
+ * (the intervals are constant), so a tick pops what is due and stops at
+ * the first tunnel that is not; at most CM_BUDGET checks a tick, so that
+ * thousands falling due together are spread over several ticks.
  */
+#define CM_BUDGET 256
+
 void
 cm_tick(struct node *n)
 {
 	int64_t now = node_mono_ns();
-	struct tunnel *t, *next;
+	struct tunnel *t;
 	size_t work = 0;
-	bool bad;
 
-	/* At most CM_BUDGET checks a tick, so that thousands of tunnels
-	 * falling due together (a lighthouse after a burst of queries) are
-	 * spread over several ticks instead of stalling the loop. */
-	for (t = n->armed; t != NULL && work < CM_BUDGET; t = next) {
-		next = t->arm_next;
-		if (t->check == CHECK_NONE) {
-			t->check = CHECK_ALIVE;
-			t->check_at = now + n->cfg->alive_interval * 1000000000LL;
-			continue;
-		}
-		if (now < t->check_at)
-			continue;
-		work++;
-		if ((bad = !peer_still_valid(n, t)) || (!t->in &&
-		                                          t->check ==
-		                                              CHECK_DELETE)) {
-			if (bad)
-				tunnel_send(n, t, HDR_CLOSE_TUNNEL,
-				    HDR_SUB_NONE, NULL, 0);
-			tunnel_delete(n, t,
-			    bad ? "certificate no longer valid" :
-			          "no reply to test packets");
+	while ((t = n->cm_alive.head) != NULL && t->check_at <= now &&
+	    work++ < CM_BUDGET) {
+		if (!peer_still_valid(n, t)) {
+			tunnel_send(n, t, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL,
+			    0);
+			tunnel_delete(n, t, "certificate no longer valid");
 		} else if (t->in) {
 			t->in = t->out = false;
-			t->check = CHECK_NONE;
 			cm_unarm(n, t);
 		} else {
 			tunnel_send(n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL,
 			    0);
-			t->check = CHECK_DELETE;
-			t->check_at =
-			    now + n->cfg->deletion_interval * 1000000000LL;
+			cm_enqueue(n, t, CHECK_DELETE,
+			    now + n->cfg->deletion_interval * 1000000000LL);
+		}
+	}
+	while ((t = n->cm_delete.head) != NULL && t->check_at <= now &&
+	    work++ < CM_BUDGET) {
+		if (t->in) {
+			t->in = t->out = false;
+			cm_unarm(n, t);
+		} else {
+			tunnel_delete(n, t, "no reply to test packets");
 		}
 	}
 	udp_flush(n->udp);

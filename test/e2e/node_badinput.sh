@@ -33,5 +33,19 @@ for c in rxShort rxUnknownIndex rxReplay hsBad rxUnknownType; do
 done
 check "still running" kill -0 "$pa"
 check_not "no tunnel went down" grep -q "Tunnel down" a.log
+
+# Liveness (wire.md 10): b stops answering; a, still sending, tests the
+# tunnel and then drops it.  Short timers make it quick.
+kill -TERM "$pa"; wait "$pa" 2>/dev/null
+printf 'timers:\n  connection_alive_interval: 1\n  pending_deletion_interval: 2\n' >>a.yml
+pa=$(spawn "$A" a2.log "$NODE" -config a.yml)
+sleep 0.5
+check "liveness: tunnel up again" ip netns exec "$A" ping -c 2 -i 0.2 -W 1 192.168.77.2
+kill -STOP "$pb"
+ip netns exec "$A" ping -c 30 -i 0.2 -W 1 192.168.77.2 >/dev/null &
+E2E_PIDS+=("$!")
+check "liveness: a silent peer's tunnel is dropped after the test packets" \
+	wait_for 15 grep -q "Tunnel down: peer=b.*no reply to test packets" a2.log
+kill -CONT "$pb"
 if [ "$E2E_FAIL" -ne 0 ]; then diag a.log; diag check.log; fi
 e2e_done
