@@ -273,11 +273,9 @@ punch_back(struct node *n, const struct lhmsg *m)
 static void
 answer(struct node *n, struct tunnel *t, const struct lhmsg *q)
 {
-	struct lhmsg *r = malloc(sizeof(*r));
+	struct lhmsg *r = n->lh_out; /* no allocation per query */
 	struct tunnel *target;
 
-	if (r == NULL)
-		return;
 	n->st.lh_queries++;
 	if (lhreg_reply(n->reg, q->vpn_ip, r) == 0) {
 		r->type = LHMSG_HOST_QUERY_REPLY;
@@ -291,20 +289,17 @@ answer(struct node *n, struct tunnel *t, const struct lhmsg *q)
 			send_msg(n, q->vpn_ip, r, target);
 		}
 	}
-	free(r);
 }
 
 void
 lh_recv(struct node *n, struct tunnel *t, const uint8_t *p, size_t len)
 {
-	struct lhmsg *m = malloc(sizeof(*m));
+	struct lhmsg *m = n->lh_in;
 	char ip[IP4_STRLEN];
 
-	if (m == NULL)
-		return;
 	if (lhmsg_decode(m, p, len) != 0 || !m->has_details) {
 		n->st.lh_bad++;
-		goto out;
+		return;
 	}
 	switch (m->type) {
 	case LHMSG_HOST_QUERY:
@@ -349,8 +344,6 @@ lh_recv(struct node *n, struct tunnel *t, const uint8_t *p, size_t len)
 	default:
 		break; /* moved notifications and the rest do nothing in 1.6.1 */
 	}
-out:
-	free(m);
 }
 
 /* Go's %s of a []*net.IPNet: "[a/b c/d]". */
@@ -560,6 +553,9 @@ lh_init(struct node *n)
 
 	u32map_init(&n->rcache);
 	n->dns_fd = -1;
+	if ((n->lh_in = malloc(sizeof(*n->lh_in))) == NULL ||
+	    (n->lh_out = malloc(sizeof(*n->lh_out))) == NULL)
+		return VPN_ERR_NOMEM;
 	if (n->cfg->am_lighthouse) {
 		if ((n->reg = lhreg_new(LH_REG_MAX)) == NULL)
 			return VPN_ERR_NOMEM;
@@ -605,4 +601,7 @@ lh_free(struct node *n)
 	u32map_free(&n->rcache);
 	lhreg_free(n->reg);
 	n->reg = NULL;
+	free(n->lh_in);
+	free(n->lh_out);
+	n->lh_in = n->lh_out = NULL;
 }

@@ -106,7 +106,8 @@ struct node {
 	struct lhreg *reg;    /* am_lighthouse: the registry */
 	struct conntrack *ct;
 	struct event *ev_lh, *ev_punchy;
-	struct dns_zone *dns; /* lighthouse.serve_dns */
+	struct lhmsg *lh_in, *lh_out; /* scratch for lighthouse messages */
+	struct dns_zone *dns;	       /* lighthouse.serve_dns */
 	int dns_fd;
 	struct event *ev_dns;
 	struct node_stats st;

@@ -45,17 +45,11 @@ static int
 setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	size_t len, nexp = 0;
-	char *s;
 
 	assert_non_null(e);
 	e->host_a = tu_load_cert("host-a.crt");
 	e->host_b = tu_load_cert("host-b.crt");
-	e->pool = ca_pool_new();
-	s = tu_fixture("ca-bundle.crt", &len);
-	assert_int_equal(
-	    ca_pool_load_pem(e->pool, s, len, NOW, false, &nexp, NULL, 0), 0);
-	free(s);
+	e->pool = tu_load_pool("ca-bundle.crt", NOW);
 	assert_int_equal(fw_peer_init(&e->b, NULL, e->host_b, e->pool), 0);
 	*state = e;
 	return 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cert.h"
+#include "pki.h"
 
 #define TU_FIXTURES "fixtures/nebula-1.6.1/"
 
@@ -64,6 +65,22 @@ tu_load_cert(const char *name)
 		fail_msg("%s does not decode", name);
 	free(s);
 	return c;
+}
+
+/* A CA pool from a fixture bundle, loaded as the daemon does. */
+static inline struct ca_pool *
+tu_load_pool(const char *name, int64_t now)
+{
+	struct ca_pool *p = ca_pool_new();
+	size_t len, nexp = 0;
+	char *s = tu_fixture(name, &len);
+
+	assert_non_null(p);
+	assert_int_equal(ca_pool_load_pem(p, s, len, now, false, &nexp, NULL,
+	                     0),
+	    0);
+	free(s);
+	return p;
 }
 
 /* Exactly 2n hex digits into n bytes. */
