@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allowlist.h"
+#include "cert.h"
 #include "config.h"
+#include "firewall.h"
 #include "err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,6 +67,35 @@ visit(const struct config_node *n, const char *path, size_t *budget)
 	}
 }
 
+/* The parsers built on the config: firewall rules and allow lists. */
+static void
+rules(const struct config *cfg)
+{
+	static struct cert *own;
+	struct ip4net net = {0x0a000001, 0xffff0000};
+	struct allowlist *al = NULL;
+	struct allowranges *ar = NULL;
+	struct config_err err;
+	struct fw *fw = NULL;
+
+	if (own == NULL && ((own = cert_new()) == NULL ||
+	                       cert_add_ip(own, &net) != 0))
+		abort();
+	if (fw_build(cfg, own, 1, &fw, &err) == 0 && fw == NULL)
+		abort();
+	fw_free(fw);
+	if (allowlist_build(config_get(cfg, "lighthouse.remote_allow_list"),
+	        "lighthouse.remote_allow_list", false, &al, &err) == 0)
+		allowlist_free(al);
+	al = NULL;
+	if (allowlist_build(config_get(cfg, "lighthouse.local_allow_list"),
+	        "lighthouse.local_allow_list", true, &al, &err) == 0)
+		allowlist_free(al);
+	if (allowranges_build(config_get(cfg, "lighthouse.remote_allow_ranges"),
+	        "lighthouse.remote_allow_ranges", &ar, &err) == 0)
+		allowranges_free(ar);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -89,6 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (config_str_list(cfg, "lighthouse.hosts", &list, &n, &err) == 0)
 		free(list);
 	(void)config_get(cfg, "firewall.inbound");
+	rules(cfg);
 	if (budget > 0 && (dump = config_dump(cfg)) != NULL) {
 		/* the dump loads back, and dumps the same */
 		if (config_load_string(
