@@ -18,6 +18,7 @@
 
 struct tun {
 	int fd;
+	bool vnet;
 	char name[IFNAMSIZ];
 };
 
@@ -42,9 +43,29 @@ fail(char *errbuf, size_t errlen, const char *what, const char *name)
 	return VPN_ERR_SYS;
 }
 
+/*
+ * Offload: checksums, TSO for IPv4 (with ECN).  A kernel that refuses
+ * (no IFF_VNET_HDR, or no TUNSETOFFLOAD) leaves a plain device.
+ */
+static void
+offload_on(struct tun *t, struct ifreq *ifr)
+{
+	int sz = VNET_HDR_LEN;
+
+	ifr->ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(t->fd, TUNSETIFF, ifr) == -1)
+		return;
+	t->vnet = true;
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &sz) == -1 ||
+	    ioctl(t->fd, TUNSETOFFLOAD,
+	        (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)) ==
+	        -1)
+		ioctl(t->fd, TUNSETOFFLOAD, 0UL); /* the header stays */
+}
+
 int
 tun_open(const char *name, int mtu, int txqlen, uint32_t addr, uint32_t mask,
-    struct tun **out, char *errbuf, size_t errlen)
+    bool offload, struct tun **out, char *errbuf, size_t errlen)
 {
 	struct ifreq ifr;
 	struct tun *t;
@@ -63,9 +84,11 @@ tun_open(const char *name, int mtu, int txqlen, uint32_t addr, uint32_t mask,
 		goto out;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	if (ioctl(t->fd, TUNSETIFF, &ifr) == -1) {
+	if (offload)
+		offload_on(t, &ifr);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	if (!t->vnet && ioctl(t->fd, TUNSETIFF, &ifr) == -1) {
 		r = fail(errbuf, errlen, "create tun device", name);
 		goto out;
 	}
@@ -145,6 +168,52 @@ int
 tun_fd(const struct tun *t)
 {
 	return t->fd;
+}
+
+bool
+tun_offload(const struct tun *t)
+{
+	return t->vnet;
+}
+
+ssize_t
+tun_read(struct tun *t, uint8_t *buf, size_t cap, struct vnet_hdr *h)
+{
+	uint8_t hb[VNET_HDR_LEN];
+	struct iovec iov[2] = {{hb, sizeof(hb)}, {buf, cap}};
+	ssize_t r;
+
+	if (!t->vnet) {
+		memset(h, 0, sizeof(*h));
+		r = read(t->fd, buf, cap);
+	} else if ((r = readv(t->fd, iov, 2)) >= VNET_HDR_LEN) {
+		vnet_hdr_get(hb, h);
+		r -= VNET_HDR_LEN;
+	} else if (r >= 0) {
+		errno = EPROTO; /* shorter than its header */
+		r = -1;
+	}
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return r;
+}
+
+ssize_t
+tun_write(struct tun *t, const uint8_t *pkt, size_t len)
+{
+	static const uint8_t zero[VNET_HDR_LEN];
+	struct iovec iov[2] = {{(void *)zero, sizeof(zero)},
+	    {(void *)pkt, len}};
+
+	if (!t->vnet)
+		return write(t->fd, pkt, len);
+	return writev(t->fd, iov, 2);
+}
+
+ssize_t
+tun_writev(struct tun *t, const struct iovec *iov, int iovcnt)
+{
+	return writev(t->fd, iov, iovcnt);
 }
 
 const char *

@@ -1,14 +1,23 @@
 /*
  * lib/tun.h: the Linux TUN device (IFF_TUN | IFF_NO_PI): create it, give
  * it the overlay address, MTU and queue length, bring it up, add routes.
- * Reading and writing use the descriptor directly (read(2)/write(2) of
- * one IPv4 packet each).
+ *
+ * With offload, the device is opened with IFF_VNET_HDR and told
+ * (TUNSETOFFLOAD) that we take TCP segmentation and checksums: every
+ * packet then crosses the descriptor behind a virtio-net header, and the
+ * kernel hands over TCP super-segments of up to 64 KiB (lib/offload.h
+ * cuts them).  Without it, one plain IPv4 packet per read and write.
  */
 #ifndef VPN_TUN_H
 #define VPN_TUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "offload.h"
 
 struct tun;
 
@@ -18,11 +27,26 @@ struct tun;
  * uint32).  0 or VPN_ERR_SYS with errbuf saying which step failed.
  */
 int tun_open(const char *name, int mtu, int txqlen, uint32_t addr,
-    uint32_t mask, struct tun **out, char *errbuf, size_t errlen);
+    uint32_t mask, bool offload, struct tun **out, char *errbuf,
+    size_t errlen);
+/* Whether packets carry a virtio-net header (offload asked for and the
+ * kernel agreed). */
+bool tun_offload(const struct tun *t);
 /* A route through the device; mtu 0 = the device MTU; metric >= 0. */
 int tun_add_route(struct tun *t, uint32_t dst, uint32_t mask, int mtu,
     int metric, char *errbuf, size_t errlen);
 int tun_fd(const struct tun *t);
+/*
+ * One packet into buf (cap bytes; OFFLOAD_MAX with offload): its length,
+ * 0 when nothing is waiting, -1 on error (errno).  h is its virtio-net
+ * header, all zero without offload.
+ */
+ssize_t tun_read(struct tun *t, uint8_t *buf, size_t cap,
+    struct vnet_hdr *h);
+/* One complete packet (a zero header goes first with offload). */
+ssize_t tun_write(struct tun *t, const uint8_t *pkt, size_t len);
+/* With offload: iov[0] is the virtio-net header. */
+ssize_t tun_writev(struct tun *t, const struct iovec *iov, int iovcnt);
 const char *tun_name(const struct tun *t);
 void tun_close(struct tun *t); /* NULL-safe; the kernel removes the device */
 

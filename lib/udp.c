@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +12,43 @@
 #include "err.h"
 #include "udp.h"
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+#define CTL_LEN CMSG_SPACE(sizeof(int))
+
 struct udp {
 	int fd;
 	int family; /* AF_INET6, or AF_INET where IPv6 is disabled */
 	uint16_t port;
-	/* receive side */
+	bool gso, gro;
+	/* receive side: rx_n buffers of rx_size bytes */
+	int rx_n;
+	size_t rx_size;
 	struct mmsghdr rx_msgs[UDP_BATCH];
 	struct iovec rx_iov[UDP_BATCH];
 	struct sockaddr_in6 rx_addrs[UDP_BATCH];
-	/* send side: n queued slots */
+	union {
+		struct cmsghdr align;
+		uint8_t b[CTL_LEN];
+	} rx_ctl[UDP_BATCH];
+	/* send side: tx_n queued slots, sent as up to tx_n messages */
 	struct mmsghdr tx_msgs[UDP_BATCH];
 	struct iovec tx_iov[UDP_BATCH];
 	struct sockaddr_in6 tx_addrs[UDP_BATCH];
+	socklen_t tx_alen[UDP_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t b[CTL_LEN];
+	} tx_ctl[UDP_BATCH];
 	size_t tx_n;
 	struct udp_stats stats;
-	uint8_t *rx_bufs; /* UDP_BATCH * UDP_MAX_PACKET */
-	uint8_t *tx_bufs;
+	uint8_t *rx_bufs;
+	uint8_t *tx_bufs; /* UDP_BATCH * UDP_MAX_PACKET */
 };
 
 static const uint8_t V4MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -171,13 +193,13 @@ fail(char *errbuf, size_t errlen, const char *what, const char *host,
 
 int
 udp_open(const char *host, uint16_t port, int rcvbuf, int sndbuf,
-    struct udp **out, char *errbuf, size_t errlen)
+    bool offload, struct udp **out, char *errbuf, size_t errlen)
 {
 	struct sockaddr_in6 sa;
 	struct udp_addr a;
 	socklen_t sl = sizeof(sa);
 	struct udp *u;
-	int off = 0, r;
+	int off = 0, one = 1, r;
 	size_t i;
 	uint8_t v4[4];
 
@@ -191,14 +213,8 @@ udp_open(const char *host, uint16_t port, int rcvbuf, int sndbuf,
 		return VPN_ERR_INVAL;
 	}
 	a.port = port;
-	if ((u = calloc(1, sizeof(*u))) == NULL ||
-	    (u->rx_bufs = malloc(UDP_BATCH * UDP_MAX_PACKET)) == NULL ||
-	    (u->tx_bufs = malloc(UDP_BATCH * UDP_MAX_PACKET)) == NULL) {
-		if (u != NULL)
-			free(u->rx_bufs);
-		free(u);
+	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return VPN_ERR_NOMEM;
-	}
 	u->fd = -1;
 	/* Blocking for sends (backpressure instead of drops); reads use
 	 * MSG_DONTWAIT. */
@@ -242,17 +258,27 @@ udp_open(const char *host, uint16_t port, int rcvbuf, int sndbuf,
 	}
 	from_sockaddr(&sa, &a);
 	u->port = a.port;
-	for (i = 0; i < UDP_BATCH; i++) {
-		u->rx_iov[i].iov_base = u->rx_bufs + i * UDP_MAX_PACKET;
-		u->rx_iov[i].iov_len = UDP_MAX_PACKET;
+	/* Segmented sends are tried on the first run that has several
+	 * datagrams; GRO is known now. */
+	u->gso = offload;
+	u->gro = offload && setsockopt(u->fd, SOL_UDP, UDP_GRO, &one,
+	                        sizeof(one)) == 0;
+	u->rx_n = u->gro ? UDP_GRO_BATCH : UDP_BATCH;
+	u->rx_size = u->gro ? UDP_GRO_BUF : UDP_MAX_PACKET;
+	if ((u->rx_bufs = malloc((size_t)u->rx_n * u->rx_size)) == NULL ||
+	    (u->tx_bufs = malloc(UDP_BATCH * UDP_MAX_PACKET)) == NULL) {
+		r = VPN_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < (size_t)u->rx_n; i++) {
+		u->rx_iov[i].iov_base = u->rx_bufs + i * u->rx_size;
+		u->rx_iov[i].iov_len = u->rx_size;
 		u->rx_msgs[i].msg_hdr.msg_iov = &u->rx_iov[i];
 		u->rx_msgs[i].msg_hdr.msg_iovlen = 1;
 		u->rx_msgs[i].msg_hdr.msg_name = &u->rx_addrs[i];
-		u->tx_iov[i].iov_base = u->tx_bufs + i * UDP_MAX_PACKET;
-		u->tx_msgs[i].msg_hdr.msg_iov = &u->tx_iov[i];
-		u->tx_msgs[i].msg_hdr.msg_iovlen = 1;
-		u->tx_msgs[i].msg_hdr.msg_name = &u->tx_addrs[i];
 	}
+	for (i = 0; i < UDP_BATCH; i++)
+		u->tx_iov[i].iov_base = u->tx_bufs + i * UDP_MAX_PACKET;
 	*out = u;
 	return 0;
 out:
@@ -291,29 +317,82 @@ udp_stats(const struct udp *u)
 }
 
 int
+udp_rx_batch(const struct udp *u)
+{
+	return u->rx_n;
+}
+
+bool
+udp_gso(const struct udp *u)
+{
+	return u->gso;
+}
+
+bool
+udp_gro(const struct udp *u)
+{
+	return u->gro;
+}
+
+/* The segment size of a GRO message; 0 when it holds one datagram. */
+static size_t
+gro_size(struct msghdr *m)
+{
+	struct cmsghdr *c;
+	int v;
+
+	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	return 0;
+}
+
+int
 udp_recv_batch(struct udp *u, udp_rx_fn fn, void *arg)
 {
 	struct udp_addr from;
+	struct msghdr *m;
+	uint8_t *buf;
+	size_t len, seg, off;
 	int n, i;
 
-	for (i = 0; i < UDP_BATCH; i++) /* value-result: reset */
-		u->rx_msgs[i].msg_hdr.msg_namelen = sizeof(u->rx_addrs[i]);
-	n = recvmmsg(u->fd, u->rx_msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+	for (i = 0; i < u->rx_n; i++) { /* value-result: reset */
+		m = &u->rx_msgs[i].msg_hdr;
+		m->msg_namelen = sizeof(u->rx_addrs[i]);
+		if (u->gro) {
+			m->msg_control = u->rx_ctl[i].b;
+			m->msg_controllen = sizeof(u->rx_ctl[i].b);
+		}
+	}
+	n = recvmmsg(u->fd, u->rx_msgs, (unsigned)u->rx_n, MSG_DONTWAIT, NULL);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
 		u->stats.rx_errors++;
 		return VPN_ERR_SYS;
 	}
+	u->stats.rx_msgs += (uint64_t)n;
 	for (i = 0; i < n; i++) {
-		if (u->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		m = &u->rx_msgs[i].msg_hdr;
+		if (m->msg_flags & MSG_TRUNC) {
 			u->stats.rx_truncated++;
 			continue;
 		}
-		u->stats.rx_packets++;
 		from_sockaddr(&u->rx_addrs[i], &from);
-		fn(arg, &from, u->rx_bufs + (size_t)i * UDP_MAX_PACKET,
-		    u->rx_msgs[i].msg_len);
+		buf = u->rx_bufs + (size_t)i * u->rx_size;
+		len = u->rx_msgs[i].msg_len;
+		seg = u->gro ? gro_size(m) : 0;
+		if (seg == 0 || seg >= len) {
+			u->stats.rx_packets++;
+			fn(arg, &from, buf, len);
+			continue;
+		}
+		for (off = 0; off < len; off += seg) {
+			u->stats.rx_packets++;
+			fn(arg, &from, buf + off, len - off < seg ? len - off : seg);
+		}
 	}
 	return n;
 }
@@ -333,31 +412,93 @@ udp_tx_commit(struct udp *u, const struct udp_addr *to, size_t len)
 		u->stats.tx_errors++; /* no IPv6 here */
 		return;
 	}
-	u->tx_msgs[u->tx_n].msg_hdr.msg_namelen =
-	    to_sockaddr(u->family, to, &u->tx_addrs[u->tx_n]);
+	u->tx_alen[u->tx_n] = to_sockaddr(u->family, to, &u->tx_addrs[u->tx_n]);
 	u->tx_iov[u->tx_n].iov_len = len;
 	u->tx_n++;
+}
+
+/*
+ * Slots [i, j) as one message: with GSO, the run of datagrams to the
+ * same address and of the same length as the first (the last may be
+ * shorter), within the kernel's limits; j - i otherwise 1.
+ */
+static size_t
+tx_run(struct udp *u, size_t i, struct mmsghdr *mm)
+{
+	struct msghdr *m = &mm->msg_hdr;
+	size_t j = i + 1, seg = u->tx_iov[i].iov_len, total = seg;
+	struct cmsghdr *c;
+	uint16_t v = (uint16_t)seg;
+
+	if (u->gso)
+		while (j < u->tx_n && j - i < UDP_GSO_SEGS &&
+		    u->tx_iov[j - 1].iov_len == seg &&
+		    u->tx_iov[j].iov_len <= seg &&
+		    total + u->tx_iov[j].iov_len <= UDP_GSO_BYTES &&
+		    u->tx_alen[j] == u->tx_alen[i] &&
+		    memcmp(&u->tx_addrs[j], &u->tx_addrs[i], u->tx_alen[i]) == 0)
+			total += u->tx_iov[j++].iov_len;
+	memset(m, 0, sizeof(*m));
+	m->msg_name = &u->tx_addrs[i];
+	m->msg_namelen = u->tx_alen[i];
+	m->msg_iov = &u->tx_iov[i];
+	m->msg_iovlen = j - i;
+	if (j - i > 1) {
+		m->msg_control = u->tx_ctl[i].b;
+		m->msg_controllen = CMSG_SPACE(sizeof(v));
+		c = CMSG_FIRSTHDR(m);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(v));
+		memcpy(CMSG_DATA(c), &v, sizeof(v));
+	}
+	return j - i;
+}
+
+/* Messages for the queued slots from slot i on; how many. */
+static size_t
+tx_plan(struct udp *u, size_t i, size_t *first, size_t *cnt)
+{
+	size_t nm = 0;
+
+	for (; i < u->tx_n; i += cnt[nm++]) {
+		first[nm] = i;
+		cnt[nm] = tx_run(u, i, &u->tx_msgs[nm]);
+	}
+	return nm;
 }
 
 int
 udp_flush(struct udp *u)
 {
-	size_t done = 0;
+	size_t first[UDP_BATCH], cnt[UDP_BATCH], nm, done = 0, k;
 	int n;
 
-	while (done < u->tx_n) {
-		n = sendmmsg(u->fd, u->tx_msgs + done,
-		    (unsigned)(u->tx_n - done), 0);
+	nm = tx_plan(u, 0, first, cnt);
+	while (done < nm) {
+		n = sendmmsg(u->fd, u->tx_msgs + done, (unsigned)(nm - done), 0);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
+			if (cnt[done] > 1 && (errno == EIO || errno == EINVAL ||
+			                         errno == ENOPROTOOPT ||
+			                         errno == EOPNOTSUPP)) {
+				/* The kernel (or the route's device) will not
+				 * segment: datagram by datagram from now on. */
+				u->gso = false;
+				nm = tx_plan(u, first[done], first, cnt);
+				done = 0;
+				continue;
+			}
 			/* EAGAIN (buffer full) or a per-destination error:
-			 * drop this datagram, as UDP would, and go on. */
-			u->stats.tx_errors++;
+			 * drop this message, as UDP would, and go on. */
+			u->stats.tx_errors += cnt[done];
 			done++;
 			continue;
 		}
-		u->stats.tx_packets += (uint64_t)n;
+		for (k = 0; k < (size_t)n; k++)
+			u->stats.tx_packets += cnt[done + k];
+		u->stats.tx_msgs += (uint64_t)n;
 		done += (size_t)n;
 	}
 	u->tx_n = 0;

@@ -5,6 +5,12 @@
  * one sendmmsg per batch.  Packets are read into, decrypted and
  * encrypted in place in preallocated buffers: nothing is allocated per
  * packet.
+ *
+ * With offload (lib/offload.h) a TUN read may be a TCP super-segment:
+ * the firewall judges it once, then it is cut into wire-sized packets
+ * straight into the send slots, and equal-sized runs of those leave in
+ * one UDP_SEGMENT message.  Inbound, consecutive segments of one TCP
+ * flow within a receive batch go to the TUN in one write.
  */
 #include <errno.h>
 #include <signal.h>
@@ -103,7 +109,7 @@ fw_pass(struct node *n, struct tunnel *t, bool incoming, const uint8_t *p,
 		if (incoming)
 			tunnel_send(n, t, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
 			    reply, rl);
-		else if (n->tun != NULL && write(tun_fd(n->tun), reply, rl) < 0)
+		else if (n->tun != NULL && tun_write(n->tun, reply, rl) < 0)
 			n->st.tun_write_err++;
 	}
 	return false;
@@ -212,6 +218,16 @@ recv_error(struct node *n, const struct udp_addr *from,
 		tunnel_delete(n, t, "peer lost the tunnel (recvError)");
 }
 
+/* What the coalescer hands over: one write to the TUN. */
+static void
+tun_out(void *arg, struct iovec *iov, int iovcnt)
+{
+	struct node *n = arg;
+
+	if (tun_writev(n->tun, iov, iovcnt) < 0)
+		n->st.tun_write_err++;
+}
+
 /* One datagram from the underlay. */
 static void
 on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
@@ -222,7 +238,6 @@ on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
 	struct tunnel *t;
 	size_t clen, plen;
 	uint8_t *pt;
-	ssize_t w;
 
 	if (len < HEADER_LEN) {
 		n->st.rx_short++; /* a hole punch, or junk */
@@ -297,8 +312,11 @@ on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
 			echo_reply(n, t, pt, plen);
 			return;
 		}
-		w = write(tun_fd(n->tun), pt, plen);
-		if (w < 0)
+		if (tun_offload(n->tun)) {
+			gro_add(&n->gro, pt, plen, tun_out, n);
+			return;
+		}
+		if (tun_write(n->tun, pt, plen) < 0)
 			n->st.tun_write_err++;
 		return;
 	case HDR_TEST:
@@ -321,15 +339,33 @@ static void
 on_udp(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
-	int i;
+	int i, r;
 
 	(void)fd;
 	(void)what;
-	/* A few batches per wakeup, then let the TUN side run. */
-	for (i = 0; i < 4; i++)
-		if (udp_recv_batch(n->udp, on_udp_packet, n) < UDP_BATCH)
+	/* A few batches per wakeup, then let the TUN side run.  What the
+	 * coalescer holds points into the batch's buffers: it goes out
+	 * before the next batch is read. */
+	for (i = 0; i < 4; i++) {
+		r = udp_recv_batch(n->udp, on_udp_packet, n);
+		gro_flush(&n->gro, tun_out, n);
+		if (r < udp_rx_batch(n->udp))
 			break;
+	}
 	udp_flush(n->udp);
+}
+
+/* Whether a packet for dst may go into the mesh (the overlay network,
+ * not us, not refused multicast or broadcast). */
+static bool
+dst_ok(const struct node *n, uint32_t dst)
+{
+	const struct node_cfg *c = n->cfg;
+
+	return dst != c->vpn_ip &&
+	       (dst & c->vpn_mask) == (c->vpn_ip & c->vpn_mask) &&
+	       !(c->drop_multicast && (dst >> 28) == 0xe) &&
+	       !(c->drop_local_broadcast && dst == (c->vpn_ip | ~c->vpn_mask));
 }
 
 /* One packet read from the TUN device into slot + HEADER_LEN. */
@@ -340,16 +376,7 @@ on_tun_packet(struct node *n, uint8_t *slot, size_t len)
 	struct tunnel *t;
 	uint32_t dst;
 
-	if (!ipv4_ok(p, len)) {
-		n->st.tx_dropped++;
-		return;
-	}
-	dst = be32_get(p + 16);
-	if (dst == n->cfg->vpn_ip ||
-	    (dst & n->cfg->vpn_mask) != (n->cfg->vpn_ip & n->cfg->vpn_mask) ||
-	    (n->cfg->drop_multicast && (dst >> 28) == 0xe) ||
-	    (n->cfg->drop_local_broadcast &&
-	        dst == (n->cfg->vpn_ip | ~n->cfg->vpn_mask))) {
+	if (!ipv4_ok(p, len) || !dst_ok(n, dst = be32_get(p + 16))) {
 		n->st.tx_dropped++;
 		return;
 	}
@@ -361,20 +388,78 @@ on_tun_packet(struct node *n, uint8_t *slot, size_t len)
 	node_send_data(n, t, slot, len);
 }
 
+/*
+ * A TCP super-segment: judged by the firewall once (every segment has
+ * its addresses, ports and protocol), then cut into the send slots and
+ * sealed there.  Without a tunnel yet, its segments queue one by one
+ * behind the handshake.
+ */
+static void
+on_tun_super(struct node *n, const struct vnet_hdr *h, const uint8_t *p,
+    size_t len)
+{
+	struct tunnel *t;
+	struct tso s;
+	uint8_t *slot;
+	size_t sl;
+
+	n->st.tun_super++;
+	if (tso_start(&s, p, len, h) != 0 ||
+	    s.hl + s.mss > UDP_MAX_PACKET - HEADER_LEN - 16 ||
+	    !dst_ok(n, be32_get(p + 16))) {
+		n->st.tx_dropped++;
+		return;
+	}
+	t = u32map_get(&n->tun_by_ip, be32_get(p + 16));
+	if (t != NULL && !fw_pass(n, t, false, p, len))
+		return;
+	for (;;) {
+		slot = udp_tx_slot(n->udp);
+		if ((sl = tso_next(&s, slot + HEADER_LEN)) == 0)
+			break;
+		if (t == NULL)
+			on_tun_packet(n, slot, sl);
+		else
+			node_seal_slot(n, t, slot, HDR_MESSAGE,
+			    HDR_SUB_MESSAGE_NONE, sl);
+	}
+}
+
 static void
 on_tun(evutil_socket_t fd, short what, void *arg)
 {
 	struct node *n = arg;
+	struct vnet_hdr h;
 	uint8_t *slot;
 	ssize_t r;
+	size_t max = UDP_MAX_PACKET - HEADER_LEN - 16;
 	int i;
 
+	(void)fd;
 	(void)what;
 	for (i = 0; i < NODE_BATCH; i++) {
-		slot = udp_tx_slot(n->udp);
-		r = read(fd, slot + HEADER_LEN, UDP_MAX_PACKET - HEADER_LEN - 16);
-		if (r <= 0)
+		if (!tun_offload(n->tun)) {
+			slot = udp_tx_slot(n->udp);
+			if ((r = tun_read(n->tun, slot + HEADER_LEN, max, &h)) <= 0)
+				break;
+			on_tun_packet(n, slot, (size_t)r);
+			continue;
+		}
+		if ((r = tun_read(n->tun, n->tun_buf, OFFLOAD_MAX, &h)) <= 0)
 			break;
+		if (h.gso_type != VNET_GSO_NONE) {
+			on_tun_super(n, &h, n->tun_buf, (size_t)r);
+			continue;
+		}
+		if ((size_t)r > max ||
+		    ((h.flags & VNET_F_NEEDS_CSUM) &&
+		        offload_csum(n->tun_buf, (size_t)r, h.csum_start,
+		            h.csum_offset) != 0)) {
+			n->st.tx_dropped++;
+			continue;
+		}
+		slot = udp_tx_slot(n->udp);
+		memcpy(slot + HEADER_LEN, n->tun_buf, (size_t)r);
 		on_tun_packet(n, slot, (size_t)r);
 	}
 	udp_flush(n->udp);
@@ -414,7 +499,8 @@ dump_stats(struct node *n)
 	         "txQueueFull=%llu tunWriteErr=%llu lhBad=%llu lhRefused=%llu "
 	         "lhUpdates=%llu lhQueries=%llu lhReplies=%llu lhPunches=%llu "
 	         "registered=%zu fwInDrop=%llu fwOutDrop=%llu fwRejects=%llu "
-	         "fwBadPacket=%llu conntrack=%zu",
+	         "fwBadPacket=%llu conntrack=%zu udpRxMsgs=%llu udpTxMsgs=%llu "
+	         "tunSuper=%llu groJoined=%llu",
 	    n->tun_by_ip.len, n->pend_by_ip.len,
 	    (unsigned long long)u->rx_packets,
 	    (unsigned long long)u->tx_packets,
@@ -442,7 +528,10 @@ dump_stats(struct node *n)
 	    (unsigned long long)s->fw_in_drop,
 	    (unsigned long long)s->fw_out_drop,
 	    (unsigned long long)s->fw_rejects,
-	    (unsigned long long)s->fw_bad_packet, conntrack_count(n->ct));
+	    (unsigned long long)s->fw_bad_packet, conntrack_count(n->ct),
+	    (unsigned long long)u->rx_msgs, (unsigned long long)u->tx_msgs,
+	    (unsigned long long)s->tun_super,
+	    (unsigned long long)n->gro.joined);
 }
 
 /* SIGHUP: reload the PKI (CA pool, blocklist, own cert and key) and the
@@ -550,7 +639,7 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	signal(SIGPIPE, SIG_IGN);
 	if (!cfg->tun_disabled) {
 		if (tun_open(cfg->tun_dev, cfg->tun_mtu, cfg->tx_queue,
-		        cfg->vpn_ip, cfg->vpn_mask, &n.tun, err,
+		        cfg->vpn_ip, cfg->vpn_mask, cfg->tun_offload, &n.tun, err,
 		        sizeof(err)) != 0) {
 			log_msg(LOG_LVL_FATAL, "Failed to get a tun/tap device: %s",
 			    err);
@@ -564,8 +653,12 @@ node_run(struct node_cfg *cfg, const char *config_path)
 				goto out;
 			}
 	}
+	if (n.tun != NULL && tun_offload(n.tun) &&
+	    (n.tun_buf = malloc(OFFLOAD_MAX)) == NULL)
+		goto out;
 	if (udp_open(cfg->listen_host, cfg->listen_port, cfg->read_buffer,
-	        cfg->write_buffer, &n.udp, err, sizeof(err)) != 0) {
+	        cfg->write_buffer, cfg->listen_offload, &n.udp, err,
+	        sizeof(err)) != 0) {
 		log_msg(LOG_LVL_FATAL, "Failed to open udp listener: %s", err);
 		goto out;
 	}
@@ -597,6 +690,10 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	    cfg->name, ip, ip4_mask_bits(cfg->vpn_mask),
 	    n.tun != NULL ? tun_name(n.tun) : "(disabled)", udp_port(n.udp),
 	    cfg->cipher == CRYPTO_AES256GCM ? "aes" : "chachapoly");
+	log_info("Offload: tun=%s udp_gso=%s udp_gro=%s",
+	    n.tun == NULL ? "disabled"
+	                  : (tun_offload(n.tun) ? "tso4+csum" : "off"),
+	    udp_gso(n.udp) ? "on" : "off", udp_gro(n.udp) ? "on" : "off");
 	log_info("Firewall started: inbound rules=%zu outbound rules=%zu "
 	         "inbound action=%s outbound action=%s",
 	    fw_nrules(cfg->fw, true), fw_nrules(cfg->fw, false),
@@ -627,6 +724,7 @@ out:
 	conntrack_free(n.ct);
 	udp_close(n.udp);
 	tun_close(n.tun);
+	free(n.tun_buf);
 	node_cfg_free(n.cfg);
 	return rc;
 }

@@ -66,6 +66,7 @@ struct node_cfg {
 	char tun_dev[16];
 	int tun_mtu, tx_queue;
 	bool drop_local_broadcast, drop_multicast;
+	bool tun_offload, listen_offload; /* TSO on the TUN; UDP GSO/GRO */
 	struct tun_route *routes;
 	size_t nroutes;
 	/* protocol */

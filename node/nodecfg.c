@@ -450,7 +450,12 @@ load_misc(struct ld *l)
 	    (r = config_bool(c->raw, "tun.drop_multicast", false,
 	         &c->drop_multicast, &l->ce)) ||
 	    (r = config_bool(c->raw, "pki.disconnect_invalid", false,
-	         &c->disconnect_invalid, &l->ce)))
+	         &c->disconnect_invalid, &l->ce)) ||
+	    /* ours, not Nebula's: segmentation offload (lib/offload.h) */
+	    (r = config_bool(c->raw, "tun.offload", true, &c->tun_offload,
+	         &l->ce)) ||
+	    (r = config_bool(c->raw, "listen.offload", true,
+	         &c->listen_offload, &l->ce)))
 		return cfail(l, r);
 	if ((r = load_routes(l)) != 0)
 		return r;

@@ -90,6 +90,7 @@ struct node_stats {
 	uint64_t lh_bad, lh_refused, lh_updates, lh_queries, lh_replies;
 	uint64_t lh_punches;
 	uint64_t fw_in_drop, fw_out_drop, fw_rejects, fw_bad_packet;
+	uint64_t tun_super; /* TCP super-segments read from the TUN */
 };
 
 struct node {
@@ -112,6 +113,10 @@ struct node {
 	struct event *ev_dns;
 	struct node_stats st;
 	struct log_limit warn_limit, fw_limit;
+	/* offload: the TUN read buffer, and inbound TCP segments held to be
+	 * joined until the UDP batch they came in ends */
+	uint8_t *tun_buf;
+	struct gro gro;
 };
 
 int64_t node_mono_ns(void);

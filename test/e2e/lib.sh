@@ -77,6 +77,7 @@ wait_for() {
 	return 1
 }
 # node_config FILE NAME VPNIP LISTENPORT CIPHER [static entries "ip=addr:port"...]
+# NODE_TUN_EXTRA / NODE_LISTEN_EXTRA: more lines for those sections.
 node_config() {
 	local f=$1 name=$2 port=$3 cipher=$4; shift 4
 	{
@@ -90,12 +91,14 @@ node_config() {
 		echo "listen:"
 		echo "  host: 0.0.0.0"
 		echo "  port: $port"
+		[ -n "${NODE_LISTEN_EXTRA:-}" ] && echo "$NODE_LISTEN_EXTRA"
 		echo "punchy:"
 		echo "  punch: true"
 		echo "cipher: $cipher"
 		echo "tun:"
 		echo "  dev: neb$RANDOM"
 		echo "  mtu: 1300"
+		[ -n "${NODE_TUN_EXTRA:-}" ] && echo "$NODE_TUN_EXTRA"
 		echo "logging:"
 		echo "  level: info"
 		echo "handshakes:"

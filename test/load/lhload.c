@@ -2129,7 +2129,7 @@ main(int argc, char **argv)
 
 		L->socks[i].L = L;
 		L->socks[i].id = (uint16_t)i;
-		if (udp_open(f[F_BIND].s, 0, 4 << 20, 4 << 20, &L->socks[i].u,
+		if (udp_open(f[F_BIND].s, 0, 4 << 20, 4 << 20, false, &L->socks[i].u,
 		        err, sizeof(err)) != 0)
 			die("socket %zu: %s", i, err);
 		ev.data.u32 = (uint32_t)i;

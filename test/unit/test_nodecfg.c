@@ -60,6 +60,8 @@ test_nodecfg_loads_defaults(void **state)
 	assert_string_equal(c->listen_host, "0.0.0.0");
 	assert_int_equal(c->tun_mtu, 1300);
 	assert_int_equal(c->tx_queue, 500);
+	assert_true(c->tun_offload);
+	assert_true(c->listen_offload);
 	assert_int_equal(c->cipher, CRYPTO_AES256GCM);
 	assert_int_equal(c->hs_try_interval, 100000000);
 	assert_int_equal(c->hs_retries, 10);
@@ -156,6 +158,8 @@ test_nodecfg_refusals(void **state)
 	    {true, "cipher: des\n", "unknown cipher: des", "cipher"},
 	    {true, "tun:\n  mtu: 100\n", "tun.mtu", ":6:"},
 	    {true, "tun:\n  disabled: maybe\n", "tun.disabled", "maybe"},
+	    {true, "tun:\n  offload: sometimes\n", "tun.offload", ":6:"},
+	    {true, "listen:\n  offload: 2\n", "listen.offload", ":6:"},
 	    {true, "handshakes:\n  try_interval: 1\n",
 	        "handshakes.try_interval", ":6:"},
 	    {true, "static_host_map:\n  \"10.1.1.1\": [\"1.2.3.4:4242\"]\n",
