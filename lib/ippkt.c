@@ -1,6 +1,7 @@
 /* lib/ippkt.c: IPv4 packet view for the firewall, and REJECT replies. */
 #include <string.h>
 
+#include "csum.h"
 #include "err.h"
 #include "ippkt.h"
 #include "wire.h"
@@ -73,30 +74,19 @@ ippkt_parse(
 	return 0;
 }
 
-static uint64_t
-sum16(const uint8_t *p, size_t len, uint64_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint64_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint64_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t
-fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
+/* On top of the shared checksum, which sums in memory order. */
 uint16_t
 ippkt_cksum(const uint8_t *p, size_t len, uint32_t sum)
 {
-	return fold(sum16(p, len, sum));
+	uint16_t m = csum_fold(csum_add(0, p, len));
+	uint8_t b[2];
+	uint64_t s;
+
+	memcpy(b, &m, 2);
+	s = (uint64_t)sum + (uint32_t)(b[0] << 8 | b[1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
 }
 
 static bool
@@ -160,8 +150,9 @@ reject_tcp(
 	pseudo[8] = 0;
 	pseudo[9] = IPPKT_PROTO_TCP;
 	put16(pseudo + 10, TCP_HLEN);
-	put16(
-	    t + 16, fold(sum16(t, TCP_HLEN, sum16(pseudo, sizeof(pseudo), 0))));
+	put16(t + 16, ippkt_cksum(t, TCP_HLEN,
+	                  (uint32_t)(0xffff & ~ippkt_cksum(pseudo,
+	                                          sizeof(pseudo), 0))));
 	return IPV4_HLEN + TCP_HLEN;
 }
 

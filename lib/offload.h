@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "csum.h"
+
 #define VNET_HDR_LEN 10		/* struct virtio_net_hdr */
 #define VNET_F_NEEDS_CSUM 1
 #define VNET_GSO_NONE 0
@@ -42,13 +44,6 @@ struct vnet_hdr {
 
 void vnet_hdr_get(const uint8_t b[VNET_HDR_LEN], struct vnet_hdr *h);
 void vnet_hdr_put(uint8_t b[VNET_HDR_LEN], const struct vnet_hdr *h);
-
-/* The Internet checksum (RFC 1071): csum_add accumulates bytes (an even
- * offset into the summed region is assumed for every call but the
- * last), csum_fold gives the 16-bit ones' complement sum in network
- * order. */
-uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len);
-uint16_t csum_fold(uint64_t sum);
 
 /*
  * Finish a partial checksum (VNET_F_NEEDS_CSUM): the field at
