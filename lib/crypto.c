@@ -4,12 +4,15 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "crypto.h"
 #include "err.h"
+#include "wire.h"
 
 int
 crypto_random(void *buf, size_t len)
@@ -320,12 +323,12 @@ crypto_aead_nonce(enum crypto_cipher c, uint64_t counter,
 	int i;
 
 	memset(nonce, 0, 4);
-	for (i = 0; i < 8; i++) {
-		if (c == CRYPTO_CHACHAPOLY)
-			nonce[4 + i] = (uint8_t)(counter >> (8 * i));
-		else
-			nonce[11 - i] = (uint8_t)(counter >> (8 * i));
+	if (c != CRYPTO_CHACHAPOLY) {
+		be64_put(nonce + 4, counter);
+		return;
 	}
+	for (i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
 }
 
 /*
@@ -339,6 +342,7 @@ aead_run(EVP_CIPHER_CTX *c, bool enc, const uint8_t *nonce, const uint8_t *ad,
     const uint8_t *tag_in, uint8_t *tag_out)
 {
 	uint8_t fin[32]; /* GCM and ChaCha20-Poly1305 finish with no output */
+	OSSL_PARAM p[2] = {OSSL_PARAM_END, OSSL_PARAM_END};
 	int n, f;
 
 	if (len > INT_MAX - 32 || adlen > INT_MAX)
@@ -350,15 +354,22 @@ aead_run(EVP_CIPHER_CTX *c, bool enc, const uint8_t *nonce, const uint8_t *ad,
 	if (len > 0 && (EVP_CipherUpdate(c, out, &n, in, (int)len) != 1 ||
 	                   (size_t)n != len))
 		return VPN_ERR_CRYPTO;
-	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG,
-	                CRYPTO_AEAD_TAG_LEN, (void *)tag_in) != 1)
-		return VPN_ERR_CRYPTO;
+	if (!enc) {
+		p[0] = OSSL_PARAM_construct_octet_string(
+		    OSSL_CIPHER_PARAM_AEAD_TAG, (void *)tag_in,
+		    CRYPTO_AEAD_TAG_LEN);
+		if (EVP_CIPHER_CTX_set_params(c, p) != 1)
+			return VPN_ERR_CRYPTO;
+	}
 	f = 0;
 	if (EVP_CipherFinal_ex(c, fin, &f) != 1 || f != 0)
 		return VPN_ERR_CRYPTO;
-	if (enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG,
-	               CRYPTO_AEAD_TAG_LEN, tag_out) != 1)
-		return VPN_ERR_CRYPTO;
+	if (enc) {
+		p[0] = OSSL_PARAM_construct_octet_string(
+		    OSSL_CIPHER_PARAM_AEAD_TAG, tag_out, CRYPTO_AEAD_TAG_LEN);
+		if (EVP_CIPHER_CTX_get_params(c, p) != 1)
+			return VPN_ERR_CRYPTO;
+	}
 	return 0;
 }
 
