@@ -13,12 +13,23 @@ E2E_FAIL=0
 E2E_PIDS=()
 E2E_NETNS=()
 
+# Our namespaces, by their unique prefix: ns() is often called as $(ns x),
+# in a subshell whose additions to E2E_NETNS do not come back (nor do
+# spawn()'s to E2E_PIDS), so cleanup looks them up.
+e2e_netns() {
+	{ printf '%s\n' "${E2E_NETNS[@]}"; ip netns list | awk '{print $1}'; } |
+		grep "^$E2E_PREFIX-" | sort -u
+}
 e2e_cleanup() {
-	local p ns
-	for p in "${E2E_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	local p ns nss pids
+	nss=$(e2e_netns)
+	# every process we started: by the PIDs we kept, and by the PIDs
+	# living in our namespaces
+	pids="${E2E_PIDS[*]} $(for ns in $nss; do ip netns pids "$ns" 2>/dev/null; done)"
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.3
-	for p in "${E2E_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	for ns in "${E2E_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+	for ns in $nss; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$E2E_DIR"
 }
 trap e2e_cleanup EXIT
