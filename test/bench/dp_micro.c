@@ -22,11 +22,34 @@
  *
  * with 1300-byte packets (tun.mtu 1300) and AES-256-GCM; the -small
  * scenarios use 64-byte packets, so that the fixed cost per packet shows,
- * and the -chacha ones ChaCha20-Poly1305.
+ * and the -chacha ones ChaCha20-Poly1305.  With TCP segmentation offload
+ * (lib/offload.h, a TUN opened with IFF_VNET_HDR), AES-256-GCM:
  *
- * The packets are written into one slot each before the timed loop, as
+ *   tx-tso     host-b, per TCP/IPv4 super-segment of 52 segments of
+ *              1248 bytes (gso_size; 20 + 20 + 12 bytes of timestamp
+ *              option + 1248 = 1300 on the wire; 64948 bytes in all) with
+ *              its virtio-net header (NEEDS_CSUM, TCPV4, hdr_len 52,
+ *              csum_start 20, csum_offset 16): tso_start, tunnel by
+ *              destination IP, ippkt_parse and fw_decide_why ONCE, then
+ *              per segment tso_next straight into its slot at slot +
+ *              HEADER_LEN (headers, IPv4 and TCP checksums), header_encode
+ *              and AEAD seal in place (on_tun_super)
+ *   rx-gro     host-a, per segment: the rx path above, then gro_add into
+ *              a struct gro whose output only counts (and keeps the
+ *              iovecs for the check; no writev); gro_flush at the end of
+ *              the round, the receive batch here (on_udp_packet, on_udp)
+ *
+ * both counted per segment (wire packet); a round is 5 super-segments,
+ * 260 segments.  Every round, what host-a's coalescer wrote must be one
+ * write per super-segment, all 52 segments joined, with the virtio-net
+ * header host-b's kernel gave and the super-segment host-b was given,
+ * byte for byte (headers, partial TCP checksum and payload; the first
+ * segment in place in its slot), or the program exits 1.
+ *
+ * The packets (or super-segments) are written before the timed loop, as
  * the TUN read and recvmmsg would leave them, and each loop seals or
- * opens them in place, so nothing is copied inside it.  A warm-up round
+ * opens them in place, so nothing is copied inside it but by tso_next,
+ * which cuts into the slots as the node does.  A warm-up round
  * runs first (the first packet of the flow goes through the rules and
  * is tracked, OpenSSL settles), then every round is checked: every packet
  * must pass, every firewall decision be a conntrack hit, and the
@@ -55,11 +78,13 @@
 #include "config.h"
 #include "conntrack.h"
 #include "crypto.h"
+#include "csum.h"
 #include "err.h"
 #include "fileio.h"
 #include "firewall.h"
 #include "header.h"
 #include "ippkt.h"
+#include "offload.h"
 #include "pki.h"
 #include "replay.h"
 #include "u32map.h"
@@ -84,6 +109,26 @@
 #define TX_PORT 40000
 #define RX_PORT 443
 
+/*
+ * TSO: host-b's kernel hands over TCP super-segments of TSO_SEGS segments
+ * of TSO_MSS bytes (gso_size), each with a 12-byte timestamp option as
+ * Linux sends it, so that every segment is MTU bytes long; TSO_SEGS is
+ * as many as fit in one IPv4 packet (52 * 1248 + 52 = 64948 <= 65535).
+ * A round is TSO_SUPERS super-segments.
+ */
+#define TSO_OPT 12                 /* NOP, NOP, timestamp */
+#define TSO_HL (20 + 20 + TSO_OPT) /* IPv4 + TCP headers */
+#define TSO_MSS (MTU - TSO_HL)     /* 1248 */
+#define TSO_SEGS ((OFFLOAD_MAX - TSO_HL) / TSO_MSS)
+#define TSO_LEN (TSO_HL + TSO_SEGS * TSO_MSS)
+#define TSO_SUPERS 5                   /* per round: 260 segments */
+#define TSO_STRIDE 65536               /* one super-segment's buffer */
+#define NSLOTS (TSO_SUPERS * TSO_SEGS) /* >= BATCH */
+
+_Static_assert(TSO_SEGS == 52 && TSO_LEN <= OFFLOAD_MAX, "TSO geometry");
+_Static_assert(TSO_SEGS <= GRO_SEGS, "one super-segment per GRO write");
+_Static_assert(NSLOTS >= BATCH, "the slots hold a round of either kind");
+
 /* Both nodes load these rules; host-a's inbound ones decide. */
 static const char rules[] =
     "firewall:\n"
@@ -107,15 +152,18 @@ struct scen {
 	bool rx;    /* time the receiving side, else the sending one */
 	size_t len; /* IPv4 packet */
 	enum crypto_cipher cipher;
+	bool tso; /* super-segments out (TSO), coalesced in (GRO) */
 };
 
 static const struct scen scens[] = {
-    {"tx", false, MTU, CRYPTO_AES256GCM},
-    {"rx", true, MTU, CRYPTO_AES256GCM},
-    {"tx-small", false, 64, CRYPTO_AES256GCM},
-    {"rx-small", true, 64, CRYPTO_AES256GCM},
-    {"tx-chacha", false, MTU, CRYPTO_CHACHAPOLY},
-    {"rx-chacha", true, MTU, CRYPTO_CHACHAPOLY},
+    {"tx", false, MTU, CRYPTO_AES256GCM, false},
+    {"rx", true, MTU, CRYPTO_AES256GCM, false},
+    {"tx-small", false, 64, CRYPTO_AES256GCM, false},
+    {"rx-small", true, 64, CRYPTO_AES256GCM, false},
+    {"tx-chacha", false, MTU, CRYPTO_CHACHAPOLY, false},
+    {"rx-chacha", true, MTU, CRYPTO_CHACHAPOLY, false},
+    {"tx-tso", false, MTU, CRYPTO_AES256GCM, true},
+    {"rx-gro", true, MTU, CRYPTO_AES256GCM, true},
 };
 #define NSCENS (sizeof(scens) / sizeof(scens[0]))
 
@@ -151,13 +199,15 @@ enum dp_fail {
 	DP_REPLAY,
 	DP_OPEN,
 	DP_REPLAY_UPDATE,
+	DP_TSO,
 };
 
 static const char *const fail_str[] = {"ok", "no tunnel for the destination",
     "ippkt_parse refused the packet", "the firewall refused the packet",
     "crypto_aead_seal failed", "not a message header",
     "no tunnel for the index", "replay_check refused the counter",
-    "crypto_aead_open failed (bad tag)", "replay_update refused the counter"};
+    "crypto_aead_open failed (bad tag)", "replay_update refused the counter",
+    "tso_start refused the super-segment, or it has too many segments"};
 
 static const char *fixtures = "test/fixtures/nebula-1.6.1";
 
@@ -236,6 +286,49 @@ mkpkt(uint8_t *p, size_t len, uint32_t seq)
 	be16_put(p + 34, 502);
 	for (i = 40; i < len; i++)
 		p[i] = (uint8_t)(seq * 7 + i * 131);
+}
+
+/*
+ * Super-segment number q of the TSO flow, as host-b's TUN gives it with
+ * IFF_VNET_HDR: TSO_LEN bytes, IPv4 header checksum set, the TCP checksum
+ * field holding the pseudo-header sum (VNET_F_NEEDS_CSUM), PSH and ACK.
+ */
+static void
+mksuper(uint8_t *p, uint32_t q)
+{
+	static const uint8_t tcp[2] = {0, IPPKT_PROTO_TCP};
+	uint8_t tl[2];
+	uint16_t sum;
+	size_t i;
+
+	memset(p, 0, TSO_HL);
+	p[0] = 0x45;
+	be16_put(p + 2, (uint16_t)TSO_LEN);
+	be16_put(p + 4, (uint16_t)(q * TSO_SEGS)); /* id */
+	p[6] = 0x40;                               /* DF */
+	p[8] = 64;
+	p[9] = IPPKT_PROTO_TCP;
+	be32_put(p + 12, TX_IP);
+	be32_put(p + 16, RX_IP);
+	be16_put(p + 10, ippkt_cksum(p, 20, 0));
+	be16_put(p + 20, TX_PORT);
+	be16_put(p + 22, RX_PORT);
+	be32_put(p + 24, 1000 + q * (uint32_t)(TSO_SEGS * TSO_MSS));
+	be32_put(p + 28, 77);
+	p[32] = (TSO_HL - 20) / 4 << 4;
+	p[33] = 0x18; /* PSH, ACK */
+	be16_put(p + 34, 502);
+	p[40] = p[41] = 1; /* NOP */
+	p[42] = 8;         /* timestamp */
+	p[43] = 10;
+	be32_put(p + 44, 5000 + q); /* TSval */
+	be32_put(p + 48, 4000);     /* TSecr */
+	be16_put(tl, (uint16_t)(TSO_LEN - 20));
+	sum = csum_fold(
+	    csum_add(csum_add(csum_add(0, p + 12, 8), tcp, 2), tl, 2));
+	memcpy(p + 36, &sum, 2);
+	for (i = TSO_HL; i < TSO_LEN; i++)
+		p[i] = (uint8_t)(q * 7 + i * 131 + (i >> 8));
 }
 
 static void
@@ -328,8 +421,9 @@ dp_tx(struct bnode *n, uint8_t *slot, size_t len)
 	return DP_OK;
 }
 
-/* The receive path for one datagram of len bytes, opened in place. */
-static enum dp_fail
+/* The receive path for one datagram of len bytes, opened in place
+ * (inlined into both receive loops, as when run_rx was its only caller). */
+static inline __attribute__((always_inline)) enum dp_fail
 dp_rx(struct bnode *n, uint8_t *pkt, size_t len)
 {
 	struct fw_packet fp;
@@ -387,6 +481,126 @@ run_rx(struct bnode *n, uint8_t *slots, size_t len, enum dp_fail *fail)
 	return i;
 }
 
+/*
+ * The send path for one super-segment (on_tun_super): the firewall judges
+ * it once, then each segment is cut straight into its slot at slot +
+ * HEADER_LEN and sealed there.  lens[i]: the length of segment i; *nseg:
+ * the segments sealed, at most max (the slots left).
+ */
+static enum dp_fail
+dp_tx_super(struct bnode *n, const struct vnet_hdr *h, const uint8_t *p,
+    size_t len, uint8_t *slot, size_t *lens, size_t max, size_t *nseg)
+{
+	struct fw_packet fp;
+	struct btun *t;
+	struct tso s;
+	enum fw_why why;
+	uint64_t ctr;
+	size_t sl;
+
+	*nseg = 0;
+	/* a segment longer than MTU, or more segments than slots left */
+	if (tso_start(&s, p, len, h) != 0 || s.hl + s.mss > MTU ||
+	    (len - s.hl + s.mss - 1) / s.mss > max)
+		return DP_TSO;
+	if ((t = u32map_get(&n->by_ip, be32_get(p + 16))) == NULL)
+		return DP_NO_TUNNEL;
+	if (ippkt_parse(p, len, false, &fp) != 0)
+		return DP_BAD_PACKET;
+	n->now += 1000;
+	if (fw_decide_why(n->fw, n->ct, false, &fp, &t->fwp, n->now, &why) !=
+	    FW_ACCEPT)
+		return DP_FIREWALL;
+	n->hits += why == FW_WHY_CONNTRACK;
+	for (; (sl = tso_next(&s, slot + HEADER_LEN)) != 0; slot += SLOT) {
+		ctr = ++t->tx_counter;
+		header_encode(slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
+		    t->remote_index, ctr);
+		if (crypto_aead_seal(t->tx, ctr, slot, HEADER_LEN,
+		        slot + HEADER_LEN, sl, slot + HEADER_LEN) != 0)
+			return DP_SEAL;
+		lens[(*nseg)++] = sl;
+	}
+	return DP_OK;
+}
+
+/* The TSO loop: the segments sealed before the first failure. */
+__attribute__((noinline)) static size_t
+run_tso(struct bnode *n, const struct vnet_hdr *h, const uint8_t *sup,
+    uint8_t *slots, size_t *lens, enum dp_fail *fail)
+{
+	size_t i, k, done = 0;
+
+	for (i = 0; i < TSO_SUPERS; i++) {
+		*fail = dp_tx_super(n, h, sup + i * TSO_STRIDE, TSO_LEN,
+		    slots + done * SLOT, lens + done, NSLOTS - done, &k);
+		done += k;
+		if (*fail != DP_OK)
+			break;
+	}
+	return done;
+}
+
+/* What host-a's coalescer wrote in a round, in place of the TUN device. */
+struct gro_write {
+	int iovcnt;
+	uint8_t hdr[VNET_HDR_LEN];
+	struct iovec iov[GRO_SEGS + 1];
+};
+
+struct sink {
+	uint64_t writes, iovecs, bytes;
+	size_t nlog;
+	struct gro_write log[TSO_SUPERS];
+};
+
+/*
+ * tun_out without the writev: count, and keep the iovecs (the header
+ * is gro's, rewritten at each write) for the check after the round.
+ */
+static void
+sink_out(void *arg, struct iovec *iov, int iovcnt)
+{
+	struct sink *k = arg;
+	struct gro_write *w;
+	int i;
+
+	k->writes++;
+	k->iovecs += (uint64_t)iovcnt;
+	for (i = 0; i < iovcnt; i++)
+		k->bytes += iov[i].iov_len;
+	if (k->nlog == TSO_SUPERS || iovcnt < 1 || iovcnt > GRO_SEGS + 1 ||
+	    iov[0].iov_len != VNET_HDR_LEN)
+		return; /* the check finds the count wrong */
+	w = &k->log[k->nlog++];
+	w->iovcnt = iovcnt;
+	memcpy(w->hdr, iov[0].iov_base, VNET_HDR_LEN);
+	memcpy(w->iov, iov, (size_t)iovcnt * sizeof(*iov));
+}
+
+/*
+ * The receive path of a batch of nseg segments with coalescing: each
+ * goes through dp_rx, then gro_add (on_udp_packet with a TUN opened
+ * with IFF_VNET_HDR); gro_flush at the end of the batch (on_udp).
+ */
+__attribute__((noinline)) static size_t
+run_rx_gro(struct bnode *n, struct gro *g, struct sink *k, uint8_t *slots,
+    const size_t *lens, size_t nseg, enum dp_fail *fail)
+{
+	uint8_t *slot;
+	size_t i;
+
+	for (i = 0; i < nseg; i++) {
+		slot = slots + i * SLOT;
+		if ((*fail = dp_rx(n, slot,
+		         HEADER_LEN + lens[i] + CRYPTO_AEAD_TAG_LEN)) != DP_OK)
+			break;
+		gro_add(g, slot + HEADER_LEN, lens[i], sink_out, k);
+	}
+	gro_flush(g, sink_out, k);
+	return i;
+}
+
 static double
 now_ns(void)
 {
@@ -397,14 +611,18 @@ now_ns(void)
 }
 
 static void
-check_side(
-    const struct bnode *n, size_t done, enum dp_fail fail, const struct scen *s)
+check_side(const struct bnode *n, size_t done, size_t want, enum dp_fail fail,
+    const struct scen *s)
 {
-	if (done != BATCH) {
+	if (done == want)
+		return;
+	if (fail == DP_OK)
+		fprintf(stderr, "dp_micro: %s: %s: %zu packets, not %zu\n",
+		    s->name, n->name, done, want);
+	else
 		fprintf(stderr, "dp_micro: %s: %s: packet %zu: %s\n", s->name,
 		    n->name, done, fail_str[fail]);
-		exit(1);
-	}
+	exit(1);
 }
 
 /*
@@ -433,7 +651,7 @@ round_run(struct bnode *tx, struct bnode *rx, uint8_t *slots,
 	if (ttx)
 		CALLGRIND_TOGGLE_COLLECT;
 	t1 = now_ns();
-	check_side(tx, done, fail, s);
+	check_side(tx, done, BATCH, fail, s);
 
 	t2 = now_ns();
 	if (trx)
@@ -442,7 +660,7 @@ round_run(struct bnode *tx, struct bnode *rx, uint8_t *slots,
 	if (trx)
 		CALLGRIND_TOGGLE_COLLECT;
 	t3 = now_ns();
-	check_side(rx, done, fail, s);
+	check_side(rx, done, BATCH, fail, s);
 
 	for (i = 0; i < BATCH; i++) {
 		mkpkt(want, s->len, *seq + (uint32_t)i);
@@ -458,13 +676,129 @@ round_run(struct bnode *tx, struct bnode *rx, uint8_t *slots,
 	return s->rx ? t3 - t2 : t1 - t0;
 }
 
+/* The buffers and state of the TSO scenarios. */
+struct tsoctx {
+	uint8_t *slots; /* NSLOTS */
+	uint8_t *sup;   /* TSO_SUPERS super-segments, TSO_STRIDE apart */
+	size_t lens[NSLOTS];
+	struct vnet_hdr vh; /* what host-b's kernel gives with them */
+	struct gro g;       /* host-a's coalescer */
+	struct sink k;
+};
+
+static __attribute__((noreturn)) void
+gro_fail(const struct scen *s, size_t i, const char *what)
+{
+	fprintf(
+	    stderr, "dp_micro: %s: host-a's write %zu: %s\n", s->name, i, what);
+	exit(1);
+}
+
+/*
+ * What host-a's coalescer wrote must be host-b's super-segments: one
+ * write each, every segment joined, the same virtio-net header, the
+ * first packet in place in its slot, and the headers and payload byte
+ * for byte (the partial TCP checksum included).
+ */
+static void
+gro_check(const struct tsoctx *x, const struct scen *s, uint64_t joined)
+{
+	uint8_t hdr[VNET_HDR_LEN];
+	const struct gro_write *w;
+	const uint8_t *sup;
+	size_t i, j, off, len;
+
+	if (x->k.writes != TSO_SUPERS || x->k.nlog != TSO_SUPERS ||
+	    x->k.iovecs != TSO_SUPERS * (TSO_SEGS + 1) ||
+	    x->k.bytes != TSO_SUPERS * (uint64_t)(VNET_HDR_LEN + TSO_LEN) ||
+	    joined != NSLOTS) {
+		fprintf(stderr,
+		    "dp_micro: %s: host-a's coalescer wrote %llu times, "
+		    "%llu iovecs, %llu bytes, %llu segments joined; want %d, "
+		    "%d, %d, %d\n",
+		    s->name, (unsigned long long)x->k.writes,
+		    (unsigned long long)x->k.iovecs,
+		    (unsigned long long)x->k.bytes, (unsigned long long)joined,
+		    TSO_SUPERS, TSO_SUPERS * (TSO_SEGS + 1),
+		    TSO_SUPERS * (VNET_HDR_LEN + TSO_LEN), NSLOTS);
+		exit(1);
+	}
+	vnet_hdr_put(hdr, &x->vh);
+	for (i = 0; i < TSO_SUPERS; i++) {
+		w = &x->k.log[i];
+		sup = x->sup + i * TSO_STRIDE;
+		if (w->iovcnt != TSO_SEGS + 1)
+			gro_fail(s, i, "not one super-segment");
+		if (memcmp(w->hdr, hdr, VNET_HDR_LEN) != 0)
+			gro_fail(s, i, "another virtio-net header");
+		if (w->iov[1].iov_base !=
+		    x->slots + i * TSO_SEGS * SLOT + HEADER_LEN)
+			gro_fail(s, i, "not the first segment in its slot");
+		for (j = 1, off = 0; j < (size_t)w->iovcnt; j++) {
+			len = w->iov[j].iov_len;
+			if (len > TSO_LEN - off ||
+			    memcmp(w->iov[j].iov_base, sup + off, len) != 0)
+				gro_fail(s, i, "not what host-b sent");
+			off += len;
+		}
+		if (off != TSO_LEN)
+			gro_fail(s, i, "shorter than what host-b sent");
+	}
+}
+
+/*
+ * One TSO round: host-b's super-segments into their buffers, host-b
+ * cuts and seals them, host-a opens and coalesces the segments, and what
+ * it writes must be what host-b was given.  As round_run otherwise.
+ */
+static double
+round_tso(struct bnode *tx, struct bnode *rx, struct tsoctx *x,
+    const struct scen *s, uint32_t *seq, bool timed)
+{
+	enum dp_fail fail = DP_OK;
+	bool ttx = timed && !s->rx, trx = timed && s->rx;
+	uint64_t joined = x->g.joined;
+	double t0, t1, t2, t3;
+	size_t i, done;
+
+	for (i = 0; i < TSO_SUPERS; i++)
+		mksuper(x->sup + i * TSO_STRIDE, *seq / TSO_SEGS + (uint32_t)i);
+	memset(&x->k, 0, sizeof(x->k));
+
+	t0 = now_ns();
+	if (ttx)
+		CALLGRIND_TOGGLE_COLLECT;
+	done = run_tso(tx, &x->vh, x->sup, x->slots, x->lens, &fail);
+	if (ttx)
+		CALLGRIND_TOGGLE_COLLECT;
+	t1 = now_ns();
+	check_side(tx, done, NSLOTS, fail, s);
+
+	t2 = now_ns();
+	if (trx)
+		CALLGRIND_TOGGLE_COLLECT;
+	done = run_rx_gro(rx, &x->g, &x->k, x->slots, x->lens, NSLOTS, &fail);
+	if (trx)
+		CALLGRIND_TOGGLE_COLLECT;
+	t3 = now_ns();
+	check_side(rx, done, NSLOTS, fail, s);
+
+	gro_check(x, s, x->g.joined - joined);
+	*seq += NSLOTS;
+	return s->rx ? t3 - t2 : t1 - t0;
+}
+
 static void
 scen_run(const struct scen *s, int rounds, const struct config *cfg,
     const struct ca_pool *pool, uint8_t *slots)
 {
 	struct bnode *a, *b;
+	struct tsoctx *x = NULL;
 	uint8_t kab[CRYPTO_AEAD_KEY_LEN], kba[CRYPTO_AEAD_KEY_LEN];
-	uint64_t npkts = (uint64_t)rounds * BATCH;
+	/* per round: packets (segments), host-b's decisions */
+	size_t per = s->tso ? NSLOTS : BATCH;
+	size_t txd = s->tso ? TSO_SUPERS : BATCH;
+	uint64_t npkts = (uint64_t)rounds * per;
 	uint32_t seq = 0;
 	double dt = 0;
 	int i, r;
@@ -472,6 +806,21 @@ scen_run(const struct scen *s, int rounds, const struct config *cfg,
 	if ((a = calloc(1, sizeof(*a))) == NULL ||
 	    (b = calloc(1, sizeof(*b))) == NULL)
 		die("calloc", VPN_ERR_NOMEM);
+	if (s->tso) {
+		if ((x = calloc(1, sizeof(*x))) == NULL)
+			die("calloc", VPN_ERR_NOMEM);
+		if ((x->sup = aligned_alloc(64, TSO_SUPERS * TSO_STRIDE)) ==
+		    NULL)
+			die("aligned_alloc", VPN_ERR_NOMEM);
+		x->slots = slots;
+		x->vh.flags = VNET_F_NEEDS_CSUM;
+		x->vh.gso_type = VNET_GSO_TCPV4;
+		x->vh.hdr_len = TSO_HL;
+		x->vh.gso_size = TSO_MSS;
+		x->vh.csum_start = 20;
+		x->vh.csum_offset = 16;
+		gro_init(&x->g);
+	}
 	if ((r = crypto_random(kab, sizeof(kab))) != 0 ||
 	    (r = crypto_random(kba, sizeof(kba))) != 0)
 		die("crypto_random", r);
@@ -481,21 +830,37 @@ scen_run(const struct scen *s, int rounds, const struct config *cfg,
 	tunnel_up(a, b, 0x0a0a0a0au, 0x0b0b0b0bu, s->cipher, kab, kba, pool);
 
 	/* Warm-up: the flow's first packet is decided by the rules. */
-	(void)round_run(b, a, slots, s, &seq, false);
-	if (b->hits != BATCH - 1 || a->hits != BATCH - 1)
+	if (s->tso)
+		(void)round_tso(b, a, x, s, &seq, false);
+	else
+		(void)round_run(b, a, slots, s, &seq, false);
+	if (b->hits != txd - 1 || a->hits != per - 1)
 		diex(s->name, "the warm-up round did not track the flow once");
 	a->hits = b->hits = 0;
 
 	for (i = 0; i < rounds; i++)
-		dt += round_run(b, a, slots, s, &seq, true);
-	if (a->hits != npkts || b->hits != npkts)
+		dt += s->tso ? round_tso(b, a, x, s, &seq, true)
+		             : round_run(b, a, slots, s, &seq, true);
+	if (a->hits != npkts || b->hits != (uint64_t)rounds * txd)
 		diex(s->name, "a decision was not a conntrack hit");
-	printf("%-10s %4zu B %-10s %8.1f ns/packet  (%llu packets, 100%% "
-	       "conntrack hits, all decrypted and accepted)\n",
-	    s->name, s->len,
-	    s->cipher == CRYPTO_AES256GCM ? "aes-gcm" : "chachapoly",
-	    dt / (double)npkts, (unsigned long long)npkts);
+	if (s->tso)
+		printf("%-10s %4zu B %-10s %8.1f ns/packet  (%llu packets, "
+		       "%llu super-segments of %d, 100%% conntrack hits, all "
+		       "decrypted and coalesced back)\n",
+		    s->name, s->len,
+		    s->cipher == CRYPTO_AES256GCM ? "aes-gcm" : "chachapoly",
+		    dt / (double)npkts, (unsigned long long)npkts,
+		    (unsigned long long)rounds * TSO_SUPERS, TSO_SEGS);
+	else
+		printf("%-10s %4zu B %-10s %8.1f ns/packet  (%llu packets, "
+		       "100%% conntrack hits, all decrypted and accepted)\n",
+		    s->name, s->len,
+		    s->cipher == CRYPTO_AES256GCM ? "aes-gcm" : "chachapoly",
+		    dt / (double)npkts, (unsigned long long)npkts);
 
+	if (x != NULL)
+		free(x->sup);
+	free(x);
 	node_free(a);
 	node_free(b);
 	free(a);
@@ -559,13 +924,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", err.key, err.msg);
 		die("config", r);
 	}
-	if ((slots = aligned_alloc(64, (size_t)BATCH * SLOT)) == NULL)
+	if ((slots = aligned_alloc(64, (size_t)NSLOTS * SLOT)) == NULL)
 		die("aligned_alloc", VPN_ERR_NOMEM);
-	memset(slots, 0, (size_t)BATCH * SLOT);
+	memset(slots, 0, (size_t)NSLOTS * SLOT);
 
 	printf("host-b -> host-a, TCP 192.168.100.20:%d -> "
-	       "192.168.100.10:%d, %d packets per round\n",
-	    TX_PORT, RX_PORT, BATCH);
+	       "192.168.100.10:%d, %d packets per round, TSO: %d "
+	       "super-segments of %d\n",
+	    TX_PORT, RX_PORT, BATCH, TSO_SUPERS, TSO_SEGS);
 	for (j = 0; j < NSCENS; j++)
 		if (only == NULL || strcmp(only, scens[j].name) == 0) {
 			scen_run(&scens[j], rounds, cfg, pool, slots);

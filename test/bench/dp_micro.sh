@@ -12,7 +12,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 rc=0
 printf '%-10s %12s %12s %8s\n' scenario instr/packet baseline ratio
-for s in tx rx tx-small rx-small tx-chacha rx-chacha; do
+for s in tx rx tx-small rx-small tx-chacha rx-chacha tx-tso rx-gro; do
 	valgrind --tool=callgrind --collect-atstart=no \
 		--callgrind-out-file="$out/cg.$s" "$bin" -n 4 -only "$s" \
 		-fixtures "$dir/../fixtures/nebula-1.6.1" \
