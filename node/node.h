@@ -67,6 +67,7 @@ struct node_cfg {
 	int tun_mtu, tx_queue;
 	bool drop_local_broadcast, drop_multicast;
 	bool tun_offload, listen_offload; /* TSO on the TUN; UDP GSO/GRO */
+	int64_t busy_poll_ns;		  /* listen.busy_poll; 0: off */
 	struct tun_route *routes;
 	size_t nroutes;
 	/* protocol */

@@ -457,6 +457,14 @@ load_misc(struct ld *l)
 	    (r = config_bool(c->raw, "listen.offload", true,
 	         &c->listen_offload, &l->ce)))
 		return cfail(l, r);
+	if ((r = config_duration(c->raw, "listen.busy_poll", 0,
+	         &c->busy_poll_ns, &l->ce)))
+		return cfail(l, r);
+	if (c->busy_poll_ns < 0 || c->busy_poll_ns > 10 * MS)
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "listen.busy_poll"),
+		                    "listen.busy_poll", VPN_ERR_INVAL,
+		                    "must be between 0 and 10ms"));
 	if ((r = load_routes(l)) != 0)
 		return r;
 

@@ -62,6 +62,7 @@ test_nodecfg_loads_defaults(void **state)
 	assert_int_equal(c->tx_queue, 500);
 	assert_true(c->tun_offload);
 	assert_true(c->listen_offload);
+	assert_int_equal(c->busy_poll_ns, 0);
 	assert_int_equal(c->cipher, CRYPTO_AES256GCM);
 	assert_int_equal(c->hs_try_interval, 100000000);
 	assert_int_equal(c->hs_retries, 10);
@@ -86,7 +87,7 @@ test_nodecfg_reads_values(void **state)
 	                      "\"[fd00::1]:4243\"]\n"
 	                      "  \"192.168.100.20\": \"10.99.0.20:4242\"\n"
 	                      "listen:\n  port: 4242\n  host: \"[::]\"\n"
-	                      "  send_recv_error: private\n"
+	                      "  send_recv_error: private\n  busy_poll: 200us\n"
 	                      "cipher: chachapoly\n"
 	                      "tun:\n  mtu: 1400\n  dev: nebula1\n"
 	                      "  routes:\n    - mtu: 8000\n"
@@ -99,6 +100,7 @@ test_nodecfg_reads_values(void **state)
 	assert_int_equal(c->listen_port, 4242);
 	assert_string_equal(c->listen_host, "::");
 	assert_int_equal(c->send_recv_error, SRE_PRIVATE);
+	assert_int_equal(c->busy_poll_ns, 200000);
 	assert_int_equal(c->cipher, CRYPTO_CHACHAPOLY);
 	assert_int_equal(c->tun_mtu, 1400);
 	assert_string_equal(c->tun_dev, "nebula1");
@@ -160,6 +162,8 @@ test_nodecfg_refusals(void **state)
 	    {true, "tun:\n  disabled: maybe\n", "tun.disabled", "maybe"},
 	    {true, "tun:\n  offload: sometimes\n", "tun.offload", ":6:"},
 	    {true, "listen:\n  offload: 2\n", "listen.offload", ":6:"},
+	    {true, "listen:\n  busy_poll: 11ms\n", "listen.busy_poll",
+	        "between 0 and 10ms"},
 	    {true, "handshakes:\n  try_interval: 1\n",
 	        "handshakes.try_interval", ":6:"},
 	    {true, "static_host_map:\n  \"10.1.1.1\": [\"1.2.3.4:4242\"]\n",
