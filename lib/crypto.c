@@ -15,6 +15,16 @@
 #include "wire.h"
 
 int
+crypto_init(void)
+{
+	const uint64_t opts =
+	    OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+	    OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS;
+
+	return OPENSSL_init_crypto(opts, NULL) == 1 ? 0 : VPN_ERR_CRYPTO;
+}
+
+int
 crypto_random(void *buf, size_t len)
 {
 	if (len > INT_MAX || RAND_bytes(buf, (int)len) != 1)

@@ -22,6 +22,13 @@
 #define CRYPTO_GCM_NONCE_LEN 12
 #define CRYPTO_GCM_TAG_LEN 16
 
+/*
+ * Initialise libcrypto for a daemon, before any other crypto_ call: no
+ * system openssl.cnf (no extra providers or engines), no error strings,
+ * no legacy name tables.  Optional; 0 or VPN_ERR_CRYPTO.
+ */
+int crypto_init(void);
+
 /* Fill buf with len bytes from the system CSPRNG. 0 or VPN_ERR_CRYPTO. */
 int crypto_random(void *buf, size_t len);
 

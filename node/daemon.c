@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto.h"
 #include "goflag.h"
 #include "log.h"
 #include "node.h"
@@ -39,6 +40,10 @@ daemon_main(int argc, char **argv, bool lighthouse)
 
 	memcpy(defaults, f, sizeof(defaults)); /* usage shows these */
 	log_setup(stdout, LOG_LVL_INFO, LOG_FMT_TEXT);
+	if (crypto_init() != 0) {
+		log_msg(LOG_LVL_FATAL, "Failed to initialise libcrypto");
+		return 1;
+	}
 	r = goflag_parse(f, 3, argc, argv, &argi, err, sizeof(err));
 	if (r == GOFLAG_HELP) {
 		usage(argv0, defaults, 3);
