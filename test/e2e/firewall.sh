@@ -102,8 +102,7 @@ run() {
 	while read -r line; do
 		echo "$line $(probe $line)"
 	done <<<"$PROBES" >"outcome-$tag"
-	for h in server web laptop; do kill -TERM "${PID[$h]}"; done
-	for h in server web laptop; do wait "${PID[$h]}" 2>/dev/null; done
+	stop_pids "${PID[server]}" "${PID[web]}" "${PID[laptop]}"
 }
 
 run "$NODE" ours
@@ -165,7 +164,7 @@ check "bad rule: running rules kept (laptop still reaches 8080)" ip netns exec "
 kill -USR1 "${PID[server]}"
 wait_for 3 grep -q "stats:" server-rej.log
 check "refused packets are counted" grep -q "fwInDrop=[1-9]" server-rej.log
-for h in server web laptop; do kill -TERM "${PID[$h]}"; done
+stop_pids "${PID[server]}" "${PID[web]}" "${PID[laptop]}"
 
 # -test catches a bad rule with its position and line.
 cfg web '    - {port: 80, proto: sctp, host: any}' "$ANY"

@@ -78,6 +78,23 @@ spawn() {
 	E2E_PIDS+=("$!")
 	echo "$!"
 }
+# stop_pids PID...: SIGTERM, then wait until each has exited (SIGKILL
+# after 5 s).  Daemons come from $(spawn), so they are not this shell's
+# children and `wait` returns at once: a restart right after it would
+# find the old process still holding its TUN device name.
+alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]; }
+stop_pids() {
+	local p i
+	for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "$@"; do
+		for ((i = 0; i < 50; i++)); do
+			alive "$p" || break
+			sleep 0.1
+		done
+		if alive "$p"; then kill -KILL "$p" 2>/dev/null; sleep 0.2; fi
+	done
+	return 0
+}
 # wait_for SECONDS CMD...: poll until CMD succeeds.
 wait_for() {
 	local t=$1 i; shift

@@ -40,7 +40,7 @@ xfer() {
 start() { # NAME BINARY
 	PID[$1]=$(spawn "${NS[$1]}" "$1-$RUN.log" "$2" -config "$1.yml")
 }
-stop() { kill -TERM "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; }
+stop() { stop_pids "${PID[$1]}"; }
 declare -A PID
 
 # mesh LH_BIN NODE_BIN TAG: every ordered pair of a, b, c pings; each

@@ -36,7 +36,7 @@ check_not "no tunnel went down" grep -q "Tunnel down" a.log
 
 # Liveness (wire.md 10): b stops answering; a, still sending, tests the
 # tunnel and then drops it.  Short timers make it quick.
-kill -TERM "$pa"; wait "$pa" 2>/dev/null
+stop_pids "$pa"
 printf 'timers:\n  connection_alive_interval: 1\n  pending_deletion_interval: 2\n' >>a.yml
 pa=$(spawn "$A" a2.log "$NODE" -config a.yml)
 sleep 0.5

@@ -30,7 +30,7 @@ peer_case() {
 	check_not "$desc: no traffic passes" ip netns exec "$B" ping -c 2 -i 0.3 -W 1 192.168.77.1
 	check "$desc: a's log says \"$want\"" grep -q "$want" "a-$cert.log"
 	check_not "$desc: no tunnel came up on a" grep -q "Tunnel up" "a-$cert.log"
-	kill -TERM "$pa" "$pb"; wait "$pa" "$pb" 2>/dev/null
+	stop_pids "$pa" "$pb"
 }
 
 peer_case foreign "cert from another CA" "could not find ca for the certificate"
@@ -46,7 +46,7 @@ pb=$(spawn "$B" b-expiring.log "$NODE" -config b.yml)
 sleep 4
 check_not "expired cert: no traffic passes" ip netns exec "$B" ping -c 2 -i 0.3 -W 1 192.168.77.1
 check "expired cert: a's log says \"certificate is expired\"" grep -q "certificate is expired" a-expiring.log
-kill -TERM "$pa" "$pb"; wait "$pa" "$pb" 2>/dev/null
+stop_pids "$pa" "$pb"
 
 # Wrong IP: a believes 192.168.77.9 is at b's address; b is .5.
 node_config a.yml a 4242 aes "192.168.77.9=10.55.0.2:4242"
@@ -57,7 +57,7 @@ sleep 0.5
 check_not "wrong IP: ping to .9 gets no answer" ip netns exec "$A" ping -c 2 -i 0.3 -W 1 192.168.77.9
 check "wrong IP: a's log says \"Incorrect host responded to handshake\"" grep -q "Incorrect host responded to handshake" a-imposter.log
 check_not "wrong IP: no tunnel came up on a" grep -q "Tunnel up" a-imposter.log
-kill -TERM "$pa" "$pb"; wait "$pa" "$pb" 2>/dev/null
+stop_pids "$pa" "$pb"
 
 # The same refusals by the real Nebula of our node's bad certificates.
 if command -v nebula >/dev/null; then
@@ -69,7 +69,7 @@ if command -v nebula >/dev/null; then
 	sleep 1
 	check_not "nebula refuses our foreign-CA peer too" ip netns exec "$B" ping -c 2 -i 0.3 -W 1 192.168.77.1
 	check "nebula's log says why" grep -q "could not find ca for the certificate" a-neb.log
-	kill -TERM "$pa" "$pb"; wait "$pa" "$pb" 2>/dev/null
+	stop_pids "$pa" "$pb"
 fi
 if [ "$E2E_FAIL" -ne 0 ]; then for f in *.log; do echo "# --- $f"; tail -8 "$f" | diag; done; fi
 e2e_done

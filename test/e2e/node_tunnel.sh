@@ -47,6 +47,9 @@ udp_check() {
 	cmp -s urecv usent
 }
 
+# tun_gone NS: no device of ours is left in the namespace.
+tun_gone() { ! ip -n "$1" link show | grep -q neb; }
+
 # stat LOG KEY: the last value of KEY in the node's stats lines.
 stat() { grep -o "$2=[0-9]*" "$1" | tail -1 | cut -d= -f2; }
 
@@ -86,16 +89,19 @@ run_pair() {
 		fi
 	fi
 	# a stops first, so that b is there to receive a's closeTunnel.
-	kill -TERM "$pa"; wait "$pa" 2>/dev/null; sleep 0.3
-	kill -TERM "$pb"; wait "$pb" 2>/dev/null
+	stop_pids "$pa"; sleep 0.3
+	stop_pids "$pb"
+	# The kernel removes a TUN device a moment after its owner exits;
+	# the restart below takes the same name.
+	wait_for 5 tun_gone "$A"
+	wait_for 5 tun_gone "$B"
 	# Now b initiates (fresh processes, b pings first).
 	pa=$(spawn "$A" "a2-$na-$c.log" "$ia" -config a.yml)
 	pb=$(spawn "$B" "b2-$nb-$c.log" "$ib" -config b.yml)
 	sleep 1
 	check "$tag: ping b->a (b initiates)" ip netns exec "$B" ping -c 3 -i 0.2 -W 2 192.168.77.1
 	check "$tag: ping a->b" ip netns exec "$A" ping -c 3 -i 0.2 -W 2 192.168.77.2
-	kill -TERM "$pa" "$pb"
-	wait "$pa" "$pb" 2>/dev/null
+	stop_pids "$pa" "$pb"
 }
 
 OFFLOAD=on run_pair "$NODE" "$NODE" aes
