@@ -390,6 +390,26 @@ node_free(struct bnode *n)
 	cert_free(n->cert);
 }
 
+/* The outbound packet's tunnel (by destination) and the firewall's
+ * verdict on it, as the node judges a packet or a super-segment. */
+static inline __attribute__((always_inline)) enum dp_fail
+dp_route(struct bnode *n, const uint8_t *p, size_t len, struct btun **t)
+{
+	struct fw_packet fp;
+	enum fw_why why;
+
+	if ((*t = u32map_get(&n->by_ip, be32_get(p + 16))) == NULL)
+		return DP_NO_TUNNEL;
+	if (ippkt_parse(p, len, false, &fp) != 0)
+		return DP_BAD_PACKET;
+	n->now += 1000;
+	if (fw_decide_why(n->fw, n->ct, false, &fp, &(*t)->fwp, n->now,
+	        &why) != FW_ACCEPT)
+		return DP_FIREWALL;
+	n->hits += why == FW_WHY_CONNTRACK;
+	return DP_OK;
+}
+
 /*
  * The send path for one packet at slot + HEADER_LEN, len bytes: on
  * success the slot holds the datagram, HEADER_LEN + len + 16 bytes.
@@ -398,20 +418,12 @@ static enum dp_fail
 dp_tx(struct bnode *n, uint8_t *slot, size_t len)
 {
 	const uint8_t *p = slot + HEADER_LEN;
-	struct fw_packet fp;
 	struct btun *t;
-	enum fw_why why;
+	enum dp_fail f;
 	uint64_t ctr;
 
-	if ((t = u32map_get(&n->by_ip, be32_get(p + 16))) == NULL)
-		return DP_NO_TUNNEL;
-	if (ippkt_parse(p, len, false, &fp) != 0)
-		return DP_BAD_PACKET;
-	n->now += 1000;
-	if (fw_decide_why(n->fw, n->ct, false, &fp, &t->fwp, n->now, &why) !=
-	    FW_ACCEPT)
-		return DP_FIREWALL;
-	n->hits += why == FW_WHY_CONNTRACK;
+	if ((f = dp_route(n, p, len, &t)) != DP_OK)
+		return f;
 	ctr = ++t->tx_counter;
 	header_encode(
 	    slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, t->remote_index, ctr);
@@ -491,10 +503,9 @@ static enum dp_fail
 dp_tx_super(struct bnode *n, const struct vnet_hdr *h, const uint8_t *p,
     size_t len, uint8_t *slot, size_t *lens, size_t max, size_t *nseg)
 {
-	struct fw_packet fp;
 	struct btun *t;
 	struct tso s;
-	enum fw_why why;
+	enum dp_fail f;
 	uint64_t ctr;
 	size_t sl;
 
@@ -503,15 +514,8 @@ dp_tx_super(struct bnode *n, const struct vnet_hdr *h, const uint8_t *p,
 	if (tso_start(&s, p, len, h) != 0 || s.hl + s.mss > MTU ||
 	    (len - s.hl + s.mss - 1) / s.mss > max)
 		return DP_TSO;
-	if ((t = u32map_get(&n->by_ip, be32_get(p + 16))) == NULL)
-		return DP_NO_TUNNEL;
-	if (ippkt_parse(p, len, false, &fp) != 0)
-		return DP_BAD_PACKET;
-	n->now += 1000;
-	if (fw_decide_why(n->fw, n->ct, false, &fp, &t->fwp, n->now, &why) !=
-	    FW_ACCEPT)
-		return DP_FIREWALL;
-	n->hits += why == FW_WHY_CONNTRACK;
+	if ((f = dp_route(n, p, len, &t)) != DP_OK)
+		return f;
 	for (; (sl = tso_next(&s, slot + HEADER_LEN)) != 0; slot += SLOT) {
 		ctr = ++t->tx_counter;
 		header_encode(slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
