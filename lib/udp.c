@@ -384,14 +384,21 @@ udp_recv_batch(struct udp *u, udp_rx_fn fn, void *arg)
 		buf = u->rx_bufs + (size_t)i * u->rx_size;
 		len = u->rx_msgs[i].msg_len;
 		seg = u->gro ? gro_size(m) : 0;
-		if (seg == 0 || seg >= len) {
-			u->stats.rx_packets++;
-			fn(arg, &from, buf, len);
-			continue;
-		}
+		if (seg == 0 || seg >= len)
+			seg = len;
+		/* One datagram, or a GRO message cut back into its datagrams.
+		 * None longer than the protocol's largest packet reaches the
+		 * handler: IP fragments reassemble to up to 65,507 bytes, and
+		 * what the protocol echoes must fit a send slot. */
 		for (off = 0; off < len; off += seg) {
+			size_t dl = len - off < seg ? len - off : seg;
+
+			if (dl > UDP_MAX_PACKET) {
+				u->stats.rx_oversize++;
+				continue;
+			}
 			u->stats.rx_packets++;
-			fn(arg, &from, buf + off, len - off < seg ? len - off : seg);
+			fn(arg, &from, buf + off, dl);
 		}
 	}
 	return n;
@@ -408,6 +415,10 @@ udp_tx_slot(struct udp *u)
 void
 udp_tx_commit(struct udp *u, const struct udp_addr *to, size_t len)
 {
+	if (len > UDP_MAX_PACKET) { /* the caller wrote past its slot */
+		u->stats.tx_errors++;
+		return;
+	}
 	if (u->family == AF_INET && !udp_addr_is_v4(to)) {
 		u->stats.tx_errors++; /* no IPv6 here */
 		return;

@@ -48,7 +48,10 @@ void udp_close(struct udp *u); /* NULL-safe */
 int udp_fd(const struct udp *u);
 uint16_t udp_port(const struct udp *u);
 
-/* One recvmmsg batch; calls fn per datagram.  Returns the number of
+/* One recvmmsg batch; calls fn per datagram of at most UDP_MAX_PACKET
+ * bytes (longer ones, whole or cut from a GRO message, are dropped and
+ * counted in rx_oversize; without GRO the kernel truncates them to the
+ * buffer: rx_truncated).  Returns the number of
  * messages read (udp_rx_batch() when every buffer was filled: more may
  * be waiting), 0 when nothing was waiting, or VPN_ERR_SYS. */
 int udp_recv_batch(struct udp *u, udp_rx_fn fn, void *arg);
@@ -58,14 +61,17 @@ int udp_rx_batch(const struct udp *u);
 bool udp_gso(const struct udp *u);
 bool udp_gro(const struct udp *u);
 
-/* A send slot to write a datagram into (UDP_MAX_PACKET bytes), then
- * commit it; a full queue is flushed first.  udp_flush sends the queue. */
+/* A send slot to write a datagram into (UDP_MAX_PACKET bytes: the caller
+ * checks every length it copies in), then commit it; a full queue is
+ * flushed first.  A commit longer than the slot is refused (counted in
+ * tx_errors).  udp_flush sends the queue. */
 uint8_t *udp_tx_slot(struct udp *u);
 void udp_tx_commit(struct udp *u, const struct udp_addr *to, size_t len);
 int udp_flush(struct udp *u);
 
 struct udp_stats {
 	uint64_t rx_packets, rx_truncated, rx_errors;
+	uint64_t rx_oversize; /* datagrams longer than UDP_MAX_PACKET */
 	uint64_t tx_packets, tx_errors;
 	uint64_t rx_msgs, tx_msgs; /* messages: more datagrams with offload */
 };

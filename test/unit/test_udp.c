@@ -1,6 +1,11 @@
 /* test/unit/test_udp.c: address parsing/printing and a real batched
  * exchange over loopback. */
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* clang-format off */
 #include <stdarg.h>
@@ -169,6 +174,135 @@ test_udp_gso_gro(void **state)
 	gso_to(false);
 }
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+struct lens {
+	size_t n, lens[16];
+};
+
+static void
+rx_len(void *arg, const struct udp_addr *from, uint8_t *buf, size_t len)
+{
+	struct lens *l = arg;
+
+	(void)from;
+	(void)buf;
+	assert_true(l->n < 16);
+	l->lens[l->n++] = len;
+}
+
+/* Send len bytes to port on loopback from a plain socket; with seg > 0
+ * as one UDP_SEGMENT message of seg-byte datagrams. */
+static void
+send_plain(int fd, uint16_t port, size_t len, int seg)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET,
+	    .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(0x7f000001)};
+	uint8_t *buf = calloc(1, len);
+
+	assert_non_null(buf);
+	if (seg > 0)
+		assert_int_equal(setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg,
+		                     sizeof(seg)),
+		    0);
+	assert_int_equal(sendto(fd, buf, len, 0, (struct sockaddr *)&to,
+	                     sizeof(to)),
+	    (ssize_t)len);
+	seg = 0;
+	assert_int_equal(setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)),
+	    0);
+	free(buf);
+}
+
+/*
+ * No datagram longer than UDP_MAX_PACKET reaches the handler: whole (IP
+ * reassembly gives up to 65,507 bytes), or cut from a GRO message whose
+ * segments are longer.  With GRO they are counted as oversize; without,
+ * the kernel truncates them to the 9001-byte buffer.
+ */
+static void
+oversize(bool gro)
+{
+	struct udp *a;
+	struct lens l;
+	char err[256];
+	int fd, tries;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(udp_open("127.0.0.1", 0, 1 << 20, 0, gro, &a, err,
+	                     sizeof(err)),
+	    0);
+	assert_int_equal(udp_gro(a), gro);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	send_plain(fd, udp_port(a), 60000, 0);
+	send_plain(fd, udp_port(a), UDP_MAX_PACKET, 0);
+	send_plain(fd, udp_port(a), UDP_MAX_PACKET + 1, 0);
+	send_plain(fd, udp_port(a), 30000, 10000); /* 3 x 10000 */
+	send_plain(fd, udp_port(a), 100, 0);
+	for (tries = 0; l.n < 2 && tries < 1000; tries++)
+		assert_true(udp_recv_batch(a, rx_len, &l) >= 0);
+	while (udp_recv_batch(a, rx_len, &l) > 0)
+		;
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.lens[0], UDP_MAX_PACKET);
+	assert_int_equal(l.lens[1], 100);
+	assert_int_equal(udp_stats(a)->rx_packets, 2);
+	if (gro)
+		assert_int_equal(udp_stats(a)->rx_oversize, 5);
+	else
+		assert_int_equal(udp_stats(a)->rx_truncated, 5);
+	close(fd);
+	udp_close(a);
+}
+
+static void
+test_udp_oversize_never_delivered(void **state)
+{
+	(void)state;
+	oversize(true);
+	oversize(false);
+}
+
+/* A commit longer than a slot is refused, and the rest still go. */
+static void
+test_udp_commit_refuses_overlong(void **state)
+{
+	struct udp *a, *b;
+	struct udp_addr to;
+	struct lens l;
+	char err[256];
+	uint8_t *slot;
+	int tries;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(udp_open("127.0.0.1", 0, 1 << 20, 0, false, &a, err,
+	                     sizeof(err)),
+	    0);
+	assert_int_equal(udp_open("127.0.0.1", 0, 0, 0, false, &b, err,
+	                     sizeof(err)),
+	    0);
+	udp_addr_from_v4(&to, 0x7f000001, udp_port(a));
+	slot = udp_tx_slot(b);
+	memset(slot, 1, 10);
+	udp_tx_commit(b, &to, UDP_MAX_PACKET + 1);
+	assert_int_equal(udp_stats(b)->tx_errors, 1);
+	slot = udp_tx_slot(b);
+	udp_tx_commit(b, &to, 10);
+	assert_int_equal(udp_flush(b), 0);
+	assert_int_equal(udp_stats(b)->tx_packets, 1);
+	for (tries = 0; l.n < 1 && tries < 1000; tries++)
+		assert_true(udp_recv_batch(a, rx_len, &l) >= 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.lens[0], 10);
+	udp_close(a);
+	udp_close(b);
+}
+
 static void
 test_udp_open_errors(void **state)
 {
@@ -192,6 +326,8 @@ main(void)
 	    cmocka_unit_test(test_udp_addr_parse_and_format),
 	    cmocka_unit_test(test_udp_loopback_batches),
 	    cmocka_unit_test(test_udp_gso_gro),
+	    cmocka_unit_test(test_udp_oversize_never_delivered),
+	    cmocka_unit_test(test_udp_commit_refuses_overlong),
 	    cmocka_unit_test(test_udp_open_errors),
 	};
 
