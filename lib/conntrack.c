@@ -1,7 +1,8 @@
 /*
  * lib/conntrack.c: the connection table: a chained hash over an entry
- * pool addressed by index (so the pool can grow by realloc), and a timer
- * wheel of doubly linked slot lists through the same entries.
+ * pool addressed by index (so the pool can grow by realloc), a timer
+ * wheel of doubly linked slot lists through the same entries, and one
+ * doubly linked list per owner (tunnel) through them too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,19 @@ struct ct_entry {
 	uint64_t ka, kb; /* the packed tuple */
 	int64_t expires; /* ns; expired when now >= expires */
 	uint64_t version;
-	uint32_t hnext; /* hash chain, or free list */
+	struct ct_owner *owner; /* part of the key; NULL: no owner */
+	uint32_t hnext;		/* hash chain, or free list */
 	uint32_t wnext, wprev;
-	uint16_t wslot; /* FREE: not in use */
+	uint32_t onext, oprev; /* the owner's list */
+	uint16_t wslot;	       /* FREE: not in use */
 	bool incoming;
 };
-_Static_assert(sizeof(struct ct_entry) <= 48, "conntrack entry size");
+_Static_assert(sizeof(struct ct_entry) <= 64, "conntrack entry size");
 
 struct conntrack {
 	struct ct_entry *e;
 	uint32_t cap, count, max;
+	uint32_t owner_max; /* entries per owner */
 	uint32_t free_head;
 	uint32_t *buckets;
 	uint32_t nbuckets; /* a power of two, >= cap */
@@ -127,15 +131,19 @@ wheel_insert(struct conntrack *ct, uint32_t i, int64_t from)
 	ct->wheel[s] = i;
 }
 
-/* Index of the entry for (ka, kb), or NIL; *prev its chain predecessor. */
+/* Index of the entry for (ka, kb) of owner o, or NIL; *prev its chain
+ * predecessor.  The hash is of the tuple alone: an owner's entries can
+ * move to another owner without a rehash. */
 static inline uint32_t
-find(const struct conntrack *ct, uint64_t ka, uint64_t kb, uint32_t *prev)
+find(const struct conntrack *ct, uint64_t ka, uint64_t kb,
+    const struct ct_owner *o, uint32_t *prev)
 {
 	uint32_t i, pv = NIL;
 
 	for (i = ct->buckets[hash(ct, ka, kb) & (ct->nbuckets - 1)]; i != NIL;
 	     i = ct->e[i].hnext) {
-		if (ct->e[i].ka == ka && ct->e[i].kb == kb)
+		if (ct->e[i].ka == ka && ct->e[i].kb == kb &&
+		    ct->e[i].owner == o)
 			break;
 		pv = i;
 	}
@@ -145,9 +153,47 @@ find(const struct conntrack *ct, uint64_t ka, uint64_t kb, uint32_t *prev)
 }
 
 static void
+owner_link(struct conntrack *ct, uint32_t i, struct ct_owner *o)
+{
+	struct ct_entry *e = &ct->e[i];
+
+	e->owner = o;
+	e->oprev = NIL;
+	e->onext = NIL;
+	if (o == NULL)
+		return;
+	e->onext = o->head;
+	if (o->head != NIL)
+		ct->e[o->head].oprev = i;
+	o->head = i;
+	o->count++;
+}
+
+static void
+owner_unlink(struct conntrack *ct, uint32_t i)
+{
+	struct ct_entry *e = &ct->e[i];
+	struct ct_owner *o = e->owner;
+
+	if (o == NULL)
+		return;
+	if (e->oprev != NIL)
+		ct->e[e->oprev].onext = e->onext;
+	else
+		o->head = e->onext;
+	if (e->onext != NIL)
+		ct->e[e->onext].oprev = e->oprev;
+	o->count--;
+	e->owner = NULL;
+	e->onext = e->oprev = NIL;
+}
+
+static void
 remove_at(struct conntrack *ct, uint32_t i, uint32_t prev)
 {
 	struct ct_entry *e = &ct->e[i];
+
+	owner_unlink(ct, i);
 
 	if (prev != NIL)
 		ct->e[prev].hnext = e->hnext;
@@ -166,7 +212,7 @@ remove_entry(struct conntrack *ct, uint32_t i)
 {
 	uint32_t prev;
 
-	(void)find(ct, ct->e[i].ka, ct->e[i].kb, &prev);
+	(void)find(ct, ct->e[i].ka, ct->e[i].kb, ct->e[i].owner, &prev);
 	remove_at(ct, i, prev);
 }
 
@@ -205,6 +251,7 @@ grow(struct conntrack *ct, uint32_t ncap)
 	for (i = ncap; i > ct->cap; i--) {
 		ne[i - 1].wslot = FREE;
 		ne[i - 1].wnext = ne[i - 1].wprev = NIL;
+		ne[i - 1].owner = NULL;
 		ne[i - 1].hnext = ct->free_head;
 		ct->free_head = i - 1;
 	}
@@ -232,6 +279,7 @@ conntrack_new(size_t max, struct conntrack **out)
 	if ((ct = calloc(1, sizeof(*ct))) == NULL)
 		return VPN_ERR_NOMEM;
 	ct->max = (uint32_t)max;
+	ct->owner_max = (uint32_t)max;
 	ct->free_head = NIL;
 	for (i = 0; i < CONNTRACK_WHEEL_SLOTS; i++)
 		ct->wheel[i] = NIL;
@@ -302,7 +350,8 @@ conntrack_expire(struct conntrack *ct, int64_t now, size_t budget)
 
 /* The live entry for p at now, or NIL (an expired one is removed). */
 static inline uint32_t
-live(struct conntrack *ct, const struct fw_packet *p, int64_t now)
+live(struct conntrack *ct, const struct fw_packet *p,
+    const struct ct_owner *o, int64_t now)
 {
 	uint64_t ka, kb;
 	uint32_t i, prev;
@@ -310,7 +359,7 @@ live(struct conntrack *ct, const struct fw_packet *p, int64_t now)
 	if (ct->count == 0)
 		return NIL;
 	pack(p, &ka, &kb);
-	if ((i = find(ct, ka, kb, &prev)) == NIL)
+	if ((i = find(ct, ka, kb, o, &prev)) == NIL)
 		return NIL;
 	if (ct->e[i].expires <= now) {
 		remove_at(ct, i, prev);
@@ -321,14 +370,15 @@ live(struct conntrack *ct, const struct fw_packet *p, int64_t now)
 }
 
 bool
-conntrack_lookup(struct conntrack *ct, const struct fw_packet *p, int64_t now,
-    uint64_t version, int64_t timeout, bool *stale, bool *entry_incoming)
+conntrack_lookup(struct conntrack *ct, const struct fw_packet *p,
+    const struct ct_owner *owner, int64_t now, uint64_t version,
+    int64_t timeout, bool *stale, bool *entry_incoming)
 {
 	struct ct_entry *e;
 	uint32_t i;
 
 	*stale = false;
-	if ((i = live(ct, p, now)) == NIL)
+	if ((i = live(ct, p, owner, now)) == NIL)
 		return false;
 	e = &ct->e[i];
 	if (entry_incoming != NULL)
@@ -342,8 +392,9 @@ conntrack_lookup(struct conntrack *ct, const struct fw_packet *p, int64_t now,
 }
 
 int
-conntrack_add(struct conntrack *ct, const struct fw_packet *p, bool incoming,
-    int64_t now, uint64_t version, int64_t timeout)
+conntrack_add(struct conntrack *ct, const struct fw_packet *p,
+    struct ct_owner *owner, bool incoming, int64_t now, uint64_t version,
+    int64_t timeout)
 {
 	uint64_t ka, kb;
 	uint32_t i, h, ncap;
@@ -351,11 +402,16 @@ conntrack_add(struct conntrack *ct, const struct fw_packet *p, bool incoming,
 
 	start(ct, now);
 	pack(p, &ka, &kb);
-	if ((i = find(ct, ka, kb, NULL)) == NIL) {
-		if (ct->count >= ct->max) {
+	if ((i = find(ct, ka, kb, owner, NULL)) == NIL) {
+		if (ct->count >= ct->max ||
+		    (owner != NULL && owner->count >= ct->owner_max)) {
 			(void)conntrack_expire(ct, now, 64);
 			if (ct->count >= ct->max) {
 				ct->st.full++;
+				return VPN_ERR_RANGE;
+			}
+			if (owner != NULL && owner->count >= ct->owner_max) {
+				ct->st.owner_full++;
 				return VPN_ERR_RANGE;
 			}
 		}
@@ -375,6 +431,7 @@ conntrack_add(struct conntrack *ct, const struct fw_packet *p, bool incoming,
 		h = hash(ct, ka, kb) & (ct->nbuckets - 1);
 		e->hnext = ct->buckets[h];
 		ct->buckets[h] = i;
+		owner_link(ct, i, owner);
 		ct->count++;
 		ct->st.added++;
 		e->expires = add_sat(now, timeout);
@@ -389,12 +446,13 @@ conntrack_add(struct conntrack *ct, const struct fw_packet *p, bool incoming,
 }
 
 int
-conntrack_restamp(struct conntrack *ct, const struct fw_packet *p, int64_t now,
-    uint64_t version, int64_t timeout)
+conntrack_restamp(struct conntrack *ct, const struct fw_packet *p,
+    const struct ct_owner *owner, int64_t now, uint64_t version,
+    int64_t timeout)
 {
 	uint32_t i;
 
-	if ((i = live(ct, p, now)) == NIL)
+	if ((i = live(ct, p, owner, now)) == NIL)
 		return VPN_ERR_INVAL;
 	ct->e[i].version = version;
 	ct->e[i].expires = add_sat(now, timeout);
@@ -403,11 +461,12 @@ conntrack_restamp(struct conntrack *ct, const struct fw_packet *p, int64_t now,
 }
 
 bool
-conntrack_del(struct conntrack *ct, const struct fw_packet *p, int64_t now)
+conntrack_del(struct conntrack *ct, const struct fw_packet *p,
+    const struct ct_owner *owner, int64_t now)
 {
 	uint32_t i;
 
-	if ((i = live(ct, p, now)) == NIL)
+	if ((i = live(ct, p, owner, now)) == NIL)
 		return false;
 	remove_entry(ct, i);
 	ct->st.deleted++;
@@ -415,15 +474,70 @@ conntrack_del(struct conntrack *ct, const struct fw_packet *p, int64_t now)
 }
 
 void
+conntrack_owner_init(struct ct_owner *o)
+{
+	o->head = NIL;
+	o->count = 0;
+}
+
+void
+conntrack_owner_release(struct conntrack *ct, struct ct_owner *o)
+{
+	uint32_t i;
+
+	while ((i = o->head) != NIL) {
+		remove_entry(ct, i);
+		ct->st.released++;
+	}
+}
+
+void
+conntrack_owner_move(
+    struct conntrack *ct, struct ct_owner *from, struct ct_owner *to)
+{
+	uint32_t i;
+
+	if (from == to)
+		return;
+	while ((i = from->head) != NIL) {
+		/* Two owners may track the same tuple (overlapping subnets):
+		 * `to` keeps its own entry then. */
+		if (find(ct, ct->e[i].ka, ct->e[i].kb, to, NULL) != NIL) {
+			remove_entry(ct, i);
+			ct->st.released++;
+			continue;
+		}
+		owner_unlink(ct, i);
+		owner_link(ct, i, to);
+	}
+}
+
+void
+conntrack_set_owner_max(struct conntrack *ct, size_t max)
+{
+	ct->owner_max = max == 0 || max > ct->max ? ct->max : (uint32_t)max;
+}
+
+size_t
+conntrack_owner_max(const struct conntrack *ct)
+{
+	return ct->owner_max;
+}
+
+void
 conntrack_flush(struct conntrack *ct)
 {
 	uint32_t i;
 
+	for (i = 0; i < ct->cap; i++) /* every owner's list goes too */
+		if (ct->e[i].wslot != FREE && ct->e[i].owner != NULL)
+			conntrack_owner_init(ct->e[i].owner);
 	ct->st.flushed += ct->count;
 	ct->free_head = NIL;
 	for (i = ct->cap; i > 0; i--) {
 		ct->e[i - 1].wslot = FREE;
 		ct->e[i - 1].wnext = ct->e[i - 1].wprev = NIL;
+		ct->e[i - 1].owner = NULL;
 		ct->e[i - 1].hnext = ct->free_head;
 		ct->free_head = i - 1;
 	}
@@ -462,8 +576,8 @@ refuse(const struct fw *fw, bool incoming)
 
 enum fw_verdict
 fw_decide_why(const struct fw *fw, struct conntrack *ct, bool incoming,
-    const struct fw_packet *p, const struct fw_peer *peer, int64_t now,
-    enum fw_why *why)
+    const struct fw_packet *p, const struct fw_peer *peer,
+    struct ct_owner *owner, int64_t now, enum fw_why *why)
 {
 	enum fw_why w;
 	enum fw_verdict v;
@@ -472,9 +586,25 @@ fw_decide_why(const struct fw *fw, struct conntrack *ct, bool incoming,
 	struct ct_entry *e;
 	uint32_t i;
 
+	/* The addresses first, for every packet: a tracked flow never lets
+	 * a peer speak for an address that is not its own. */
+	switch (fw_check_addrs(fw, p, peer)) {
+	case FW_OK:
+		break;
+	case FW_BAD_REMOTE_IP:
+		w = FW_WHY_REMOTE_IP;
+		v = refuse(fw, incoming);
+		goto out;
+	case FW_BAD_LOCAL_IP:
+	case FW_NO_RULE:
+	default:
+		w = FW_WHY_LOCAL_IP;
+		v = refuse(fw, incoming);
+		goto out;
+	}
 	if (now >= ct->due || !ct->started)
 		(void)conntrack_expire(ct, now, CONNTRACK_PACKET_BUDGET);
-	if ((i = live(ct, p, now)) != NIL) {
+	if ((i = live(ct, p, owner, now)) != NIL) {
 		e = &ct->e[i];
 		if (e->version == version) {
 			e->expires = add_sat(now, timeout);
@@ -494,25 +624,15 @@ fw_decide_why(const struct fw *fw, struct conntrack *ct, bool incoming,
 		remove_entry(ct, i);
 		ct->st.deleted++;
 	}
-	switch (fw_check(fw, incoming, p, peer)) {
-	case FW_OK:
-		break;
-	case FW_BAD_REMOTE_IP:
-		w = FW_WHY_REMOTE_IP;
-		v = refuse(fw, incoming);
-		goto out;
-	case FW_BAD_LOCAL_IP:
-		w = FW_WHY_LOCAL_IP;
-		v = refuse(fw, incoming);
-		goto out;
-	case FW_NO_RULE:
-	default:
+	if (!fw_match_rules(fw, incoming, p, peer)) {
 		w = FW_WHY_NO_RULE;
 		v = refuse(fw, incoming);
 		goto out;
 	}
-	if (conntrack_add(ct, p, incoming, now, version, timeout) != 0) {
-		w = FW_WHY_CT_FULL;
+	if (conntrack_add(ct, p, owner, incoming, now, version, timeout) != 0) {
+		w = owner != NULL && owner->count >= ct->owner_max
+		        ? FW_WHY_PEER_FULL
+		        : FW_WHY_CT_FULL;
 		v = FW_DROP;
 		goto out;
 	}
@@ -526,7 +646,8 @@ out:
 
 enum fw_verdict
 fw_decide(const struct fw *fw, struct conntrack *ct, bool incoming,
-    const struct fw_packet *p, const struct fw_peer *peer, int64_t now)
+    const struct fw_packet *p, const struct fw_peer *peer,
+    struct ct_owner *owner, int64_t now)
 {
-	return fw_decide_why(fw, ct, incoming, p, peer, now, NULL);
+	return fw_decide_why(fw, ct, incoming, p, peer, owner, now, NULL);
 }

@@ -1653,13 +1653,24 @@ fw_match_rules(const struct fw *fw, bool incoming, const struct fw_packet *p,
 }
 
 enum fw_reason
-fw_check(const struct fw *fw, bool incoming, const struct fw_packet *p,
-    const struct fw_peer *peer)
+fw_check_addrs(
+    const struct fw *fw, const struct fw_packet *p, const struct fw_peer *peer)
 {
 	if (!iv_contains(peer->remote, peer->nremote, p->remote_ip))
 		return FW_BAD_REMOTE_IP;
 	if (!iv_contains(fw->local, fw->nlocal, p->local_ip))
 		return FW_BAD_LOCAL_IP;
+	return FW_OK;
+}
+
+enum fw_reason
+fw_check(const struct fw *fw, bool incoming, const struct fw_packet *p,
+    const struct fw_peer *peer)
+{
+	enum fw_reason r = fw_check_addrs(fw, p, peer);
+
+	if (r != FW_OK)
+		return r;
 	if (!fw_match_rules(fw, incoming, p, peer))
 		return FW_NO_RULE;
 	return FW_OK;

@@ -159,6 +159,10 @@ void fw_peer_clear(struct fw_peer *p);
  */
 enum fw_reason fw_check(const struct fw *fw, bool incoming,
     const struct fw_packet *p, const struct fw_peer *peer);
+/* Steps 2-3 alone: the remote IP is the peer's and the local IP ours
+ * (FW_OK, FW_BAD_REMOTE_IP or FW_BAD_LOCAL_IP). */
+enum fw_reason fw_check_addrs(
+    const struct fw *fw, const struct fw_packet *p, const struct fw_peer *peer);
 bool fw_match(const struct fw *fw, bool incoming, const struct fw_packet *p,
     const struct fw_peer *peer);
 /* Step 4 alone: is there a matching rule?  (The conntrack re-check of an

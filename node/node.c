@@ -57,6 +57,8 @@ fw_log(struct node *n, const struct tunnel *t, bool incoming,
 	    [FW_WHY_LOCAL_IP] = "local IP is not in list of handled local IPs",
 	    [FW_WHY_NO_RULE] = "no matching rule in firewall table",
 	    [FW_WHY_CT_FULL] = "connection table is full",
+	    [FW_WHY_PEER_FULL] = ("tunnel holds its share of the connection "
+	                          "table (firewall.conntrack.max_per_tunnel)"),
 	};
 	char l[IP4_STRLEN], r[IP4_STRLEN];
 
@@ -95,9 +97,11 @@ fw_pass(struct node *n, struct tunnel *t, bool incoming, const uint8_t *p,
 		return false;
 	}
 	v = fw_decide_why(n->cfg->fw, n->ct, incoming, &fp, &t->fwp,
-	    node_mono_ns(), &why);
+	    &t->ct_own, node_mono_ns(), &why);
 	if (v == FW_ACCEPT)
 		return true;
+	if (why == FW_WHY_PEER_FULL)
+		n->st.fw_peer_full++;
 	if (incoming)
 		n->st.fw_in_drop++;
 	else
@@ -128,14 +132,26 @@ void
 node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot, uint8_t type,
     uint8_t subtype, size_t len)
 {
-	uint64_t ctr = ++t->tx_counter;
+	node_seal_slot_to(n, t, &t->remote, slot, type, subtype, len);
+}
 
+void
+node_seal_slot_to(struct node *n, struct tunnel *t, const struct udp_addr *to,
+    uint8_t *slot, uint8_t type, uint8_t subtype, size_t len)
+{
+	uint64_t ctr;
+
+	if (len > TUNNEL_MAX_BODY) { /* the tag would not fit the slot */
+		n->st.tx_dropped++;
+		return;
+	}
+	ctr = ++t->tx_counter;
 	header_encode(slot, type, subtype, t->remote_index, ctr);
 	if (tunnel_seal(n, t, type, ctr, slot, len) != 0) {
 		n->st.tx_dropped++;
 		return;
 	}
-	udp_tx_commit(n->udp, &t->remote, HEADER_LEN + len + 16);
+	udp_tx_commit(n->udp, to, HEADER_LEN + len + 16);
 	if (!t->out) {
 		t->out = true;
 		cm_arm(n, t);
@@ -501,7 +517,9 @@ dump_stats(struct node *n)
 	         "lhUpdates=%llu lhQueries=%llu lhReplies=%llu lhPunches=%llu "
 	         "registered=%zu fwInDrop=%llu fwOutDrop=%llu fwRejects=%llu "
 	         "fwBadPacket=%llu conntrack=%zu udpRxMsgs=%llu udpTxMsgs=%llu "
-	         "tunSuper=%llu groJoined=%llu",
+	         "tunSuper=%llu groJoined=%llu rxOversize=%llu "
+	         "rxTruncated=%llu hsPendingFull=%llu queuedBytes=%zu "
+	         "fwPeerFull=%llu",
 	    n->tun_by_ip.len, n->pend_by_ip.len,
 	    (unsigned long long)u->rx_packets,
 	    (unsigned long long)u->tx_packets,
@@ -532,7 +550,11 @@ dump_stats(struct node *n)
 	    (unsigned long long)s->fw_bad_packet, conntrack_count(n->ct),
 	    (unsigned long long)u->rx_msgs, (unsigned long long)u->tx_msgs,
 	    (unsigned long long)s->tun_super,
-	    (unsigned long long)n->gro.joined);
+	    (unsigned long long)n->gro.joined,
+	    (unsigned long long)u->rx_oversize,
+	    (unsigned long long)u->rx_truncated,
+	    (unsigned long long)s->hs_pending_full, n->queued_bytes,
+	    (unsigned long long)s->fw_peer_full);
 }
 
 /* SIGHUP: reload the PKI (CA pool, blocklist, own cert and key) and the
@@ -579,6 +601,7 @@ reload(struct node *n)
 	node_cfg_free(n->cfg);
 	n->cfg = c;
 	log_setup(NULL, c->log_level, c->log_format);
+	conntrack_set_owner_max(n->ct, (size_t)c->ct_max_per_tunnel);
 	lh_reload(n);
 	tunnels_refresh_fw(n);
 	log_info("configuration reloaded: %s (firewall: %zu inbound, %zu "
@@ -708,6 +731,7 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	if ((n.base = event_base_new()) == NULL ||
 	    conntrack_new(0, &n.ct) != 0)
 		goto out;
+	conntrack_set_owner_max(n.ct, (size_t)cfg->ct_max_per_tunnel);
 	n.ev_udp = event_new(n.base, udp_fd(n.udp), EV_READ | EV_PERSIST,
 	    on_udp, &n);
 	if (n.ev_udp == NULL || event_add(n.ev_udp, NULL) != 0)

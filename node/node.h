@@ -75,6 +75,9 @@ struct node_cfg {
 	int64_t hs_try_interval; /* ns */
 	int64_t hs_retries;
 	int64_t alive_interval, deletion_interval; /* s */
+	int64_t max_pending;	   /* handshakes.max_pending */
+	int64_t max_queued_bytes;  /* handshakes.max_queued_bytes */
+	int64_t ct_max_per_tunnel; /* firewall.conntrack.max_per_tunnel */
 	/* logging */
 	enum log_level log_level;
 	enum log_format log_format;

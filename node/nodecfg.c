@@ -492,7 +492,14 @@ load_misc(struct ld *l)
 	    (r = config_int(c->raw, "timers.connection_alive_interval", 5, 1,
 	         3600, &c->alive_interval, &l->ce)) ||
 	    (r = config_int(c->raw, "timers.pending_deletion_interval", 10, 1,
-	         3600, &c->deletion_interval, &l->ce)))
+	         3600, &c->deletion_interval, &l->ce)) ||
+	    /* ours, not Nebula's: bounds on what a scan or a peer can hold */
+	    (r = config_int(c->raw, "handshakes.max_pending", 2048, 1,
+	         1 << 20, &c->max_pending, &l->ce)) ||
+	    (r = config_int(c->raw, "handshakes.max_queued_bytes", 8 << 20,
+	         0, (int64_t)1 << 32, &c->max_queued_bytes, &l->ce)) ||
+	    (r = config_int(c->raw, "firewall.conntrack.max_per_tunnel", 65536,
+	         1, CONNTRACK_DEFAULT_MAX, &c->ct_max_per_tunnel, &l->ce)))
 		return cfail(l, r);
 
 	if ((r = config_str(c->raw, "logging.level", "info", &s, &l->ce)))

@@ -14,6 +14,10 @@
 #include "wire.h"
 
 #define HS_PKT_MAX UDP_MAX_PACKET
+/* The most a sealed packet can carry: a send slot (UDP_MAX_PACKET, which
+ * is also the longest datagram we accept) less the header and the AEAD
+ * tag.  Every copy into a send slot is checked against it. */
+#define TUNNEL_MAX_BODY (UDP_MAX_PACKET - HEADER_LEN - 16)
 
 /* A packet waiting for a handshake: tunnel data, or a lighthouse
  * message to a lighthouse we have no tunnel with yet. */
@@ -27,7 +31,7 @@ struct qpkt {
 struct pending {
 	uint32_t vpn_ip, local_index;
 	struct noise_hs hs;
-	uint8_t pkt[HS_PKT_MAX]; /* header + message 1, sent on every try */
+	uint8_t *pkt; /* header + message 1, sent on every try */
 	size_t pkt_len;
 	int64_t attempts, next_at; /* monotonic ns */
 	struct qpkt q[PENDING_MAX_QUEUE];
@@ -65,8 +69,10 @@ struct tunnel {
 	/* roaming (wire.md 12) */
 	struct udp_addr roamed_from;
 	int64_t roamed_at;
+	int64_t probed_at; /* the last test request to a new address */
 	uint64_t rx_packets, tx_packets;
-	struct fw_peer fwp; /* what the firewall needs about the peer */
+	struct fw_peer fwp;	/* what the firewall needs about the peer */
+	struct ct_owner ct_own; /* its conntrack entries */
 };
 
 #define RC_MAX (2 * LHREG_MAX_ADDRS) /* per lighthouse answer: v4 + v6 */
@@ -87,9 +93,11 @@ struct node_stats {
 	uint64_t rx_hs_bad, rx_hs_refused;
 	uint64_t tx_no_tunnel, tx_dropped, tx_queue_full, tun_write_err;
 	uint64_t hs_started, hs_completed, hs_timed_out;
+	uint64_t hs_pending_full; /* handshakes not started: at the bound */
 	uint64_t lh_bad, lh_refused, lh_updates, lh_queries, lh_replies;
 	uint64_t lh_punches;
 	uint64_t fw_in_drop, fw_out_drop, fw_rejects, fw_bad_packet;
+	uint64_t fw_peer_full; /* new flows over the tunnel's conntrack share */
 	uint64_t tun_super; /* TCP super-segments read from the TUN */
 };
 
@@ -112,7 +120,8 @@ struct node {
 	int dns_fd;
 	struct event *ev_dns;
 	struct node_stats st;
-	struct log_limit warn_limit, fw_limit;
+	struct log_limit warn_limit, fw_limit, pend_limit;
+	size_t queued_bytes; /* packets queued behind pending handshakes */
 	/* offload: the TUN read buffer, and inbound TCP segments held to be
 	 * joined until the UDP batch they came in ends */
 	uint8_t *tun_buf;
@@ -137,8 +146,14 @@ void hs_tick(struct node *n);
 void hs_recv(struct node *n, const struct udp_addr *from,
     const struct header *h, uint8_t *pkt, size_t len);
 void tunnel_delete(struct node *n, struct tunnel *t, const char *why);
-void tunnel_send(struct node *n, struct tunnel *t, uint8_t type,
+/* Seal body into a send slot for t's address (or `to`); 0, or
+ * VPN_ERR_RANGE (counted in txDropped) when it is longer than
+ * TUNNEL_MAX_BODY. */
+int tunnel_send(struct node *n, struct tunnel *t, uint8_t type,
     uint8_t subtype, const uint8_t *body, size_t len);
+int tunnel_send_to(struct node *n, struct tunnel *t,
+    const struct udp_addr *to, uint8_t type, uint8_t subtype,
+    const uint8_t *body, size_t len);
 void tunnel_roam(struct node *n, struct tunnel *t,
     const struct udp_addr *from);
 void tunnel_probe_preferred(struct node *n, struct tunnel *t);
@@ -169,8 +184,13 @@ void lh_tunnel_down(struct node *n, struct tunnel *t);
 void node_send_data(struct node *n, struct tunnel *t, uint8_t *slot,
     size_t len);
 
-/* node.c: seal a packet already placed at slot + HEADER_LEN. */
+/* node.c: seal a packet already placed at slot + HEADER_LEN (at most
+ * TUNNEL_MAX_BODY bytes, else dropped and counted) and queue it for
+ * `to`. */
 void node_seal_slot(struct node *n, struct tunnel *t, uint8_t *slot,
     uint8_t type, uint8_t subtype, size_t len);
+void node_seal_slot_to(struct node *n, struct tunnel *t,
+    const struct udp_addr *to, uint8_t *slot, uint8_t type, uint8_t subtype,
+    size_t len);
 
 #endif

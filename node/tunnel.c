@@ -44,23 +44,38 @@ static void
 send_raw(struct node *n, const struct udp_addr *to, const uint8_t *p,
     size_t len)
 {
-	uint8_t *slot = udp_tx_slot(n->udp);
+	uint8_t *slot;
 
+	if (len > UDP_MAX_PACKET) {
+		n->st.tx_dropped++;
+		return;
+	}
+	slot = udp_tx_slot(n->udp);
 	memcpy(slot, p, len);
 	udp_tx_commit(n->udp, to, len);
 }
 
+/* Forget packet i of p's queue. */
 static void
-pending_free(struct node *n, struct pending *p, bool drop_queue)
+unqueue(struct node *n, struct pending *p, size_t i)
+{
+	n->queued_bytes -= p->q[i].len;
+	free(p->q[i].p);
+	p->q[i].p = NULL;
+}
+
+static void
+pending_free(struct node *n, struct pending *p)
 {
 	size_t i;
 
 	u32map_del(&n->pend_by_index, p->local_index);
 	if (u32map_get(&n->pend_by_ip, p->vpn_ip) == p)
 		u32map_del(&n->pend_by_ip, p->vpn_ip);
-	for (i = 0; i < p->nq && drop_queue; i++)
-		free(p->q[i].p);
+	for (i = 0; i < p->nq; i++)
+		unqueue(n, p, i);
 	noise_clear(&p->hs);
+	free(p->pkt);
 	free(p);
 }
 
@@ -184,18 +199,69 @@ payload_buf(size_t *cap)
 	return buf;
 }
 
+/* Scratch for a handshake message being built (header included). */
+static uint8_t *
+handshake_buf(size_t *cap)
+{
+	static uint8_t buf[HS_PKT_MAX]; /* single-threaded loop */
+
+	*cap = sizeof(buf);
+	return buf;
+}
+
+/* At the bound of pending handshakes: counted, and said now and then.
+ * Our lighthouses are never refused (a scan must not cut us off from
+ * them); they are at most LH_MAX_HOSTS more. */
+static bool
+pending_full(struct node *n, uint32_t vpn_ip)
+{
+	if (n->pend_by_ip.len < (size_t)n->cfg->max_pending ||
+	    node_cfg_is_lighthouse(n->cfg, vpn_ip))
+		return false;
+	n->st.hs_pending_full++;
+	if (log_limit_allow(&n->pend_limit, node_mono_ns() / 1000000000, 10,
+	        1))
+		log_warnx("Reached the pending handshake limit "
+		          "(handshakes.max_pending: %lld): packets to new "
+		          "peers are dropped until handshakes complete or "
+		          "time out (hsPendingFull=%llu)",
+		    (long long)n->cfg->max_pending,
+		    (unsigned long long)n->st.hs_pending_full);
+	return true;
+}
+
+/* Queue a packet behind p's handshake, within the queue's length and the
+ * node's bytes bound. */
+static void
+enqueue(struct node *n, struct pending *p, uint8_t type, uint8_t subtype,
+    const uint8_t *pkt, size_t len)
+{
+	if (p->nq >= PENDING_MAX_QUEUE || len > TUNNEL_MAX_BODY ||
+	    n->queued_bytes + len > (size_t)n->cfg->max_queued_bytes ||
+	    (p->q[p->nq].p = malloc(len > 0 ? len : 1)) == NULL) {
+		n->st.tx_queue_full++;
+		return;
+	}
+	memcpy(p->q[p->nq].p, pkt, len);
+	p->q[p->nq].type = type;
+	p->q[p->nq].subtype = subtype;
+	p->q[p->nq++].len = len;
+	n->queued_bytes += len;
+}
+
 void
 hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
     const uint8_t *pkt, size_t len)
 {
 	struct pending *p = u32map_get(&n->pend_by_ip, vpn_ip);
 	struct hspayload hp;
-	uint8_t *pl;
+	uint8_t *pl, *m1;
 	size_t cap, plen, body;
 	bool fresh = p == NULL;
 
 	if (p == NULL) {
-		if ((p = calloc(1, sizeof(*p))) == NULL)
+		if (pending_full(n, vpn_ip) ||
+		    (p = calloc(1, sizeof(*p))) == NULL)
 			return;
 		p->vpn_ip = vpn_ip;
 		memset(&hp, 0, sizeof(hp));
@@ -208,13 +274,15 @@ hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 		hp.cert_len = n->cfg->cert_nokey_len;
 		hp.initiator_index = p->local_index;
 		hp.time = (uint64_t)node_real_ns();
+		m1 = handshake_buf(&cap);
 		if (hspayload_encode(&hp, pl, cap, &plen) != 0 ||
-		    noise_write_msg1(&p->hs, pl, plen, p->pkt + HEADER_LEN,
-		        sizeof(p->pkt) - HEADER_LEN, &body) != 0)
+		    noise_write_msg1(&p->hs, pl, plen, m1 + HEADER_LEN,
+		        cap - HEADER_LEN, &body) != 0 ||
+		    (p->pkt = malloc(HEADER_LEN + body)) == NULL)
 			goto fail;
-		header_encode(p->pkt, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0,
-		    0, 1);
+		header_encode(m1, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0, 0, 1);
 		p->pkt_len = HEADER_LEN + body;
+		memcpy(p->pkt, m1, p->pkt_len);
 		if (u32map_put(&n->pend_by_index, p->local_index, p) != 0 ||
 		    u32map_put(&n->pend_by_ip, vpn_ip, p) != 0) {
 			u32map_del(&n->pend_by_index, p->local_index);
@@ -222,17 +290,8 @@ hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 		}
 		n->st.hs_started++;
 	}
-	if (pkt != NULL) {
-		if (p->nq < PENDING_MAX_QUEUE &&
-		    (p->q[p->nq].p = malloc(len > 0 ? len : 1)) != NULL) {
-			memcpy(p->q[p->nq].p, pkt, len);
-			p->q[p->nq].type = type;
-			p->q[p->nq].subtype = subtype;
-			p->q[p->nq++].len = len;
-		} else {
-			n->st.tx_queue_full++;
-		}
-	}
+	if (pkt != NULL)
+		enqueue(n, p, type, subtype, pkt, len);
 	/* A static host is tried at once; others on the next tick, after
 	 * asking the lighthouses where it is. */
 	if (fresh) {
@@ -246,6 +305,7 @@ hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 	return;
 fail:
 	noise_clear(&p->hs);
+	free(p->pkt);
 	free(p);
 }
 
@@ -278,7 +338,7 @@ hs_tick(struct node *n)
 		    ip, expired[i]->local_index,
 		    (long long)expired[i]->attempts, expired[i]->nq);
 		n->st.hs_timed_out++;
-		pending_free(n, expired[i], true);
+		pending_free(n, expired[i]);
 	}
 }
 
@@ -312,6 +372,7 @@ tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
 	t->remote = *from;
 	t->initiator = initiator;
 	t->peer_time = peer_time;
+	conntrack_owner_init(&t->ct_own);
 	if (fw_peer_init(&t->fwp, n->cfg->fw, peer, n->cfg->ca) != 0) {
 		crypto_cleanse(t, sizeof(*t));
 		free(t);
@@ -324,8 +385,9 @@ out:
 }
 
 static void
-tunnel_free(struct tunnel *t)
+tunnel_free(struct node *n, struct tunnel *t)
 {
+	conntrack_owner_release(n->ct, &t->ct_own);
 	fw_peer_clear(&t->fwp);
 	crypto_aead_free(t->tx);
 	crypto_aead_free(t->rx);
@@ -447,7 +509,16 @@ tunnel_delete(struct node *n, struct tunnel *t, const char *why)
 	u32map_del(&n->tun_by_index, t->local_index);
 	if (u32map_get(&n->tun_by_ip, t->vpn_ip) == t)
 		u32map_del(&n->tun_by_ip, t->vpn_ip);
-	tunnel_free(t);
+	tunnel_free(n, t);
+}
+
+static bool
+same_cert(const struct cert *a, const struct cert *b)
+{
+	uint8_t fa[CERT_FP_LEN], fb[CERT_FP_LEN];
+
+	return cert_fingerprint(a, fa) == 0 && cert_fingerprint(b, fb) == 0 &&
+	       memcmp(fa, fb, CERT_FP_LEN) == 0;
 }
 
 /* Make t the tunnel for its VPN IP, replacing an older one. */
@@ -467,8 +538,11 @@ tunnel_install(struct node *n, struct tunnel *t)
 		if (u32map_get(&n->tun_by_remote, old->remote_index) == old)
 			u32map_del(&n->tun_by_remote, old->remote_index);
 		cm_unarm(n, old);
+		/* The same certificate: its tracked flows go on. */
+		if (same_cert(old->peer, t->peer))
+			conntrack_owner_move(n->ct, &old->ct_own, &t->ct_own);
 		log_tunnel("Tunnel replaced", old, "newer handshake");
-		tunnel_free(old);
+		tunnel_free(n, old);
 	}
 	u32map_put(&n->tun_by_remote, t->remote_index, t); /* best effort */
 	n->st.hs_completed++;
@@ -482,29 +556,59 @@ tunnel_install(struct node *n, struct tunnel *t)
 void
 tunnel_probe_preferred(struct node *n, struct tunnel *t)
 {
-	struct udp_addr a[STATIC_MAX_ADDRS + LH_MAX_HOSTS * RC_MAX], keep;
+	struct udp_addr a[STATIC_MAX_ADDRS + LH_MAX_HOSTS * RC_MAX];
 	size_t na, i;
 
 	if (n->cfg->npreferred == 0 || node_cfg_preferred(n->cfg, &t->remote))
 		return;
 	na = node_peer_addrs(n, t->vpn_ip, a, sizeof(a) / sizeof(a[0]));
-	keep = t->remote;
-	for (i = 0; i < na && node_cfg_preferred(n->cfg, &a[i]); i++) {
-		t->remote = a[i];
-		tunnel_send(n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
-	}
-	t->remote = keep;
+	for (i = 0; i < na && node_cfg_preferred(n->cfg, &a[i]); i++)
+		tunnel_send_to(n, t, &a[i], HDR_TEST, HDR_SUB_TEST_REQUEST,
+		    NULL, 0);
 }
 
-void
+/*
+ * An unauthenticated hint that the peer may be reachable at `from` (a
+ * handshake message from a preferred address): ask there with a test
+ * request, at most once a second per tunnel.  The tunnel moves only when
+ * an authenticated reply comes back from there (tunnel_roam): a stranger
+ * who knows the tunnel's index cannot redirect it.
+ */
+static void
+tunnel_probe(struct node *n, struct tunnel *t, const struct udp_addr *from)
+{
+	int64_t now = node_mono_ns();
+
+	if ((now - t->probed_at < 1000000000LL && t->probed_at != 0) ||
+	    !allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
+	        t->vpn_ip, from->ip))
+		return;
+	t->probed_at = now;
+	tunnel_send_to(n, t, from, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
+}
+
+int
+tunnel_send_to(struct node *n, struct tunnel *t, const struct udp_addr *to,
+    uint8_t type, uint8_t subtype, const uint8_t *body, size_t len)
+{
+	uint8_t *slot;
+
+	if (len > TUNNEL_MAX_BODY) {
+		n->st.tx_dropped++;
+		return VPN_ERR_RANGE;
+	}
+	slot = udp_tx_slot(n->udp);
+	if (len > 0)
+		memcpy(slot + HEADER_LEN, body, len);
+	node_seal_slot_to(n, t, to, slot, type, subtype, len);
+	return 0;
+}
+
+int
 tunnel_send(struct node *n, struct tunnel *t, uint8_t type, uint8_t subtype,
     const uint8_t *body, size_t len)
 {
-	uint8_t *slot = udp_tx_slot(n->udp);
-
-	if (len > 0)
-		memcpy(slot + HEADER_LEN, body, len);
-	node_seal_slot(n, t, slot, type, subtype, len);
+	return tunnel_send_to(n, t, &t->remote, type, subtype, body, len);
 }
 
 /* Move a pending handshake's queued packets into the new tunnel. */
@@ -514,6 +618,7 @@ flush_queue(struct node *n, struct tunnel *t, struct pending *p)
 	size_t i;
 
 	for (i = 0; i < p->nq; i++) {
+		/* enqueue() kept each within TUNNEL_MAX_BODY */
 		if (p->q[i].type == HDR_MESSAGE) { /* firewall at send time */
 			uint8_t *slot = udp_tx_slot(n->udp);
 
@@ -523,7 +628,7 @@ flush_queue(struct node *n, struct tunnel *t, struct pending *p)
 			tunnel_send(n, t, p->q[i].type, p->q[i].subtype,
 			    p->q[i].p, p->q[i].len);
 		}
-		free(p->q[i].p);
+		unqueue(n, p, i);
 	}
 	p->nq = 0;
 	udp_flush(n->udp);
@@ -632,15 +737,14 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt,
 	if (old != NULL && old->msg1 != NULL &&
 	    old->msg1_len == len - HEADER_LEN &&
 	    memcmp(old->msg1, pkt + HEADER_LEN, old->msg1_len) == 0) {
-		/* A retransmission: answer with the same message 2, and move
-		 * to a preferred address if it came from one (wire.md 5.3). */
+		/* A retransmission: answer with the same message 2.  From a
+		 * preferred address, probe it (wire.md 5.3): anyone can
+		 * replay message 1, so the tunnel moves only on an
+		 * authenticated answer from there. */
 		send_raw(n, from, old->msg2, old->msg2_len);
 		if (node_cfg_preferred(n->cfg, from) &&
-		    !node_cfg_preferred(n->cfg, &old->remote)) {
-			old->remote = *from;
-			tunnel_send(n, old, HDR_TEST, HDR_SUB_TEST_REQUEST,
-			    NULL, 0);
-		}
+		    !node_cfg_preferred(n->cfg, &old->remote))
+			tunnel_probe(n, old, from);
 		udp_flush(n->udp);
 		goto out;
 	}
@@ -678,7 +782,7 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt,
 	t->msg1 = malloc(len - HEADER_LEN);
 	t->msg2 = malloc(HEADER_LEN + body);
 	if (t->msg1 == NULL || t->msg2 == NULL || tunnel_install(n, t) != 0) {
-		tunnel_free(t);
+		tunnel_free(n, t);
 		goto out;
 	}
 	memcpy(t->msg1, pkt + HEADER_LEN, len - HEADER_LEN);
@@ -688,7 +792,7 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt,
 	send_raw(n, from, msg2, t->msg2_len);
 	if (mine != NULL) { /* the higher VPN IP's handshake wins */
 		flush_queue(n, t, mine);
-		pending_free(n, mine, true);
+		pending_free(n, mine);
 	}
 	udp_flush(n->udp);
 out:
@@ -711,16 +815,17 @@ hs_stage2(struct node *n, const struct udp_addr *from,
 
 	if (p == NULL) {
 		/* Complete already: a late message 2 from a preferred address
-		 * moves the tunnel there (wire.md 4.5 step 6). */
+		 * (wire.md 4.5 step 6).  It cannot be authenticated any more
+		 * (16 bytes with the index, in clear in every packet the peer
+		 * sends, would do), so the tunnel does not move: the address
+		 * is probed, and an authenticated reply moves it. */
 		struct tunnel *done = u32map_get(&n->tun_by_index,
 		    h->remote_index);
 
 		if (done != NULL && done->initiator &&
 		    node_cfg_preferred(n->cfg, from) &&
 		    !node_cfg_preferred(n->cfg, &done->remote)) {
-			done->remote = *from;
-			tunnel_send(n, done, HDR_TEST, HDR_SUB_TEST_REQUEST,
-			    NULL, 0);
+			tunnel_probe(n, done, from);
 			udp_flush(n->udp);
 		}
 		return;
@@ -744,12 +849,12 @@ hs_stage2(struct node *n, const struct udp_addr *from,
 	if (hspayload_decode(&hp, buf, plen) != 0) {
 		n->st.rx_hs_bad++;
 		refuse(n, from, "2", "handshake payload did not decode");
-		pending_free(n, p, true);
+		pending_free(n, p);
 		return;
 	}
 	if (peer_cert(n, &hp, rs, &c, why, sizeof(why)) != 0) {
 		refuse(n, from, "2", why);
-		pending_free(n, p, true);
+		pending_free(n, p);
 		return;
 	}
 	if (c->ips[0].addr != p->vpn_ip) {
@@ -760,7 +865,7 @@ hs_stage2(struct node *n, const struct udp_addr *from,
 		    want, got);
 		refuse(n, from, "2", why);
 		cert_free(c);
-		pending_free(n, p, true);
+		pending_free(n, p);
 		return;
 	}
 	t = tunnel_new(n, &p->hs, true, c, p->local_index, hp.responder_index,
@@ -771,12 +876,12 @@ hs_stage2(struct node *n, const struct udp_addr *from,
 	}
 	u32map_del(&n->pend_by_index, p->local_index); /* free the index */
 	if (tunnel_install(n, t) != 0) {
-		tunnel_free(t);
-		pending_free(n, p, true);
+		tunnel_free(n, t);
+		pending_free(n, p);
 		return;
 	}
 	flush_queue(n, t, p);
-	pending_free(n, p, true);
+	pending_free(n, p);
 }
 
 void
@@ -946,6 +1051,6 @@ node_close_all(struct node *n)
 	for (it = 0; all != NULL && u32map_next(&n->pend_by_index, &it, &k, &v);)
 		all[cnt++] = v;
 	for (i = 0; i < cnt; i++)
-		pending_free(n, all[i], true);
+		pending_free(n, all[i]);
 	free(all);
 }

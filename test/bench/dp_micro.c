@@ -170,6 +170,7 @@ static const struct scen scens[] = {
 /* What the node keeps per tunnel, for the data path. */
 struct btun {
 	struct fw_peer fwp; /* not to be copied: init and clear in place */
+	struct ct_owner ct_own; /* its conntrack entries, as the node's */
 	struct crypto_aead *tx, *rx;
 	struct replay win;
 	uint64_t tx_counter;
@@ -366,6 +367,7 @@ tunnel_up(struct bnode *n, const struct bnode *peer, uint32_t local_index,
 		die("crypto_aead_new", r);
 	if ((r = fw_peer_init(&t->fwp, n->fw, peer->cert, pool)) != 0)
 		die("fw_peer_init", r);
+	conntrack_owner_init(&t->ct_own);
 	t->local_index = local_index;
 	t->remote_index = remote_index;
 	t->tx_counter = 2; /* 1 and 2 were the handshake */
@@ -403,7 +405,7 @@ dp_route(struct bnode *n, const uint8_t *p, size_t len, struct btun **t)
 	if (ippkt_parse(p, len, false, &fp) != 0)
 		return DP_BAD_PACKET;
 	n->now += 1000;
-	if (fw_decide_why(n->fw, n->ct, false, &fp, &(*t)->fwp, n->now,
+	if (fw_decide_why(n->fw, n->ct, false, &fp, &(*t)->fwp, &(*t)->ct_own, n->now,
 	        &why) != FW_ACCEPT)
 		return DP_FIREWALL;
 	n->hits += why == FW_WHY_CONNTRACK;
@@ -462,7 +464,7 @@ dp_rx(struct bnode *n, uint8_t *pkt, size_t len)
 	        pkt + HEADER_LEN, clen - CRYPTO_AEAD_TAG_LEN, true, &fp) != 0)
 		return DP_BAD_PACKET;
 	n->now += 1000;
-	if (fw_decide_why(n->fw, n->ct, true, &fp, &t->fwp, n->now, &why) !=
+	if (fw_decide_why(n->fw, n->ct, true, &fp, &t->fwp, &t->ct_own, n->now, &why) !=
 	    FW_ACCEPT)
 		return DP_FIREWALL;
 	n->hits += why == FW_WHY_CONNTRACK;

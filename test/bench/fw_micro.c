@@ -167,6 +167,7 @@ struct pk {
 
 static struct fw *fw;
 static struct fw_peer peers[NPEERS];
+static struct ct_owner owners[NPEERS]; /* one per tunnel, as the node's */
 static struct pk pk_new[NPKTS], pk_ok[NPKTS], pk_bad[NPKTS];
 static size_t n_ok, n_bad;
 
@@ -235,6 +236,7 @@ run_new(struct conntrack *ct, const struct pk *v, size_t n, int64_t *t)
 
 	for (i = 0; i < n; i++, *t += 1000)
 		acc += fw_decide(fw, ct, v[i].in, &v[i].p, &peers[v[i].peer],
+		    &owners[v[i].peer],
 		           *t) == FW_ACCEPT;
 	return acc;
 }
@@ -249,6 +251,7 @@ run_hit(struct conntrack *ct, const struct pk *v, size_t n, int64_t *t)
 
 	for (i = 0; i < n; i++, *t += 1000)
 		if (fw_decide_why(fw, ct, v[i].in, &v[i].p, &peers[v[i].peer],
+		    &owners[v[i].peer],
 		        *t, &why) == FW_ACCEPT &&
 		    why == FW_WHY_CONNTRACK)
 			acc++;
@@ -264,6 +267,7 @@ run_refused(struct conntrack *ct, const struct pk *v, size_t n, int64_t *t)
 
 	for (i = 0; i < n; i++, *t += 1000)
 		acc += fw_decide(fw, ct, v[i].in, &v[i].p, &peers[v[i].peer],
+		    &owners[v[i].peer],
 		           *t) != FW_DROP;
 	return acc;
 }
@@ -316,6 +320,7 @@ main(int argc, char **argv)
 		pc[i] = mkcert(name, PEER_IP(i), 2 + (int)rnd(3));
 		if ((r = fw_peer_init(&peers[i], fw, pc[i], NULL)) != 0)
 			die("fw_peer_init", r);
+		conntrack_owner_init(&owners[i]);
 	}
 	if ((r = conntrack_new(0, &ct)) != 0)
 		die("conntrack_new", r);

@@ -17,6 +17,7 @@
 
 #include "cert.h"
 #include "config.h"
+#include "conntrack.h"
 #include "err.h"
 #include "firewall.h"
 #include "ipaddr.h"
@@ -946,6 +947,149 @@ test_firewall_cert_masks_as_cidr_tree(void **state)
 	fw_free(fw);
 }
 
+/*
+ * Property: whatever the flows and whoever sends, the firewall never
+ * accepts a packet whose remote address is not the sending peer's (its
+ * certificate IP or subnets), tracked flow or not; and an inbound packet
+ * that no rule allows passes only as the reply to a flow that the same
+ * peer's tunnel (owner) opened.  Peers get random IPs and random
+ * overlapping subnets; packets claim random addresses, often another
+ * peer's, on a few ports so that flows collide.  Nebula 1.6.1, which
+ * looks up conntrack first, fails both.
+ */
+#define PP_PEERS 6
+#define PP_ROUNDS 40000
+#define PP_MODEL (PP_ROUNDS / 2)
+
+struct pp_peer {
+	struct cert *c;
+	struct fw_peer fwp;
+	struct ct_owner own;
+	uint32_t ip, net, mask; /* mask 0: no subnet */
+};
+
+static uint64_t pp_rng = 0x2545f4914f6cdd1du;
+
+static uint32_t
+pp_rand(uint32_t n)
+{
+	pp_rng ^= pp_rng << 13;
+	pp_rng ^= pp_rng >> 7;
+	pp_rng ^= pp_rng << 17;
+	return (uint32_t)(pp_rng % n);
+}
+
+static bool
+pp_owns(const struct pp_peer *p, uint32_t a)
+{
+	return a == p->ip || (p->mask != 0 && (a & p->mask) == p->net);
+}
+
+static void
+test_firewall_no_spoofed_source_ever(void **state)
+{
+	struct env *e = *state;
+	/* outbound anything; inbound only TCP 22: other inbound packets
+	 * pass only as replies */
+	struct fw *fw = build(e, "{port: 22, proto: tcp, host: any}",
+	    "{port: any, proto: any, host: any}");
+	struct conntrack *ct = NULL;
+	struct pp_peer pe[PP_PEERS];
+	struct {
+		uint32_t owner;
+		struct fw_packet p;
+	} *opened = calloc(PP_MODEL, sizeof(*opened));
+	size_t nopened = 0, hits = 0, spoofs = 0, spoof_tries = 0, k;
+	static const uint16_t ports[] = {22, 53, 80, 443};
+	struct ip4net n;
+	struct fw_packet p;
+	enum fw_why why;
+	uint32_t i, r, a;
+	bool in, ok;
+
+	assert_non_null(opened);
+	assert_int_equal(conntrack_new(0, &ct), 0);
+	for (i = 0; i < PP_PEERS; i++) {
+		pe[i].c = cert_new();
+		assert_non_null(pe[i].c);
+		assert_int_equal(cert_set_name(pe[i].c, "p", 1), 0);
+		pe[i].ip = ip("10.1.0.0") + i + 1;
+		n.addr = pe[i].ip;
+		n.mask = ip("255.255.0.0");
+		assert_int_equal(cert_add_ip(pe[i].c, &n), 0);
+		pe[i].mask = 0;
+		if (i % 2 == 0) { /* 172.16.{0,1}.0/24: shared by three */
+			pe[i].net = ip("172.16.0.0") + (pp_rand(2) << 8);
+			pe[i].mask = ip("255.255.255.0");
+			n.addr = pe[i].net;
+			n.mask = pe[i].mask;
+			assert_int_equal(cert_add_subnet(pe[i].c, &n), 0);
+		}
+		assert_int_equal(fw_peer_init(&pe[i].fwp, fw, pe[i].c, NULL), 0);
+		conntrack_owner_init(&pe[i].own);
+	}
+	for (r = 0; r < PP_ROUNDS; r++) {
+		i = pp_rand(PP_PEERS);
+		in = pp_rand(2) == 0;
+		switch (pp_rand(4)) {
+		case 0:
+			a = pe[i].ip;
+			break;
+		case 1:
+			a = pe[pp_rand(PP_PEERS)].ip;
+			break;
+		case 2:
+			a = ip("172.16.0.0") + (pp_rand(2) << 8) + 1 + pp_rand(2);
+			break;
+		default:
+			a = ip("10.1.0.0") + pp_rand(64);
+		}
+		p = pkt(in, pp_rand(3) == 0 ? IPPKT_PROTO_UDP : IPPKT_PROTO_TCP,
+		    ports[pp_rand(4)], ip(IP_A), a);
+		p.local_port = ports[pp_rand(4)];
+		p.remote_port = ports[pp_rand(4)];
+		if (!pp_owns(&pe[i], a))
+			spoof_tries++;
+		if (fw_decide_why(fw, ct, in, &p, &pe[i].fwp, &pe[i].own,
+		        (int64_t)r * 1000, &why) != FW_ACCEPT)
+			continue;
+		if (!pp_owns(&pe[i], a)) {
+			spoofs++;
+			continue;
+		}
+		if (!in && why == FW_WHY_RULE && nopened < PP_MODEL) {
+			opened[nopened].owner = i;
+			opened[nopened++].p = p;
+		}
+		if (in && !(p.proto == IPPKT_PROTO_TCP && p.local_port == 22)) {
+			/* let in by conntrack: the same peer opened it */
+			assert_int_equal(why, FW_WHY_CONNTRACK);
+			for (ok = false, k = 0; k < nopened && !ok; k++)
+				ok = opened[k].owner == i &&
+				     memcmp(&opened[k].p, &p, sizeof(p)) == 0;
+			if (!ok)
+				fail_msg("round %u: peer %u rode on a flow it "
+				         "did not open",
+				    r, i);
+			hits++;
+		}
+	}
+	assert_int_equal(spoofs, 0);
+	/* not vacuous: spoofs were tried, replies went through */
+	assert_true(spoof_tries > PP_ROUNDS / 4);
+	assert_true(hits > 100);
+	for (i = 0; i < PP_PEERS; i++) {
+		conntrack_owner_release(ct, &pe[i].own);
+		assert_int_equal(pe[i].own.count, 0);
+		fw_peer_clear(&pe[i].fwp);
+		cert_free(pe[i].c);
+	}
+	assert_int_equal(conntrack_count(ct), 0);
+	conntrack_free(ct);
+	free(opened);
+	fw_free(fw);
+}
+
 static void
 test_firewall_reason_strings(void **state)
 {
@@ -1459,6 +1603,7 @@ main(void)
 	    cmocka_unit_test(test_firewall_many_groups),
 	    cmocka_unit_test(test_firewall_names_with_nul),
 	    cmocka_unit_test(test_firewall_defaults),
+	    cmocka_unit_test(test_firewall_no_spoofed_source_ever),
 	    cmocka_unit_test(test_firewall_settings),
 	    cmocka_unit_test(test_firewall_load_errors),
 	    cmocka_unit_test(test_firewall_config_type_errors),
