@@ -233,7 +233,8 @@ cmd_ledger(struct ct *ct, int argc, char **argv)
 		return ct_usage(ct, "-path is required");
 	if (fileio_read(f[2].s, CT_MAX_LEDGER, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "unable to read ledger; %s", err);
-	st = ledger_list(ct, buf, len, f[0].b, *f[1].s != '\0' ? f[1].s : NULL);
+	st = ledger_list(ct, f[2].s, buf, len, f[0].b,
+	    *f[1].s != '\0' ? f[1].s : NULL);
 	free(buf);
 	return st;
 }

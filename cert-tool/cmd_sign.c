@@ -20,6 +20,23 @@ struct sign_out {
 	size_t crt_len, key_len;
 };
 
+/* Add "; <more>" to the message of a failure already reported. */
+static void
+also(struct ct *ct, const char *more)
+{
+	size_t n = strlen(ct->msg);
+
+	snprintf(ct->msg + n, sizeof(ct->msg) - n, "; %s", more);
+}
+
+static enum ct_status
+ledger_fail(struct ct *ct, int r, const char *err)
+{
+	if (r == LEDGER_ERR_FORMAT)
+		return ct_fail(ct, "%s", err); /* "<path>:<line>: <reason>" */
+	return ct_fail(ct, "error while writing ledger: %s", err);
+}
+
 /*
  * Write the outputs; with a ledger, its line goes first and is undone if
  * a file cannot be written, so a certificate is either issued and
@@ -30,15 +47,16 @@ write_outputs(struct ct *ct, struct goflag *f, const struct cert *c,
     int64_t now, struct sign_out *o)
 {
 	struct ledger *l = NULL;
-	char err[512];
+	char err[512], err2[512];
 	enum ct_status st = CT_OK;
-	bool key_written = false;
+	bool key_written = false, crt_written = false, qr_written = false;
+	int r;
 
 	if (*f[F_LEDGER].s != '\0' &&
-	    (ledger_begin(f[F_LEDGER].s, &l, err, sizeof(err)) != 0 ||
-	        ledger_append(l, now, c, err, sizeof(err)) != 0)) {
-		ledger_end(l);
-		return ct_fail(ct, "error while writing ledger: %s", err);
+	    ((r = ledger_begin(f[F_LEDGER].s, &l, err, sizeof(err))) != 0 ||
+	        (r = ledger_append(l, now, c, err, sizeof(err))) != 0)) {
+		ledger_end(l, err2, sizeof(err2));
+		return ledger_fail(ct, r, err);
 	}
 	if (o->key != NULL) {
 		if (fileio_write_new(o->key, o->key_pem, o->key_len, err,
@@ -53,17 +71,32 @@ write_outputs(struct ct *ct, struct goflag *f, const struct cert *c,
 		st = ct_fail(ct, "error while writing out-crt: %s", err);
 		goto out;
 	}
+	crt_written = true;
 	if ((st = ct_write_qr(ct, f[F_OUT_QR].s, o->crt_pem, o->crt_len)) !=
 	    CT_OK)
-		unlink(o->crt);
+		goto out;
+	qr_written = *f[F_OUT_QR].s != '\0';
 out:
+	if (st == CT_OK) {
+		/* A close that fails may mean the record is not whole,
+		 * synced as it was: then the certificate is not issued. */
+		r = ledger_end(l, err, sizeof(err));
+		l = NULL; /* closed either way */
+		if (r != 0)
+			st = ct_fail(ct, "error while writing ledger: %s", err);
+	}
 	if (st != CT_OK) {
+		/* The files first: never a certificate without its record. */
+		if (qr_written)
+			unlink(f[F_OUT_QR].s);
+		if (crt_written)
+			unlink(o->crt);
 		if (key_written)
 			unlink(o->key);
-		if (l != NULL)
-			ledger_rollback(l);
+		if (l != NULL && ledger_rollback(l, err, sizeof(err)) != 0)
+			also(ct, err);
+		ledger_end(l, err2, sizeof(err2));
 	}
-	ledger_end(l);
 	return st;
 }
 
@@ -177,6 +210,15 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 	if ((st = ct_parse_groups(ct, f[F_GROUPS].s, c)) != CT_OK ||
 	    (st = ct_parse_nets(ct, f[F_SUBNETS].s, true, c)) != CT_OK)
 		goto out;
+	/* Before the passphrase is asked for and anything is signed: sign
+	 * appends only to a file that the ledger mode can read. */
+	if (*f[F_LEDGER].s != '\0' &&
+	    (r = ledger_check_file(f[F_LEDGER].s, err, sizeof(err))) != 0) {
+		st = r == LEDGER_ERR_FORMAT ?
+		    ct_fail(ct, "%s", err) :
+		    ct_fail(ct, "error while reading ledger: %s", err);
+		goto out;
+	}
 	if ((st = load_ca(ct, f, cakey, &ca)) != CT_OK)
 		goto out;
 	if (cert_fingerprint(ca, fp) != 0) {

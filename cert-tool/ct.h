@@ -74,14 +74,31 @@ int keyfile_seal(const uint8_t key[64], const char *pass, size_t passlen,
 int keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
     size_t passlen, uint8_t key[64]);
 
-/* Issuance ledger (ledger.c). */
+/* Issuance ledger (ledger.c).  The functions that take errbuf return 0 or
+ * one of these, with errbuf saying what went wrong. */
+#define LEDGER_ERR_SYS (-1)    /* "<op> <path>: <reason>" */
+#define LEDGER_ERR_FORMAT (-2) /* "<path>:<line>: <reason>": not a ledger */
+#define LEDGER_WHY_MAX 96
 struct ledger;
+/* Is data a ledger as the ledger mode reads it: empty, or the header
+ * line and then records, comments and empty lines?  0, or -1 with *line
+ * (1-based) and why saying what is wrong with that line. */
+int ledger_check(const char *data, size_t len, size_t *line, char *why,
+    size_t whylen);
+/* Check the ledger at path before anything is signed: one that does not
+ * exist yet is fine, an existing one must pass ledger_check. */
+int ledger_check_file(const char *path, char *errbuf, size_t errlen);
+/* Open (creating it 0600), lock exclusively and check the ledger again;
+ * *out is the caller's (ledger_end). */
 int ledger_begin(const char *path, struct ledger **out, char *errbuf,
     size_t errlen);
+/* Append and fsync one record; on failure the file is cut back, and
+ * errbuf also says so if even that failed. */
 int ledger_append(struct ledger *l, int64_t issued, const struct cert *c,
     char *errbuf, size_t errlen);
-void ledger_rollback(struct ledger *l); /* undo the append */
-void ledger_end(struct ledger *l);
+int ledger_rollback(struct ledger *l, char *errbuf, size_t errlen);
+/* Close (unlocks) and free; NULL-safe.  Fails only if close(2) does. */
+int ledger_end(struct ledger *l, char *errbuf, size_t errlen);
 
 /* Modes. */
 enum ct_status cmd_ca(struct ct *ct, int argc, char **argv);
@@ -90,9 +107,10 @@ enum ct_status cmd_sign(struct ct *ct, int argc, char **argv);
 enum ct_status cmd_print(struct ct *ct, int argc, char **argv);
 enum ct_status cmd_verify(struct ct *ct, int argc, char **argv);
 enum ct_status cmd_ledger(struct ct *ct, int argc, char **argv);
-/* Parse and print a ledger file; for cmd_ledger and the fuzzer. */
-enum ct_status ledger_list(struct ct *ct, const char *data, size_t len,
-    bool json, const char *name);
+/* Parse and print a ledger file (read from path, named in errors); for
+ * cmd_ledger and the fuzzer.  Nothing is printed if it is malformed. */
+enum ct_status ledger_list(struct ct *ct, const char *path, const char *data,
+    size_t len, bool json, const char *name);
 
 /* Write the -out-qr PNG of text, if path is set. */
 enum ct_status ct_write_qr(struct ct *ct, const char *path, const char *text,

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,39 +89,120 @@ keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
 	return r == 0 ? 0 : VPN_ERR_KEY_PASSPHRASE;
 }
 
+/*
+ * While echo is off, a signal that would end the process must not leave
+ * the terminal that way: for the length of the prompt, SIGHUP, SIGINT,
+ * SIGQUIT and SIGTERM, when their action is the default, restore the
+ * terminal's settings and then end the process as they would have.  The
+ * handler can only reach the terminal through these two.
+ */
+static const int tty_sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+#define TTY_NSIGS (sizeof(tty_sigs) / sizeof(tty_sigs[0]))
+static volatile sig_atomic_t tty_fd = -1;
+static struct termios tty_saved;
+
+static void
+tty_on_signal(int sig)
+{
+	int saved_errno = errno;
+	sigset_t set;
+
+	if (tty_fd != -1) {
+		tcsetattr(tty_fd, TCSANOW, &tty_saved);
+		if (write(tty_fd, "\n", 1) < 0) {
+			/* the newline after the prompt is cosmetic */
+		}
+	}
+	/* SA_RESETHAND put back the default action: die of sig now. */
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	errno = saved_errno;
+}
+
+/* The actions that tty_guard replaced. */
+struct tty_old {
+	struct sigaction sa[TTY_NSIGS];
+	bool set[TTY_NSIGS];
+};
+
+static void
+tty_guard(int fd, const struct termios *t, struct tty_old *old)
+{
+	struct sigaction sa;
+	size_t i;
+
+	tty_saved = *t;
+	tty_fd = fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < TTY_NSIGS; i++)
+		sigaddset(&sa.sa_mask, tty_sigs[i]);
+	for (i = 0; i < TTY_NSIGS; i++) {
+		/* Only the default action ends the process: a signal that
+		 * is ignored or has a handler is left as it is. */
+		old->set[i] = sigaction(tty_sigs[i], NULL, &old->sa[i]) == 0 &&
+		    (old->sa[i].sa_flags & SA_SIGINFO) == 0 &&
+		    old->sa[i].sa_handler == SIG_DFL &&
+		    sigaction(tty_sigs[i], &sa, NULL) == 0;
+	}
+}
+
+/* Put back the actions tty_guard replaced, once the terminal is restored. */
+static void
+tty_unguard(const struct tty_old *old)
+{
+	size_t i;
+
+	for (i = 0; i < TTY_NSIGS; i++)
+		if (old->set[i])
+			sigaction(tty_sigs[i], &old->sa[i], NULL);
+	tty_fd = -1;
+}
+
 /* Prompt on the controlling terminal with echo off.  0; -1 when there is
- * no terminal; -2 when the answer does not fit in buf. */
+ * no terminal; -2 when the answer does not fit in buf.  The terminal's
+ * settings are restored on every return, and by the signals that would
+ * end the process during the prompt. */
 static int
 tty_read(const char *prompt, char *buf, size_t len)
 {
 	struct termios old, quiet;
+	struct tty_old oldsa;
 	size_t n = 0;
-	ssize_t got;
+	ssize_t got = -1;
 	char c;
 	int fd, r = -1;
 
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
 		return -1;
 	if (tcgetattr(fd, &old) == -1)
 		goto out;
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (write(fd, prompt, strlen(prompt)) < 0 ||
-	    tcsetattr(fd, TCSAFLUSH, &quiet) == -1)
+	if (write(fd, prompt, strlen(prompt)) < 0)
 		goto out;
-	for (;;) {
-		got = read(fd, &c, 1);
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got <= 0 || c == '\n' || c == '\r')
-			break;
-		if (n + 1 < len)
-			buf[n] = c;
-		n++; /* count on, to refuse an over-long passphrase */
+	tty_guard(fd, &old, &oldsa); /* before echo goes off */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0) {
+		for (;;) {
+			got = read(fd, &c, 1);
+			if (got == -1 && errno == EINTR)
+				continue;
+			if (got <= 0 || c == '\n' || c == '\r')
+				break;
+			if (n + 1 < len)
+				buf[n] = c;
+			n++; /* count on, to refuse an over-long passphrase */
+		}
 	}
-	buf[n + 1 < len ? n : len - 1] = '\0';
+	/* Also after a failed tcsetattr: it may have changed some flags. */
 	tcsetattr(fd, TCSAFLUSH, &old);
+	tty_unguard(&oldsa);
+	buf[n + 1 < len ? n : len - 1] = '\0';
 	if (write(fd, "\n", 1) < 0) {
 		/* the echo of a newline is cosmetic */
 	}

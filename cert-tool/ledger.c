@@ -7,10 +7,16 @@
  *
  * Times are RFC 3339 UTC; lists are comma-separated; a tab, newline,
  * carriage return, comma or backslash inside a field is escaped with a
- * backslash (\t \n \r \, \\).  Lines starting with '#' are comments.
+ * backslash (\t \n \r \, \\).  The first line is LEDGER_HEADER; other
+ * lines starting with '#' are comments.
+ *
+ * One reader, ledger_next(), decides what a ledger is: the ledger mode
+ * lists what it yields, and sign refuses to append to a file it rejects,
+ * so that sign never writes to a file the ledger mode cannot read.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +31,28 @@
 #define LEDGER_HEADER                                                         \
 	"# cert-tool issuance ledger v1: issued\tname\tips\tgroups\tsubnets" \
 	"\tfingerprint\tnotAfter\tca\n"
+#define HEADER_LEN (sizeof(LEDGER_HEADER) - 2) /* without "\n" and NUL */
 #define NFIELDS 8
 
 struct ledger {
 	int fd;
 	off_t start; /* size before our append */
+	bool need_nl; /* the file does not end with a newline */
 	const char *path;
+};
+
+/* One record: its fields as stored (escaped), not NUL-terminated. */
+struct ledger_rec {
+	const char *f[NFIELDS];
+	size_t flen[NFIELDS];
+};
+
+/* A cursor over a ledger's text. */
+struct ledger_rd {
+	const char *p;
+	size_t len, off; /* off <= len */
+	size_t line;	 /* the last line read, 1-based */
+	char why[LEDGER_WHY_MAX];
 };
 
 static void
@@ -84,33 +106,231 @@ nets(struct sbuf *b, const struct ip4net *n, size_t count)
 	}
 }
 
+static int __attribute__((format(printf, 2, 3)))
+bad(struct ledger_rd *rd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rd->why, sizeof(rd->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Split a record line into its fields on tabs (a tab inside a field is
+ * always escaped), checking that every escape is one esc() writes.
+ */
+static int
+split_rec(struct ledger_rd *rd, const char *s, size_t n,
+    struct ledger_rec *rec)
+{
+	size_t i, nf = 0, start = 0;
+	unsigned char c;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && s[i] == '\\') {
+			if (i + 1 == n)
+				return bad(rd, "malformed record: "
+				               "backslash at the end of the line");
+			c = (unsigned char)s[++i];
+			if (memchr("tnr,\\", c, 5) != NULL)
+				continue;
+			if (c > 0x20 && c < 0x7f)
+				return bad(rd, "malformed record: unknown "
+				               "escape \\%c", c);
+			return bad(rd, "malformed record: unknown escape "
+			               "\\ and byte 0x%02x", c);
+		}
+		if (i < n && s[i] != '\t')
+			continue;
+		if (nf < NFIELDS) {
+			rec->f[nf] = s + start;
+			rec->flen[nf] = i - start;
+		}
+		nf++;
+		start = i + 1;
+	}
+	if (nf != NFIELDS)
+		return bad(rd, "malformed record: %zu field%s, not %d", nf,
+		    nf == 1 ? "" : "s", NFIELDS);
+	return 1;
+}
+
+/*
+ * The next record: 1 and *rec filled, 0 at the end, or -1 with rd->line
+ * and rd->why saying what is wrong.  Text that is not empty must begin
+ * with the header line; after it, empty lines and lines starting with '#'
+ * are skipped.  No line may hold a NUL byte.
+ */
+static int
+ledger_next(struct ledger_rd *rd, struct ledger_rec *rec)
+{
+	const char *s, *nl;
+	size_t n;
+
+	while (rd->off < rd->len) {
+		s = rd->p + rd->off;
+		nl = memchr(s, '\n', rd->len - rd->off);
+		n = nl != NULL ? (size_t)(nl - s) : rd->len - rd->off;
+		rd->off += n + (nl != NULL ? 1 : 0);
+		rd->line++;
+		if (rd->line == 1) {
+			if (n != HEADER_LEN || memcmp(s, LEDGER_HEADER, n) != 0)
+				return bad(rd, "not a cert-tool ledger "
+				               "(no header line)");
+			continue;
+		}
+		if (memchr(s, '\0', n) != NULL)
+			return bad(rd, "malformed line: it holds a NUL byte");
+		if (n == 0 || s[0] == '#')
+			continue;
+		return split_rec(rd, s, n, rec);
+	}
+	return 0;
+}
+
+int
+ledger_check(const char *data, size_t len, size_t *line, char *why,
+    size_t whylen)
+{
+	struct ledger_rd rd = {data, len, 0, 0, ""};
+	struct ledger_rec rec;
+	int r;
+
+	while ((r = ledger_next(&rd, &rec)) > 0)
+		;
+	if (r == 0)
+		return 0;
+	*line = rd.line;
+	snprintf(why, whylen, "%s", rd.why);
+	return -1;
+}
+
+/*
+ * Check the ledger open on fd (locked by the caller) as the ledger mode
+ * would read it.  0 and *last (its last byte, or '\n' when empty), or a
+ * LEDGER_ERR_* with errbuf.
+ */
+static int
+check_fd(int fd, const char *path, char *last, char *errbuf, size_t errlen)
+{
+	char why[LEDGER_WHY_MAX], *buf = NULL;
+	struct stat st;
+	size_t n = 0, line;
+	ssize_t got;
+	int r = LEDGER_ERR_SYS;
+
+	if (fstat(fd, &st) == -1) {
+		fileio_oserr(errbuf, errlen, "stat", path, errno);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(errbuf, errlen, "open %s: not a regular file", path);
+		return r;
+	}
+	if ((uint64_t)st.st_size > CT_MAX_LEDGER) {
+		snprintf(errbuf, errlen, "read %s: file is larger than %u MiB",
+		    path, CT_MAX_LEDGER >> 20);
+		return r;
+	}
+	*last = '\n';
+	if (st.st_size == 0)
+		return 0;
+	if ((buf = malloc((size_t)st.st_size)) == NULL) {
+		snprintf(errbuf, errlen, "read %s: out of memory", path);
+		return r;
+	}
+	while (n < (size_t)st.st_size) {
+		got = pread(fd, buf + n, (size_t)st.st_size - n, (off_t)n);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1) {
+			fileio_oserr(errbuf, errlen, "read", path, errno);
+			goto out;
+		}
+		if (got == 0)
+			break; /* shrunk under us: check what there is */
+		n += (size_t)got;
+	}
+	if (ledger_check(buf, n, &line, why, sizeof(why)) != 0) {
+		snprintf(errbuf, errlen, "%s:%zu: %s", path, line, why);
+		r = LEDGER_ERR_FORMAT;
+		goto out;
+	}
+	if (n > 0)
+		*last = buf[n - 1];
+	r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+int
+ledger_check_file(const char *path, char *errbuf, size_t errlen)
+{
+	char last;
+	int fd, r;
+
+	/* O_NONBLOCK: a FIFO is refused, not waited on. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT)
+		return 0; /* sign creates it */
+	if (fd == -1) {
+		fileio_oserr(errbuf, errlen, "open", path, errno);
+		return LEDGER_ERR_SYS;
+	}
+	/* Shared: wait for a sign that is appending to finish. */
+	if (flock(fd, LOCK_SH) == -1) {
+		fileio_oserr(errbuf, errlen, "lock", path, errno);
+		close(fd);
+		return LEDGER_ERR_SYS;
+	}
+	r = check_fd(fd, path, &last, errbuf, errlen);
+	close(fd);
+	return r;
+}
+
 int
 ledger_begin(const char *path, struct ledger **out, char *errbuf,
     size_t errlen)
 {
 	struct ledger *l;
-	struct stat st;
-	int fd;
+	char last;
+	int fd, r;
 
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	*out = NULL;
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NONBLOCK | O_NOCTTY |
+	        O_CLOEXEC, 0600);
 	if (fd == -1) {
 		fileio_oserr(errbuf, errlen, "open", path, errno);
-		return -1;
+		return LEDGER_ERR_SYS;
 	}
-	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1) {
+	if (flock(fd, LOCK_EX) == -1) {
 		fileio_oserr(errbuf, errlen, "lock", path, errno);
 		close(fd);
-		return -1;
+		return LEDGER_ERR_SYS;
 	}
-	if (!S_ISREG(st.st_mode) || (l = malloc(sizeof(*l))) == NULL) {
-		fileio_oserr(errbuf, errlen, "open", path,
-		    S_ISREG(st.st_mode) ? ENOMEM : EINVAL);
+	/* Again, under the lock: it may have changed since the check. */
+	if ((r = check_fd(fd, path, &last, errbuf, errlen)) != 0) {
 		close(fd);
-		return -1;
+		return r;
+	}
+	if ((l = malloc(sizeof(*l))) == NULL) {
+		snprintf(errbuf, errlen, "open %s: out of memory", path);
+		close(fd);
+		return LEDGER_ERR_SYS;
 	}
 	l->fd = fd;
-	l->start = st.st_size;
+	l->start = lseek(fd, 0, SEEK_END);
+	l->need_nl = last != '\n'; /* an edited ledger lost its last newline */
 	l->path = path;
+	if (l->start == -1) {
+		fileio_oserr(errbuf, errlen, "seek", path, errno);
+		close(fd);
+		free(l);
+		return LEDGER_ERR_SYS;
+	}
 	*out = l;
 	return 0;
 }
@@ -119,22 +339,22 @@ int
 ledger_append(struct ledger *l, int64_t issued, const struct cert *c,
     char *errbuf, size_t errlen)
 {
-	char t[32], fp[CERT_FP_HEXLEN], ca[CERT_FP_HEXLEN];
+	char t[32], fp[CERT_FP_HEXLEN], ca[CERT_FP_HEXLEN], rb[256];
 	struct sbuf b;
 	size_t i, off = 0;
 	ssize_t n;
-	int r = -1;
+	int r = LEDGER_ERR_SYS;
 
 	if (cert_fingerprint_hex(c, fp) != 0) {
 		snprintf(errbuf, errlen, "out of memory");
-		return -1;
+		return r;
 	}
 	hex_encode(c->issuer, c->issuer_len < 32 ? c->issuer_len : 32, ca);
 	sbuf_init(&b);
 	if (l->start == 0)
 		sbuf_puts(&b, LEDGER_HEADER);
-	else if (pread(l->fd, t, 1, l->start - 1) == 1 && t[0] != '\n')
-		sbuf_puts(&b, "\n"); /* an edited ledger lost its last newline */
+	else if (l->need_nl)
+		sbuf_puts(&b, "\n");
 	utc(issued, t, sizeof(t));
 	sbuf_printf(&b, "%s\t", t);
 	esc(&b, c->name.s, c->name.len);
@@ -158,66 +378,58 @@ ledger_append(struct ledger *l, int64_t issued, const struct cert *c,
 		n = write(l->fd, b.s + off, b.len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
+		if (n <= 0) {
+			fileio_oserr(errbuf, errlen, "write", l->path,
+			    n == 0 ? EIO : errno);
 			goto fail;
+		}
 		off += (size_t)n;
 	}
-	if (fsync(l->fd) == -1)
+	if (fsync(l->fd) == -1) {
+		fileio_oserr(errbuf, errlen, "sync", l->path, errno);
 		goto fail;
+	}
 	r = 0;
 	goto out;
 fail:
-	fileio_oserr(errbuf, errlen, "write", l->path, errno);
-	ledger_rollback(l);
+	/* Never leave part of a record behind without saying so. */
+	if (ledger_rollback(l, rb, sizeof(rb)) != 0) {
+		i = strlen(errbuf);
+		snprintf(errbuf + i, errlen - i, "; %s", rb);
+	}
 out:
 	sbuf_free(&b);
 	return r;
 }
 
-void
-ledger_rollback(struct ledger *l)
+int
+ledger_rollback(struct ledger *l, char *errbuf, size_t errlen)
 {
+	char why[256];
+
 	/* We hold the lock, so the file ends with what we appended. */
-	if (ftruncate(l->fd, l->start) == 0)
-		fsync(l->fd);
+	if (ftruncate(l->fd, l->start) == 0 && fsync(l->fd) == 0)
+		return 0;
+	fileio_oserr(why, sizeof(why), "truncate", l->path, errno);
+	snprintf(errbuf, errlen, "%s: the ledger may keep (part of) the "
+	    "record of a certificate that was not issued; cut it back to "
+	    "%lld bytes", why, (long long)l->start);
+	return LEDGER_ERR_SYS;
 }
 
-void
-ledger_end(struct ledger *l)
+int
+ledger_end(struct ledger *l, char *errbuf, size_t errlen)
 {
+	int r = 0;
+
 	if (l == NULL)
-		return;
-	close(l->fd);
-	free(l);
-}
-
-/*
- * Split one line into its fields on tabs (a tab inside a field is always
- * escaped), checking that every escape is one we write.
- */
-static int
-split_line(char *line, char **f, size_t *flen)
-{
-	size_t n = 0;
-	char *p;
-
-	f[0] = line;
-	for (p = line;; p++) {
-		if (*p == '\\') {
-			if (p[1] == '\0' || strchr("tnr,\\", p[1]) == NULL)
-				return -1;
-			p++;
-		} else if (*p == '\t' || *p == '\0') {
-			flen[n] = (size_t)(p - f[n]);
-			n++;
-			if (*p == '\0')
-				return n == NFIELDS ? 0 : -1;
-			if (n == NFIELDS)
-				return -1; /* a ninth field */
-			*p = '\0';
-			f[n] = p + 1;
-		}
+		return 0;
+	if (close(l->fd) == -1) {
+		fileio_oserr(errbuf, errlen, "close", l->path, errno);
+		r = LEDGER_ERR_SYS;
 	}
+	free(l);
+	return r;
 }
 
 /* Undo esc(); out has room for len bytes. */
@@ -308,31 +520,19 @@ name_is(const char *want, const char *s, size_t len)
 }
 
 enum ct_status
-ledger_list(struct ct *ct, const char *data, size_t len, bool json,
-    const char *name)
+ledger_list(struct ct *ct, const char *path, const char *data, size_t len,
+    bool json, const char *name)
 {
-	char *copy, *line, *next, *f[NFIELDS];
-	size_t flen[NFIELDS], lineno = 0;
+	struct ledger_rd rd = {data, len, 0, 0, ""};
+	struct ledger_rec rec;
+	const char *const *f = rec.f;
+	const size_t *flen = rec.flen;
 	struct sbuf b;
 	enum ct_status st = CT_OK;
+	int r;
 
-	if ((copy = malloc(len + 1)) == NULL)
-		return ct_fail(ct, "out of memory");
-	memcpy(copy, data, len);
-	copy[len] = '\0';
 	sbuf_init(&b);
-	for (line = copy; line != NULL && *line != '\0'; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if (strlen(line) != (size_t)((next != NULL ? next - 1 :
-		                                 copy + len) - line) ||
-		    split_line(line, f, flen) != 0) {
-			st = ct_fail(ct, "ledger line %zu is malformed", lineno);
-			break;
-		}
+	while ((r = ledger_next(&rd, &rec)) > 0) {
 		if (name != NULL && !name_is(name, f[1], flen[1]))
 			continue;
 		if (json) {
@@ -365,11 +565,12 @@ ledger_list(struct ct *ct, const char *data, size_t len, bool json,
 			sbuf_puts(&b, "\n");
 		}
 	}
-	if (st == CT_OK && !sbuf_ok(&b))
+	if (r < 0)
+		st = ct_fail(ct, "%s:%zu: %s", path, rd.line, rd.why);
+	else if (!sbuf_ok(&b))
 		st = ct_fail(ct, "out of memory");
 	if (st == CT_OK && b.len > 0)
 		fwrite(b.s, 1, b.len, stdout);
 	sbuf_free(&b);
-	free(copy);
 	return st;
 }
