@@ -121,6 +121,11 @@ $(A)/libct.a: $(patsubst %.c,$(A)/%.o,$(CT_SRCS))
 $(A)/libnode.a: $(patsubst %.c,$(A)/%.o,$(NODE_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
+# The node daemon under ASan and UBSan, for the e2e tests of hostile input.
+$(A)/bin/node: $(A)/node/main.o $(A)/libnode.a $(A)/libvpn.a
+	@mkdir -p $(dir $@)
+	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(EV_LIBS)
+
 $(A)/test/%: $(A)/test/unit/%.o $(A)/libnode.a $(A)/libct.a $(A)/libvpn.a
 	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(CT_LIBS) $(EV_LIBS) -lcmocka
 
@@ -148,7 +153,8 @@ deps:
 	@scripts/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all unit asan fuzz $(B)/lhload
+	@$(MAKE) --no-print-directory all unit asan fuzz $(B)/lhload \
+	    $(A)/bin/node $(B)/evilpeer
 	@scripts/run-tests.sh
 
 # Replay only the fuzz corpora (also part of check).
@@ -164,7 +170,7 @@ fuzz-run: fuzz
 		    test/corpus/$$t || exit 1; \
 	done
 
-e2e: all
+e2e: all $(A)/bin/node $(B)/evilpeer
 	@scripts/run-tests.sh e2e
 
 man-lint:
@@ -187,6 +193,10 @@ $(B)/dp_micro: test/bench/dp_micro.c $(B)/libvpn.a
 # The lighthouse load generator (test/load), also used by the e2e tests.
 $(B)/lhload: test/load/lhload.c $(B)/libvpn.a
 	$(call quiet,LD,$@)$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(LIBS)
+
+# A hostile but authenticated peer for the e2e tests (test/e2e/evilpeer.c).
+$(B)/evilpeer: test/e2e/evilpeer.c $(B)/libvpn.a
+	$(call quiet,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 fw-micro: $(B)/fw_micro
 	@test/bench/fw_micro.sh $(B)/fw_micro
