@@ -214,27 +214,63 @@ out:
 enum ct_status
 cmd_ledger(struct ct *ct, int argc, char **argv)
 {
-	struct goflag f[] = {
-	    {"json", GOFLAG_BOOL, "Optional: print each record as one line "
-	        "of json", "", false, 0, false},
-	    {"name", GOFLAG_STRING, "Optional: only the records of "
+	enum { L_JSON, L_NAME, L_PATH, L_EXPIRING, L_CA, L_BLOCKLIST, L_N };
+	struct goflag f[L_N] = {
+	    [L_JSON] = {"json", GOFLAG_BOOL, "Optional: print each record as "
+	        "one line of json", "", false, 0, false},
+	    [L_NAME] = {"name", GOFLAG_STRING, "Optional: only the records of "
 	        "certificates with this exact name", "", false, 0, false},
-	    {"path", GOFLAG_STRING, "Required: the ledger file that sign "
-	        "-ledger appends to", "", false, 0, false},
+	    [L_PATH] = {"path", GOFLAG_STRING, "Required: the ledger file that "
+	        "sign -ledger appends to", "", false, 0, false},
+	    [L_EXPIRING] = {"expiring", GOFLAG_DURATION, "Optional: list the "
+	        "current certificates (and -ca CAs) that expire within this "
+	        "duration, soonest first; exit 3 when there are any", "",
+	        false, 0, false},
+	    [L_CA] = {"ca", GOFLAG_STRING, "Optional: with -expiring, also the "
+	        "CA certificates of this bundle", "", false, 0, false},
+	    [L_BLOCKLIST] = {"blocklist", GOFLAG_BOOL, "Optional: print the "
+	        "pki.blocklist YAML of every revoked certificate that has not "
+	        "expired", "", false, 0, false},
 	};
 	char err[512], *buf = NULL;
+	struct ledger_db db;
 	enum ct_status st;
 	size_t len;
+	int r;
 
-	st = ct_parse(ct, f, 3, argc, argv);
+	st = ct_parse(ct, f, L_N, argc, argv);
 	if (st != CT_OK)
 		return st;
-	if (*f[2].s == '\0')
+	if (*f[L_PATH].s == '\0')
 		return ct_usage(ct, "-path is required");
-	if (fileio_read(f[2].s, CT_MAX_LEDGER, &buf, &len, err, sizeof(err)) != 0)
+	if (f[L_EXPIRING].set && f[L_BLOCKLIST].b)
+		return ct_usage(ct, "-expiring and -blocklist are two reports: "
+		                    "one at a time");
+	if (*f[L_CA].s != '\0' && !f[L_EXPIRING].set)
+		return ct_usage(ct, "-ca goes with -expiring");
+	if ((f[L_EXPIRING].set || f[L_BLOCKLIST].b) && *f[L_NAME].s != '\0')
+		return ct_usage(ct, "-name only selects records to list");
+	if (f[L_EXPIRING].set && f[L_EXPIRING].d < 0)
+		return ct_usage(ct, "-expiring must not be negative");
+	if (f[L_EXPIRING].set || f[L_BLOCKLIST].b) {
+		if ((r = ledger_load_file(f[L_PATH].s, &db, err, sizeof(err))) !=
+		    0)
+			return r == LEDGER_ERR_FORMAT
+			           ? ct_fail(ct, "%s", err)
+			           : ct_fail(ct, "unable to read ledger; %s", err);
+		st = f[L_BLOCKLIST].b
+		         ? ledger_blocklist(ct, &db, f[L_JSON].b)
+		         : ledger_expiring(ct, &db,
+		               *f[L_CA].s != '\0' ? f[L_CA].s : NULL,
+		               f[L_EXPIRING].d, f[L_JSON].b);
+		ledger_db_free(&db);
+		return st;
+	}
+	if (fileio_read(f[L_PATH].s, CT_MAX_LEDGER, &buf, &len, err,
+	        sizeof(err)) != 0)
 		return ct_fail(ct, "unable to read ledger; %s", err);
-	st = ledger_list(ct, f[2].s, buf, len, f[0].b,
-	    *f[1].s != '\0' ? f[1].s : NULL);
+	st = ledger_list(ct, f[L_PATH].s, buf, len, f[L_JSON].b,
+	    *f[L_NAME].s != '\0' ? f[L_NAME].s : NULL);
 	free(buf);
 	return st;
 }

@@ -12,7 +12,8 @@
 #define SECOND 1000000000LL
 
 enum { F_CA_CRT, F_CA_KEY, F_NAME, F_IP, F_DURATION, F_GROUPS, F_SUBNETS,
-	F_IN_PUB, F_OUT_KEY, F_OUT_CRT, F_OUT_QR, F_LEDGER, F_COUNT };
+	F_IN_PUB, F_OUT_KEY, F_OUT_CRT, F_OUT_QR, F_LEDGER, F_ALLOW_REVOKED,
+	F_COUNT };
 
 struct sign_out {
 	const char *crt, *key; /* key is NULL with -in-pub */
@@ -100,21 +101,22 @@ out:
 	return st;
 }
 
-static enum ct_status
-load_ca(struct ct *ct, struct goflag *f, uint8_t key[64], struct cert **ca)
+enum ct_status
+ct_load_ca(struct ct *ct, const char *crt_path, const char *key_path,
+    uint8_t key[64], struct cert **ca)
 {
 	char err[512], *buf = NULL;
 	size_t len;
 	int r;
 
-	if (fileio_read(f[F_CA_KEY].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
+	if (fileio_read(key_path, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "error while reading ca-key: %s", err);
 	r = ct_read_ca_key(buf, len, key, err, sizeof(err));
 	crypto_cleanse(buf, len);
 	free(buf);
 	if (r != 0)
 		return ct_fail(ct, "error while parsing ca-key: %s", err);
-	if (fileio_read(f[F_CA_CRT].s, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
+	if (fileio_read(crt_path, CT_MAX_FILE, &buf, &len, err, sizeof(err)) != 0)
 		return ct_fail(ct, "error while reading ca-crt: %s", err);
 	r = cert_from_pem(buf, len, ca, NULL);
 	free(buf);
@@ -125,6 +127,40 @@ load_ca(struct ct *ct, struct goflag *f, uint8_t key[64], struct cert **ca)
 		return ct_fail(ct, "refusing to sign, root certificate does "
 		                   "not match private key");
 	return CT_OK;
+}
+
+/* Refuse a name whose latest certificate in the ledger is revoked. */
+static enum ct_status
+not_revoked(struct ct *ct, const char *path, const char *name)
+{
+	struct ledger_db db;
+	char err[512], t[32];
+	enum ct_status st = CT_OK;
+	size_t i;
+	int r;
+
+	if (!fileio_exists(path))
+		return CT_OK;
+	if ((r = ledger_load_file(path, &db, err, sizeof(err))) != 0)
+		return r == LEDGER_ERR_FORMAT
+		           ? ct_fail(ct, "%s", err)
+		           : ct_fail(ct, "error while reading ledger: %s", err);
+	for (i = 0; i < db.n; i++) {
+		const struct ledger_cert *e = &db.c[i];
+
+		if (!e->latest || e->revoked_at == 0 ||
+		    e->c->name.len != strlen(name) ||
+		    memcmp(e->c->name.s, name, e->c->name.len) != 0)
+			continue;
+		ledger_utc(e->revoked_at, t, sizeof(t));
+		st = ct_fail(ct, "refusing to sign: the ledger's latest "
+		                 "certificate named %s (%s) was revoked at %s "
+		                 "(%s); -allow-revoked signs it all the same",
+		    name, e->fp_hex, t, e->reason != NULL ? e->reason : "");
+		break;
+	}
+	ledger_db_free(&db);
+	return st;
 }
 
 enum ct_status
@@ -162,6 +198,9 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 	    [F_LEDGER] = {"ledger", GOFLAG_STRING, "Optional: append a record "
 	        "of the issued certificate to this ledger file", "", false, 0,
 	        false},
+	    [F_ALLOW_REVOKED] = {"allow-revoked", GOFLAG_BOOL, "Optional: "
+	        "sign even though the ledger's latest certificate of this name "
+	        "is revoked", "", false, 0, false},
 	};
 	uint8_t cakey[64], pub[32], priv[32], fp[CERT_FP_LEN];
 	char detail[256], err[512], *buf = NULL, *crt_path = NULL,
@@ -219,7 +258,12 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 		    ct_fail(ct, "error while reading ledger: %s", err);
 		goto out;
 	}
-	if ((st = load_ca(ct, f, cakey, &ca)) != CT_OK)
+	/* A revoked name is not signed again by mistake. */
+	if (*f[F_LEDGER].s != '\0' && !f[F_ALLOW_REVOKED].b &&
+	    (st = not_revoked(ct, f[F_LEDGER].s, f[F_NAME].s)) != CT_OK)
+		goto out;
+	if ((st = ct_load_ca(ct, f[F_CA_CRT].s, f[F_CA_KEY].s, cakey, &ca)) !=
+	    CT_OK)
 		goto out;
 	if (cert_fingerprint(ca, fp) != 0) {
 		st = ct_fail(ct, "error while getting -ca-crt fingerprint");

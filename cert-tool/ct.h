@@ -19,6 +19,7 @@ enum ct_status {
 	CT_ERR,	     /* main prints "Error: <msg>", exit 1 */
 	CT_USAGE_ERR, /* "Error: <msg>" and the usage already printed, exit 1 */
 	CT_HELP,     /* -h: the usage already printed, exit 0 */
+	CT_FOUND,    /* ledger -expiring listed something: exit 3 */
 };
 
 #define CT_MAX_FLAGS 16
@@ -96,9 +97,49 @@ int ledger_begin(const char *path, struct ledger **out, char *errbuf,
  * errbuf also says so if even that failed. */
 int ledger_append(struct ledger *l, int64_t issued, const struct cert *c,
     char *errbuf, size_t errlen);
+/* Append and fsync a revocation of the certificate fp_hex (named name). */
+int ledger_append_revoke(struct ledger *l, int64_t when, const char *fp_hex,
+    const char *name, size_t name_len, const char *reason, char *errbuf,
+    size_t errlen);
+/* Cut the file back to its size at ledger_begin: every record of this
+ * session goes. */
 int ledger_rollback(struct ledger *l, char *errbuf, size_t errlen);
 /* Close (unlocks) and free; NULL-safe.  Fails only if close(2) does. */
 int ledger_end(struct ledger *l, char *errbuf, size_t errlen);
+
+/* The ledger as a whole: one entry per issued certificate, in file
+ * order, with its revocation if any. */
+struct ledger_cert {
+	struct cert *c; /* unsigned: name, ips, groups, subnets, notAfter,
+	                 * issuer, and the public key when has_pub */
+	bool has_pub;	/* version 1 records have none: not re-issuable */
+	bool latest;	/* the last record of its name */
+	int64_t issued;
+	int64_t revoked_at; /* 0: not revoked */
+	char *reason;	    /* of the revocation */
+	uint8_t fp[CERT_FP_LEN];
+	char fp_hex[CERT_FP_HEXLEN];
+	char ca_hex[CERT_FP_HEXLEN];
+	size_t line;
+	uintptr_t fp_next; /* ledger.c's index */
+};
+struct ledger_db {
+	struct ledger_cert *c;
+	size_t n;
+};
+/* Read a whole ledger (ledger_check's rules, and every revocation must
+ * name a certificate of the ledger).  0, or -1 with *line and why. */
+int ledger_load(const char *data, size_t len, struct ledger_db *db,
+    size_t *line, char *why, size_t whylen);
+/* The same from a file: LEDGER_ERR_SYS or LEDGER_ERR_FORMAT with errbuf. */
+int ledger_load_file(const char *path, struct ledger_db *db, char *errbuf,
+    size_t errlen);
+void ledger_db_free(struct ledger_db *db);
+bool ledger_same_name(const struct ledger_cert *a, const struct ledger_cert *b);
+/* "2006-01-02T15:04:05Z" (the seconds when strftime cannot). */
+void ledger_utc(int64_t t, char *buf, size_t len);
+/* The current certificate of its name, not revoked, not expired. */
+bool ledger_live(const struct ledger_cert *e, int64_t now);
 
 /* Modes. */
 enum ct_status cmd_ca(struct ct *ct, int argc, char **argv);
@@ -107,6 +148,16 @@ enum ct_status cmd_sign(struct ct *ct, int argc, char **argv);
 enum ct_status cmd_print(struct ct *ct, int argc, char **argv);
 enum ct_status cmd_verify(struct ct *ct, int argc, char **argv);
 enum ct_status cmd_ledger(struct ct *ct, int argc, char **argv);
+enum ct_status cmd_revoke(struct ct *ct, int argc, char **argv);
+enum ct_status cmd_reissue(struct ct *ct, int argc, char **argv);
+/* ledger -expiring and -blocklist (cmd_revoke.c). */
+enum ct_status ledger_expiring(struct ct *ct, const struct ledger_db *db,
+    const char *bundle, int64_t within, bool json);
+enum ct_status ledger_blocklist(struct ct *ct, const struct ledger_db *db,
+    bool json);
+/* The CA key and certificate for signing, checked against each other. */
+enum ct_status ct_load_ca(struct ct *ct, const char *crt_path,
+    const char *key_path, uint8_t key[64], struct cert **ca);
 /* Parse and print a ledger file (read from path, named in errors); for
  * cmd_ledger and the fuzzer.  Nothing is printed if it is malformed. */
 enum ct_status ledger_list(struct ct *ct, const char *path, const char *data,

@@ -24,7 +24,12 @@ static const struct mode {
                            "expired and was signed by a trusted "
                            "authority."},
     {"ledger", cmd_ledger, "ledger <flags>: lists the certificates "
-                           "recorded by sign -ledger"},
+                           "recorded by sign -ledger; -expiring, "
+                           "-blocklist"},
+    {"revoke", cmd_revoke, "revoke <flags>: records the revocation of "
+                           "certificates in the ledger"},
+    {"reissue", cmd_reissue, "reissue <flags>: re-issues every live "
+                             "certificate of the ledger under a new CA"},
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
@@ -111,6 +116,8 @@ main(int argc, char **argv)
 		return 0;
 	case CT_USAGE_ERR:
 		return 1;
+	case CT_FOUND:
+		return 3;
 	case CT_ERR:
 		fprintf(stderr, "Error: %s\n", ct.msg);
 		return 1;

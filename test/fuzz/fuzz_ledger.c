@@ -108,7 +108,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st = ledger_list(&ct, "fuzz", (const char *)data, size, true, "web1");
 	if ((r == 0) != (st == CT_OK))
 		abort();
-	if (r == 0)
+	if (r == 0) {
+		struct ledger_db db;
+
+		/* The whole-ledger reader agrees, and the reports run on
+		 * whatever it accepts. */
+		if (ledger_load((const char *)data, size, &db, &line, why,
+		        sizeof(why)) != 0)
+			abort();
+		if (ledger_blocklist(&ct, &db, false) != CT_OK ||
+		    ledger_blocklist(&ct, &db, true) != CT_OK)
+			abort();
+		st = ledger_expiring(&ct, &db, NULL, INT64_C(1) << 62, true);
+		if (st != CT_OK && st != CT_FOUND)
+			abort();
+		ledger_db_free(&db);
 		append_keeps_valid(data, size);
+	}
 	return 0;
 }

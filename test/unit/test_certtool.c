@@ -200,7 +200,7 @@ test_certtool_ledger_append_list_rollback(void **state)
 	assert_int_equal(ledger_end(l, err, sizeof(err)), 0);
 
 	assert_int_equal(fileio_read(path, CT_MAX_FILE, &data, &len, err, sizeof(err)), 0);
-	assert_non_null(strstr(data, "# cert-tool issuance ledger v1"));
+	assert_non_null(strstr(data, "# cert-tool issuance ledger v2"));
 	assert_non_null(strstr(data, "web\\,1\t10.0.0.1/16\tweb,a\\tb\t"));
 	out = list(data, len, true, NULL, &st);
 	assert_int_equal(st, CT_OK);
@@ -226,6 +226,11 @@ test_certtool_ledger_append_list_rollback(void **state)
 #define HDR                                                               \
 	"# cert-tool issuance ledger v1: issued\tname\tips\tgroups\tsubnets" \
 	"\tfingerprint\tnotAfter\tca\n"
+/* What sign writes now (v1 above stays readable). */
+#define HDR2                                                                \
+	"# cert-tool issuance ledger v2: issued\tname\tips\tgroups\tsubnets" \
+	"\tfingerprint\tnotAfter\tca\tpublicKey | revoked\ttime"            \
+	"\tfingerprint\tname\treason\n"
 #define REC                                                                   \
 	"2026-11-22T06:04:56Z\tweb1\t10.1.2.3/16\ta,b\\,c\t10.9.0.0/24\t"      \
 	"a286ca7434599808d3bad16e52da03bcde51b3e0ac5e0bbc2706182bb305a6c1\t" \
@@ -243,9 +248,9 @@ test_certtool_ledger_rejects_malformed(void **state)
 	    {"a\tb\n", 1, "not a cert-tool ledger (no header line)"},
 	    {"# a comment, not the header\n" REC, 1,
 	        "not a cert-tool ledger (no header line)"},
-	    {HDR "a\tb\n", 2, "malformed record: 2 fields, not 8"},
-	    {HDR REC "1\t2\t3\t4\t5\t6\t7\t8\t9\n", 3,
-	        "malformed record: 9 fields, not 8"},
+	    {HDR "a\tb\n", 2, "malformed record: 2 fields, not 8 or 9"},
+	    {HDR REC "1\t2\t3\t4\t5\t6\t7\t8\t9\t10\n", 3,
+	        "malformed record: 10 fields, not 8 or 9"},
 	    {HDR "\n# c\n1\t2\t3\t4\t5\t6\t7\t8\\q\n", 4,
 	        "malformed record: unknown escape \\q"},
 	    {HDR "1\t2\t3\t4\t5\t6\t7\t8\\\x01\n", 2,
@@ -288,7 +293,7 @@ test_certtool_ledger_rejects_malformed(void **state)
 	assert_int_equal(line, 3);
 	out = list(HDR REC "x\n", strlen(HDR REC "x\n"), true, NULL, &st);
 	assert_int_equal(st, CT_ERR);
-	assert_string_equal(list_msg, "L:3: malformed record: 1 field, not 8");
+	assert_string_equal(list_msg, "L:3: malformed record: 1 field, not 8 or 9");
 	free(out);
 	/* What is fine: empty, the header alone (even without its newline),
 	 * comments and empty lines, a last record without its newline. */
@@ -486,7 +491,7 @@ test_certtool_sign_refuses_malformed_line(void **state)
 	assert_true(asprintf(&bad, "%s%s", data,
 	                "2026-11-22T06:04:56Z\thalf a record\n" REC) > 0);
 	put(d, "L", bad, strlen(bad));
-	assert_sign_refused(d, "L", 3, "malformed record: 2 fields, not 8");
+	assert_sign_refused(d, "L", 3, "malformed record: 2 fields, not 8 or 9");
 	free(bad);
 	free(data);
 }
@@ -519,7 +524,7 @@ test_certtool_ledger_mode_names_file_and_line(void **state)
 	end = ftell(f);
 	fclose(f);
 	assert_int_equal(st, CT_ERR);
-	snprintf(want, sizeof(want), "%s:5: malformed record: 2 fields, not 8",
+	snprintf(want, sizeof(want), "%s:5: malformed record: 2 fields, not 8 or 9",
 	    in(d, "L"));
 	assert_string_equal(msg, want);
 	assert_int_equal(end, 0);
@@ -570,15 +575,15 @@ test_certtool_sign_empty_ledger_gets_header(void **state)
 	put(d, "L", "", 0);
 	assert_int_equal(sign(d, "h3", "L", msg, sizeof(msg)), CT_OK);
 	after = tu_slurp(in(d, "L"), &alen);
-	assert_true(alen > strlen(HDR));
-	assert_memory_equal(after, HDR, strlen(HDR));
+	assert_true(alen > strlen(HDR2));
+	assert_memory_equal(after, HDR2, strlen(HDR2));
 	assert_int_equal(lines(after, alen), 2);
-	assert_non_null(strstr(after + strlen(HDR), "\th3\t10.1.0.1/16\t"));
+	assert_non_null(strstr(after + strlen(HDR2), "\th3\t10.1.0.1/16\t"));
 	free(after);
 	/* And a ledger that does not exist is created the same way. */
 	assert_int_equal(sign(d, "h4", "new.ledger", msg, sizeof(msg)), CT_OK);
 	after = tu_slurp(in(d, "new.ledger"), &alen);
-	assert_memory_equal(after, HDR, strlen(HDR));
+	assert_memory_equal(after, HDR2, strlen(HDR2));
 	assert_int_equal(lines(after, alen), 2);
 	free(after);
 }
