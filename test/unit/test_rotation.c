@@ -372,7 +372,20 @@ test_rotation_reissue(void **state)
 	assert_int_equal(sign(d, "b", "10.1.0.2/16", "db", NULL, false), CT_OK);
 	assert_int_equal(sign(d, "c", "10.1.0.3/16", "web", NULL, false), CT_OK);
 	assert_int_equal(run(cmd_revoke, "revoke", NULL, rev), CT_OK);
-	make_ca(d, "ca2", "ca2.crt", "ca2.key");
+	/* the new CA's key encrypted, as on a real laptop */
+	setenv("NEBULA_CA_PASSPHRASE", "rotation test", 1);
+	{
+		const char *enc[] = {"-name", "ca2", "-groups", "web,db",
+		    "-encrypt", "-out-crt", in(d, "ca2.crt"), "-out-key",
+		    in(d, "ca2.key"), NULL};
+		char *k;
+		size_t kl;
+
+		assert_int_equal(run(cmd_ca, "ca", NULL, enc), CT_OK);
+		k = tu_slurp(in(d, "ca2.key"), &kl);
+		assert_non_null(strstr(k, CT_ENC_BANNER));
+		free(k);
+	}
 	/* a non-empty directory is refused, the ledger untouched */
 	assert_int_equal(mkdir(in(d, "new"), 0700), 0);
 	assert_int_equal(close(creat(in(d, "new/x"), 0600)), 0);
@@ -443,6 +456,12 @@ test_rotation_reissue(void **state)
 	free(after);
 	free(before);
 	cert_free(ca2);
+	/* the wrong passphrase: nothing signed, nothing written */
+	setenv("NEBULA_CA_PASSPHRASE", "wrong", 1);
+	args[9] = in(d, "new3");
+	assert_int_equal(run(cmd_reissue, "reissue", NULL, args), CT_ERR);
+	assert_true(access(in(d, "new3"), F_OK) != 0);
+	unsetenv("NEBULA_CA_PASSPHRASE");
 }
 
 /* A version 1 ledger (no public keys) stays readable; its certificates
