@@ -488,6 +488,18 @@ cmd_reissue(struct ct *ct, int argc, char **argv)
 		goto out;
 	}
 	hex_encode(cafp, sizeof(cafp), cafp_hex);
+	for (i = 0; i < nold; i++) {
+		uint8_t ofp[CERT_FP_LEN];
+
+		if (cert_fingerprint(old[i], ofp) == 0 &&
+		    memcmp(ofp, cafp, CERT_FP_LEN) == 0) {
+			st = ct_fail(ct, "%s already holds the new CA (%s): "
+			                 "-old-ca is the CA the hosts trust now, "
+			                 "-ca-crt the one to move them to",
+			    f[I_OLD_CA].s, cafp_hex);
+			goto out;
+		}
+	}
 	ct_now(&sec, &nsec);
 	if (cert_expired(ca, sec)) {
 		st = ct_fail(ct, "ca certificate is expired");

@@ -396,8 +396,13 @@ test_rotation_reissue(void **state)
 	assert_int_equal(alen, blen);
 	free(after);
 	unlink(in(d, "new/x"));
-	/* the wrong old CA: the bundle would not trust the hosts */
+	/* the new CA as the old one: refused */
 	args[7] = in(d, "ca2.crt");
+	assert_int_equal(run(cmd_reissue, "reissue", NULL, args), CT_ERR);
+	assert_non_null(strstr(msg, "already holds the new CA"));
+	/* the wrong old CA: the bundle would not trust the hosts */
+	make_ca(d, "ca3", "ca3.crt", "ca3.key");
+	args[7] = in(d, "ca3.crt");
 	assert_int_equal(run(cmd_reissue, "reissue", NULL, args), CT_ERR);
 	assert_non_null(strstr(msg, "would not trust"));
 	args[7] = in(d, "ca.crt");
