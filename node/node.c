@@ -21,10 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "err.h"
 #include "ippkt.h"
 #include "log.h"
 #include "nodeint.h"
+#include "sbuf.h"
 
 int64_t
 node_mono_ns(void)
@@ -504,57 +506,13 @@ on_cm_timer(evutil_socket_t fd, short what, void *arg)
 static void
 dump_stats(struct node *n)
 {
-	const struct udp_stats *u = udp_stats(n->udp);
-	const struct node_stats *s = &n->st;
+	struct sbuf b;
 
-	log_info("stats: tunnels=%zu pending=%zu udpRx=%llu udpTx=%llu "
-	         "udpTxErr=%llu rxShort=%llu rxOwnNet=%llu rxUnknownType=%llu "
-	         "rxUnknownIndex=%llu rxReplay=%llu rxAuthFail=%llu "
-	         "rxBadInner=%llu hsBad=%llu "
-	         "hsRefused=%llu hsStarted=%llu hsCompleted=%llu "
-	         "hsTimedOut=%llu txNoTunnel=%llu txDropped=%llu "
-	         "txQueueFull=%llu tunWriteErr=%llu lhBad=%llu lhRefused=%llu "
-	         "lhUpdates=%llu lhQueries=%llu lhReplies=%llu lhPunches=%llu "
-	         "registered=%zu fwInDrop=%llu fwOutDrop=%llu fwRejects=%llu "
-	         "fwBadPacket=%llu conntrack=%zu udpRxMsgs=%llu udpTxMsgs=%llu "
-	         "tunSuper=%llu groJoined=%llu rxOversize=%llu "
-	         "rxTruncated=%llu hsPendingFull=%llu queuedBytes=%zu "
-	         "fwPeerFull=%llu",
-	    n->tun_by_ip.len, n->pend_by_ip.len,
-	    (unsigned long long)u->rx_packets,
-	    (unsigned long long)u->tx_packets,
-	    (unsigned long long)u->tx_errors, (unsigned long long)s->rx_short,
-	    (unsigned long long)s->rx_own_network,
-	    (unsigned long long)s->rx_unknown_type,
-	    (unsigned long long)s->rx_unknown_index,
-	    (unsigned long long)s->rx_replay, (unsigned long long)s->rx_auth,
-	    (unsigned long long)s->rx_bad_inner,
-	    (unsigned long long)s->rx_hs_bad,
-	    (unsigned long long)s->rx_hs_refused,
-	    (unsigned long long)s->hs_started,
-	    (unsigned long long)s->hs_completed,
-	    (unsigned long long)s->hs_timed_out,
-	    (unsigned long long)s->tx_no_tunnel,
-	    (unsigned long long)s->tx_dropped,
-	    (unsigned long long)s->tx_queue_full,
-	    (unsigned long long)s->tun_write_err,
-	    (unsigned long long)s->lh_bad, (unsigned long long)s->lh_refused,
-	    (unsigned long long)s->lh_updates,
-	    (unsigned long long)s->lh_queries,
-	    (unsigned long long)s->lh_replies,
-	    (unsigned long long)s->lh_punches,
-	    n->reg != NULL ? lhreg_count(n->reg) : (size_t)0,
-	    (unsigned long long)s->fw_in_drop,
-	    (unsigned long long)s->fw_out_drop,
-	    (unsigned long long)s->fw_rejects,
-	    (unsigned long long)s->fw_bad_packet, conntrack_count(n->ct),
-	    (unsigned long long)u->rx_msgs, (unsigned long long)u->tx_msgs,
-	    (unsigned long long)s->tun_super,
-	    (unsigned long long)n->gro.joined,
-	    (unsigned long long)u->rx_oversize,
-	    (unsigned long long)u->rx_truncated,
-	    (unsigned long long)s->hs_pending_full, n->queued_bytes,
-	    (unsigned long long)s->fw_peer_full);
+	sbuf_init(&b);
+	node_counters_format(n, &b);
+	if (sbuf_ok(&b))
+		log_info("stats: %.*s", (int)b.len, b.s);
+	sbuf_free(&b);
 }
 
 /* SIGHUP: reload the PKI (CA pool, blocklist, own cert and key) and the
