@@ -26,6 +26,7 @@
 #include "ippkt.h"
 #include "log.h"
 #include "nodeint.h"
+#include "reload.h"
 #include "sbuf.h"
 
 int64_t
@@ -522,6 +523,7 @@ reload(struct node *n)
 {
 	struct node_cfg *c;
 	char err[1024];
+	size_t kept;
 
 	/* A new firewall table is built beside the old one; only if the
 	 * whole configuration is valid is it swapped in (with a higher
@@ -548,14 +550,9 @@ reload(struct node *n)
 		node_cfg_free(c);
 		return;
 	}
-	/* Settings that only a restart changes keep their running value. */
-	c->tun_mtu = n->cfg->tun_mtu;
-	c->tun_disabled = n->cfg->tun_disabled;
-	c->cipher = n->cfg->cipher;
-	snprintf(c->listen_host, sizeof(c->listen_host), "%s",
-	    n->cfg->listen_host);
-	c->listen_port = n->cfg->listen_port;
-	c->punch = n->cfg->punch; /* not reloadable, as in Nebula */
+	/* Settings that only a restart changes keep their running value,
+	 * each said by key. */
+	kept = reload_keep_restart_only(n->cfg, c);
 	node_cfg_free(n->cfg);
 	n->cfg = c;
 	log_setup(NULL, c->log_level, c->log_format);
@@ -563,8 +560,9 @@ reload(struct node *n)
 	lh_reload(n);
 	tunnels_refresh_fw(n);
 	log_info("configuration reloaded: %s (firewall: %zu inbound, %zu "
-	         "outbound rules)",
-	    n->cfg_path, fw_nrules(c->fw, true), fw_nrules(c->fw, false));
+	         "outbound rules; %zu changed setting%s kept until a restart)",
+	    n->cfg_path, fw_nrules(c->fw, true), fw_nrules(c->fw, false), kept,
+	    kept == 1 ? "" : "s");
 	tunnels_recheck(n);
 }
 

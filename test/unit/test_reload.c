@@ -1,0 +1,169 @@
+/*
+ * test/unit/test_reload.c: what a reload keeps (node/reload.c): every
+ * restart-only setting that changed is kept at its running value and
+ * counted (and logged by key); nothing else is touched.
+ */
+/* clang-format off */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "reload.h"
+
+static void
+base(struct node_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen_host, sizeof(c->listen_host), "0.0.0.0");
+	c->listen_port = 4242;
+	c->read_buffer = c->write_buffer = 1 << 20;
+	c->listen_offload = c->tun_offload = true;
+	c->cipher = CRYPTO_AES256GCM;
+	snprintf(c->tun_dev, sizeof(c->tun_dev), "nebula1");
+	c->tun_mtu = 1300;
+	c->tx_queue = 500;
+	c->punch = true;
+	snprintf(c->dns_host, sizeof(c->dns_host), "127.0.0.1");
+	c->dns_port = 53;
+	c->max_pending = 2048;
+	c->lh_interval = 10;
+}
+
+static struct tun_route *
+routes(size_t n, int mtu)
+{
+	struct tun_route *r = calloc(n, sizeof(*r));
+	size_t i;
+
+	assert_non_null(r);
+	for (i = 0; i < n; i++) {
+		r[i].addr = 0x0a000000u + (uint32_t)(i << 8);
+		r[i].mask = 0xffffff00u;
+		r[i].mtu = mtu;
+	}
+	return r;
+}
+
+static void
+test_reload_nothing_to_keep(void **state)
+{
+	struct node_cfg old, neu;
+
+	(void)state;
+	base(&old);
+	base(&neu);
+	neu.max_pending = 10;  /* reloadable: applies */
+	neu.lh_interval = 60; /* reloadable: applies */
+	assert_int_equal(reload_keep_restart_only(&old, &neu), 0);
+	assert_int_equal(neu.max_pending, 10);
+	assert_int_equal(neu.lh_interval, 60);
+}
+
+static void
+test_reload_keeps_each_restart_key(void **state)
+{
+	struct node_cfg old, neu;
+
+	(void)state;
+	base(&old);
+	base(&neu);
+	snprintf(neu.listen_host, sizeof(neu.listen_host), "10.0.0.1");
+	neu.listen_port = 4343;
+	neu.read_buffer = 1 << 22;
+	neu.write_buffer = 1 << 22;
+	neu.listen_offload = false;
+	neu.cipher = CRYPTO_CHACHAPOLY;
+	neu.tun_disabled = true;
+	snprintf(neu.tun_dev, sizeof(neu.tun_dev), "cairn9");
+	neu.tun_mtu = 1400;
+	neu.tx_queue = 1000;
+	neu.tun_offload = false;
+	neu.punch = false;
+	neu.serve_dns = true;
+	snprintf(neu.dns_host, sizeof(neu.dns_host), "0.0.0.0");
+	neu.dns_port = 5353;
+	neu.max_pending = 99;
+	assert_int_equal(reload_keep_restart_only(&old, &neu), 15);
+	assert_string_equal(neu.listen_host, "0.0.0.0");
+	assert_int_equal(neu.listen_port, 4242);
+	assert_int_equal(neu.read_buffer, 1 << 20);
+	assert_int_equal(neu.write_buffer, 1 << 20);
+	assert_true(neu.listen_offload);
+	assert_int_equal(neu.cipher, CRYPTO_AES256GCM);
+	assert_false(neu.tun_disabled);
+	assert_string_equal(neu.tun_dev, "nebula1");
+	assert_int_equal(neu.tun_mtu, 1300);
+	assert_int_equal(neu.tx_queue, 500);
+	assert_true(neu.tun_offload);
+	assert_true(neu.punch);
+	assert_false(neu.serve_dns);
+	assert_string_equal(neu.dns_host, "127.0.0.1");
+	assert_int_equal(neu.dns_port, 53);
+	assert_int_equal(neu.max_pending, 99); /* reloadable */
+}
+
+/* tun.routes: the running routes stay (they are in the kernel); the new
+ * arrays go to the old configuration, to be freed with it. */
+static void
+test_reload_keeps_routes(void **state)
+{
+	struct node_cfg old, neu;
+	struct tun_route *ro = routes(2, 1300), *rn = routes(3, 1300);
+
+	(void)state;
+	base(&old);
+	base(&neu);
+	old.routes = ro;
+	old.nroutes = 2;
+	neu.routes = rn;
+	neu.nroutes = 3;
+	assert_int_equal(reload_keep_restart_only(&old, &neu), 1);
+	assert_ptr_equal(neu.routes, ro);
+	assert_int_equal(neu.nroutes, 2);
+	assert_ptr_equal(old.routes, rn);
+	assert_int_equal(old.nroutes, 3);
+	free(ro);
+	free(rn);
+	/* the same routes, another MTU: changed too */
+	ro = routes(1, 1300);
+	rn = routes(1, 1200);
+	old.routes = ro;
+	old.nroutes = 1;
+	neu.routes = rn;
+	neu.nroutes = 1;
+	assert_int_equal(reload_keep_restart_only(&old, &neu), 1);
+	assert_int_equal(neu.routes[0].mtu, 1300);
+	free(ro);
+	free(rn);
+	/* equal: nothing */
+	ro = routes(2, 1300);
+	rn = routes(2, 1300);
+	old.routes = ro;
+	old.nroutes = 2;
+	neu.routes = rn;
+	neu.nroutes = 2;
+	assert_int_equal(reload_keep_restart_only(&old, &neu), 0);
+	assert_ptr_equal(neu.routes, rn);
+	free(ro);
+	free(rn);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reload_nothing_to_keep),
+	    cmocka_unit_test(test_reload_keeps_each_restart_key),
+	    cmocka_unit_test(test_reload_keeps_routes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
