@@ -165,6 +165,21 @@ tun_add_route(struct tun *t, uint32_t dst, uint32_t mask, int mtu, int metric,
 }
 
 int
+tun_from_fd(int fd, const char *name, struct tun **out)
+{
+	struct tun *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (t == NULL)
+		return VPN_ERR_NOMEM;
+	t->fd = fd;
+	t->vnet = false;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	*out = t;
+	return 0;
+}
+
+int
 tun_fd(const struct tun *t)
 {
 	return t->fd;

@@ -29,6 +29,11 @@ struct tun;
 int tun_open(const char *name, int mtu, int txqlen, uint32_t addr,
     uint32_t mask, bool offload, struct tun **out, char *errbuf,
     size_t errlen);
+/* A device made of a descriptor the caller opened: a datagram socket or
+ * pipe whose reads and writes are whole IPv4 packets, non-blocking (the
+ * in-process tests' fake TUN).  No offload, no routes; tun_close closes
+ * fd.  0 or VPN_ERR_NOMEM. */
+int tun_from_fd(int fd, const char *name, struct tun **out);
 /* Whether packets carry a virtio-net header (offload asked for and the
  * kernel agreed). */
 bool tun_offload(const struct tun *t);

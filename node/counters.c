@@ -40,6 +40,7 @@ NODE_STAT(lh_updates)
 NODE_STAT(lh_queries)
 NODE_STAT(lh_replies)
 NODE_STAT(lh_punches)
+NODE_STAT(lh_punch_dropped)
 NODE_STAT(fw_in_drop)
 NODE_STAT(fw_out_drop)
 NODE_STAT(fw_rejects)
@@ -154,6 +155,8 @@ static const struct counter_def table[] = {
     {"queuedBytes", "bytes waiting for handshakes", G, get_queued_bytes},
     {"fwPeerFull", "new flows over a tunnel's conntrack share", T,
         get_fw_peer_full},
+    {"lhPunchDropped", "punch notifications dropped: all jobs busy", T,
+        get_lh_punch_dropped},
 };
 
 const struct counter_def *

@@ -190,15 +190,24 @@ store_reply(struct node *n, uint32_t lh, const struct lhmsg *m)
 	rc->by[slot].n = cnt;
 }
 
+/*
+ * Punches and punch responses waiting for their delay: a pool of at most
+ * PUNCH_JOBS jobs, each made the first time it is needed and reused
+ * after, so no allocation per punch.  A notification that finds every
+ * job busy is dropped and counted (lhPunchDropped).  Jobs are timers on
+ * the node's base: lh_free cancels what is pending.
+ */
 struct punch_job {
 	struct node *n;
+	struct event *ev;
+	bool busy, respond;
 	uint32_t vpn_ip; /* respond: the querier */
 	size_t na;
-	struct udp_addr a[];
+	struct udp_addr a[2 * LHMSG_MAX];
 };
 
 static void
-do_punch(evutil_socket_t fd, short what, void *arg)
+on_punch_job(evutil_socket_t fd, short what, void *arg)
 {
 	struct punch_job *j = arg;
 	uint8_t *slot;
@@ -206,36 +215,53 @@ do_punch(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (i = 0; i < j->na; i++) {
-		slot = udp_tx_slot(j->n->udp);
-		slot[0] = 0x00;
-		udp_tx_commit(j->n->udp, &j->a[i], 1);
+	j->busy = false;
+	if (j->respond) {
+		node_send(j->n, j->vpn_ip, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL,
+		    0);
+	} else {
+		for (i = 0; i < j->na; i++) {
+			slot = udp_tx_slot(j->n->udp);
+			slot[0] = 0x00;
+			udp_tx_commit(j->n->udp, &j->a[i], 1);
+		}
 	}
 	udp_flush(j->n->udp);
-	free(j);
 }
 
-static void
-do_respond(evutil_socket_t fd, short what, void *arg)
+/* A free job, or NULL (counted). */
+static struct punch_job *
+punch_job(struct node *n)
 {
-	struct punch_job *j = arg;
+	struct punch_job *j;
+	size_t i;
 
-	(void)fd;
-	(void)what;
-	node_send(j->n, j->vpn_ip, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
-	udp_flush(j->n->udp);
-	free(j);
+	for (i = 0; i < PUNCH_JOBS; i++) {
+		if ((j = n->punch[i]) == NULL) {
+			if ((j = calloc(1, sizeof(*j))) == NULL)
+				break;
+			j->n = n;
+			if ((j->ev = evtimer_new(n->base, on_punch_job, j)) ==
+			    NULL) {
+				free(j);
+				break;
+			}
+			n->punch[i] = j;
+		}
+		if (!j->busy)
+			return j;
+	}
+	n->st.lh_punch_dropped++;
+	return NULL;
 }
 
 static void
-schedule(struct node *n, int64_t ns, event_callback_fn fn,
-    struct punch_job *j)
+schedule(struct punch_job *j, int64_t ns)
 {
 	struct timeval tv = {(time_t)(ns / 1000000000),
 	    (suseconds_t)(ns % 1000000000 / 1000)};
 
-	if (event_base_once(n->base, -1, EV_TIMEOUT, fn, j, &tv) != 0)
-		free(j);
+	j->busy = evtimer_add(j->ev, &tv) == 0;
 }
 
 /* HostPunchNotification: open our NAT towards the querier. */
@@ -243,30 +269,27 @@ static void
 punch_back(struct node *n, const struct lhmsg *m)
 {
 	struct punch_job *j;
-	size_t i, na = m->n4 + m->n6;
+	size_t i;
 
-	j = malloc(sizeof(*j) + na * sizeof(j->a[0]));
-	if (j == NULL)
+	if ((j = punch_job(n)) == NULL)
 		return;
-	j->n = n;
+	j->respond = false;
 	j->vpn_ip = m->vpn_ip;
 	j->na = 0;
-	for (i = 0; i < m->n4; i++)
+	for (i = 0; i < m->n4 && j->na < 2 * LHMSG_MAX; i++)
 		udp_addr_from_v4(&j->a[j->na++], m->v4[i].ip, m->v4[i].port);
-	for (i = 0; i < m->n6; i++) {
+	for (i = 0; i < m->n6 && j->na < 2 * LHMSG_MAX; i++) {
 		memcpy(j->a[j->na].ip, m->v6[i].ip, 16);
 		j->a[j->na++].port = m->v6[i].port;
 	}
 	n->st.lh_punches++;
-	schedule(n, n->cfg->punch_delay, do_punch, j);
-	if (!n->cfg->punch_respond)
+	schedule(j, n->cfg->punch_delay);
+	if (!n->cfg->punch_respond || (j = punch_job(n)) == NULL)
 		return;
-	if ((j = malloc(sizeof(*j))) == NULL)
-		return;
-	j->n = n;
+	j->respond = true;
 	j->vpn_ip = m->vpn_ip;
 	j->na = 0;
-	schedule(n, PUNCH_RESPOND_DELAY * 1000000000LL, do_respond, j);
+	schedule(j, PUNCH_RESPOND_DELAY * 1000000000LL);
 }
 
 /* The lighthouse answers a query, and tells the queried host to punch. */
@@ -590,6 +613,13 @@ lh_free(struct node *n)
 		event_free(n->ev_lh);
 	if (n->ev_punchy != NULL)
 		event_free(n->ev_punchy);
+	for (size_t i = 0; i < PUNCH_JOBS; i++) {
+		if (n->punch[i] == NULL)
+			continue;
+		event_free(n->punch[i]->ev); /* cancels a pending one */
+		free(n->punch[i]);
+		n->punch[i] = NULL;
+	}
 	if (n->ev_dns != NULL)
 		event_free(n->ev_dns);
 	if (n->dns != NULL && n->dns_fd >= 0)

@@ -641,113 +641,147 @@ node_loop(struct node *n)
 	}
 }
 
+/* What node_start opens itself unless it is given (tests). */
 int
-node_run(struct node_cfg *cfg, const char *config_path)
+node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
+    struct event_base *base, struct tun *tun)
 {
-	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
-	struct node n;
 	char err[512], ip[IP4_STRLEN];
-	int rc = 1, i;
 	size_t k;
 
-	memset(&n, 0, sizeof(n));
-	n.cfg = cfg;
-	n.cfg_path = config_path;
-	u32map_init(&n.tun_by_index);
-	u32map_init(&n.tun_by_remote);
-	u32map_init(&n.tun_by_ip);
-	u32map_init(&n.pend_by_index);
-	u32map_init(&n.pend_by_ip);
-	signal(SIGPIPE, SIG_IGN);
-	if (!cfg->tun_disabled) {
+	memset(n, 0, sizeof(*n));
+	n->cfg = cfg;
+	n->cfg_path = config_path;
+	n->base = base;
+	n->tun = tun;
+	n->dns_fd = -1;
+	u32map_init(&n->tun_by_index);
+	u32map_init(&n->tun_by_remote);
+	u32map_init(&n->tun_by_ip);
+	u32map_init(&n->pend_by_index);
+	u32map_init(&n->pend_by_ip);
+	if (!cfg->tun_disabled && n->tun == NULL) {
 		if (tun_open(cfg->tun_dev, cfg->tun_mtu, cfg->tx_queue,
-		        cfg->vpn_ip, cfg->vpn_mask, cfg->tun_offload, &n.tun, err,
+		        cfg->vpn_ip, cfg->vpn_mask, cfg->tun_offload, &n->tun, err,
 		        sizeof(err)) != 0) {
 			log_msg(LOG_LVL_FATAL, "Failed to get a tun/tap device: %s",
 			    err);
-			goto out;
+			return -1;
 		}
 		for (k = 0; k < cfg->nroutes; k++)
-			if (tun_add_route(n.tun, cfg->routes[k].addr,
+			if (tun_add_route(n->tun, cfg->routes[k].addr,
 			        cfg->routes[k].mask, cfg->routes[k].mtu, 0, err,
 			        sizeof(err)) != 0) {
 				log_msg(LOG_LVL_FATAL, "tun.routes: %s", err);
-				goto out;
+				return -1;
 			}
 	}
-	if (n.tun != NULL && tun_offload(n.tun) &&
-	    (n.tun_buf = malloc(OFFLOAD_MAX)) == NULL)
-		goto out;
+	if (n->tun != NULL && tun_offload(n->tun) &&
+	    (n->tun_buf = malloc(OFFLOAD_MAX)) == NULL)
+		return -1;
 	if (udp_open(cfg->listen_host, cfg->listen_port, cfg->read_buffer,
-	        cfg->write_buffer, cfg->listen_offload, &n.udp, err,
+	        cfg->write_buffer, cfg->listen_offload, &n->udp, err,
 	        sizeof(err)) != 0) {
 		log_msg(LOG_LVL_FATAL, "Failed to open udp listener: %s", err);
-		goto out;
+		return -1;
 	}
-	if ((n.base = event_base_new()) == NULL ||
-	    conntrack_new(0, &n.ct) != 0)
-		goto out;
-	conntrack_set_owner_max(n.ct, (size_t)cfg->ct_max_per_tunnel);
-	n.ev_udp = event_new(n.base, udp_fd(n.udp), EV_READ | EV_PERSIST,
-	    on_udp, &n);
-	if (n.ev_udp == NULL || event_add(n.ev_udp, NULL) != 0)
-		goto out;
-	if (n.tun != NULL) {
-		n.ev_tun = event_new(n.base, tun_fd(n.tun),
-		    EV_READ | EV_PERSIST, on_tun, &n);
-		if (n.ev_tun == NULL || event_add(n.ev_tun, NULL) != 0)
-			goto out;
+	if (conntrack_new(0, &n->ct) != 0)
+		return -1;
+	conntrack_set_owner_max(n->ct, (size_t)cfg->ct_max_per_tunnel);
+	n->ev_udp = event_new(n->base, udp_fd(n->udp), EV_READ | EV_PERSIST,
+	    on_udp, n);
+	if (n->ev_udp == NULL || event_add(n->ev_udp, NULL) != 0)
+		return -1;
+	if (n->tun != NULL) {
+		n->ev_tun = event_new(n->base, tun_fd(n->tun),
+		    EV_READ | EV_PERSIST, on_tun, n);
+		if (n->ev_tun == NULL || event_add(n->ev_tun, NULL) != 0)
+			return -1;
 	}
-	n.ev_hs = add_timer(&n, cfg->hs_try_interval, on_hs_timer);
-	n.ev_cm = add_timer(&n, 500000000LL, on_cm_timer);
-	for (i = 0; i < 4; i++) {
-		n.ev_sig[i] = evsignal_new(n.base, sigs[i], on_signal, &n);
-		if (n.ev_sig[i] == NULL || event_add(n.ev_sig[i], NULL) != 0)
-			goto out;
-	}
-	if (n.ev_hs == NULL || n.ev_cm == NULL || lh_init(&n) != 0)
-		goto out;
+	n->ev_hs = add_timer(n, cfg->hs_try_interval, on_hs_timer);
+	n->ev_cm = add_timer(n, 500000000LL, on_cm_timer);
+	if (n->ev_hs == NULL || n->ev_cm == NULL || lh_init(n) != 0)
+		return -1;
 	ip4_format(cfg->vpn_ip, ip);
 	log_info("Nebula interface is active: name=%s vpnIp=%s/%d dev=%s "
 	         "udpPort=%u cipher=%s",
 	    cfg->name, ip, ip4_mask_bits(cfg->vpn_mask),
-	    n.tun != NULL ? tun_name(n.tun) : "(disabled)", udp_port(n.udp),
+	    n->tun != NULL ? tun_name(n->tun) : "(disabled)", udp_port(n->udp),
 	    cfg->cipher == CRYPTO_AES256GCM ? "aes" : "chachapoly");
 	log_info("Offload: tun=%s udp_gso=%s udp_gro=%s",
-	    n.tun == NULL ? "disabled"
-	                  : (tun_offload(n.tun) ? "tso4+csum" : "off"),
-	    udp_gso(n.udp) ? "on" : "off", udp_gro(n.udp) ? "on" : "off");
+	    n->tun == NULL ? "disabled"
+	                   : (tun_offload(n->tun) ? "tso4+csum" : "off"),
+	    udp_gso(n->udp) ? "on" : "off", udp_gro(n->udp) ? "on" : "off");
 	log_info("Firewall started: inbound rules=%zu outbound rules=%zu "
 	         "inbound action=%s outbound action=%s",
 	    fw_nrules(cfg->fw, true), fw_nrules(cfg->fw, false),
 	    fw_action(cfg->fw, true) == FW_ACTION_REJECT ? "reject" : "drop",
 	    fw_action(cfg->fw, false) == FW_ACTION_REJECT ? "reject" : "drop");
+	return 0;
+}
+
+void
+node_stop(struct node *n)
+{
+	int i;
+
+	if (n->udp != NULL)
+		node_close_all(n);
+	lh_free(n);
+	for (i = 0; i < 4; i++)
+		if (n->ev_sig[i] != NULL)
+			event_free(n->ev_sig[i]);
+	if (n->ev_udp != NULL)
+		event_free(n->ev_udp);
+	if (n->ev_tun != NULL)
+		event_free(n->ev_tun);
+	if (n->ev_hs != NULL)
+		event_free(n->ev_hs);
+	if (n->ev_cm != NULL)
+		event_free(n->ev_cm);
+	u32map_free(&n->tun_by_index);
+	u32map_free(&n->tun_by_remote);
+	u32map_free(&n->tun_by_ip);
+	u32map_free(&n->pend_by_index);
+	u32map_free(&n->pend_by_ip);
+	conntrack_free(n->ct);
+	udp_close(n->udp);
+	tun_close(n->tun);
+	free(n->tun_buf);
+	node_cfg_free(n->cfg);
+	memset(n, 0, sizeof(*n));
+}
+
+uint16_t
+node_port(const struct node *n)
+{
+	return udp_port(n->udp);
+}
+
+int
+node_run(struct node_cfg *cfg, const char *config_path)
+{
+	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	struct event_base *base;
+	struct node n;
+	int rc = 1, i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((base = event_base_new()) == NULL) {
+		node_cfg_free(cfg);
+		return 1;
+	}
+	if (node_start(&n, cfg, config_path, base, NULL) != 0)
+		goto out;
+	for (i = 0; i < 4; i++) {
+		n.ev_sig[i] = evsignal_new(n.base, sigs[i], on_signal, &n);
+		if (n.ev_sig[i] == NULL || event_add(n.ev_sig[i], NULL) != 0)
+			goto out;
+	}
 	node_loop(&n);
 	rc = 0;
 out:
-	lh_free(&n);
-	for (i = 0; i < 4; i++)
-		if (n.ev_sig[i] != NULL)
-			event_free(n.ev_sig[i]);
-	if (n.ev_udp != NULL)
-		event_free(n.ev_udp);
-	if (n.ev_tun != NULL)
-		event_free(n.ev_tun);
-	if (n.ev_hs != NULL)
-		event_free(n.ev_hs);
-	if (n.ev_cm != NULL)
-		event_free(n.ev_cm);
-	if (n.base != NULL)
-		event_base_free(n.base);
-	u32map_free(&n.tun_by_index);
-	u32map_free(&n.tun_by_remote);
-	u32map_free(&n.tun_by_ip);
-	u32map_free(&n.pend_by_index);
-	u32map_free(&n.pend_by_ip);
-	conntrack_free(n.ct);
-	udp_close(n.udp);
-	tun_close(n.tun);
-	free(n.tun_buf);
-	node_cfg_free(n.cfg);
+	node_stop(&n);
+	event_base_free(base);
 	return rc;
 }

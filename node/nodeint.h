@@ -14,6 +14,7 @@
 #include "wire.h"
 
 #define HS_PKT_MAX UDP_MAX_PACKET
+#define PUNCH_JOBS 32 /* punches waiting for punchy.delay, at most */
 /* The most a sealed packet can carry: a send slot (UDP_MAX_PACKET, which
  * is also the longest datagram we accept) less the header and the AEAD
  * tag.  Every copy into a send slot is checked against it. */
@@ -95,7 +96,7 @@ struct node_stats {
 	uint64_t hs_started, hs_completed, hs_timed_out;
 	uint64_t hs_pending_full; /* handshakes not started: at the bound */
 	uint64_t lh_bad, lh_refused, lh_updates, lh_queries, lh_replies;
-	uint64_t lh_punches;
+	uint64_t lh_punches, lh_punch_dropped;
 	uint64_t fw_in_drop, fw_out_drop, fw_rejects, fw_bad_packet;
 	uint64_t fw_peer_full; /* new flows over the tunnel's conntrack share */
 	uint64_t tun_super; /* TCP super-segments read from the TUN */
@@ -115,6 +116,7 @@ struct node {
 	struct lhreg *reg;    /* am_lighthouse: the registry */
 	struct conntrack *ct;
 	struct event *ev_lh, *ev_punchy;
+	struct punch_job *punch[PUNCH_JOBS]; /* lh.c: delayed punches */
 	struct lhmsg *lh_in, *lh_out; /* scratch for lighthouse messages */
 	struct dns_zone *dns;	       /* lighthouse.serve_dns */
 	int dns_fd;
@@ -127,6 +129,19 @@ struct node {
 	uint8_t *tun_buf;
 	struct gro gro;
 };
+
+/*
+ * A node on an event base the caller owns (node_run makes one, and adds
+ * the signals and the loop; tests run several nodes on one).  tun: a
+ * device the node takes over (tests: tun_from_fd), or NULL to open the
+ * configured one.  The node owns cfg from the call on, even on failure;
+ * node_stop closes every tunnel (closeTunnel sent) and frees everything
+ * but the base, also after a failed start.
+ */
+int node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
+    struct event_base *base, struct tun *tun);
+void node_stop(struct node *n);
+uint16_t node_port(const struct node *n);
 
 int64_t node_mono_ns(void);
 int64_t node_real_ns(void);
