@@ -422,6 +422,245 @@ test_mesh_silent_peer_closed_then_rehandshake(void **state)
 	assert_int_equal(m->p[0].n.st.hs_completed, 2);
 }
 
+/*
+ * A relay between a (which knows b as the relay's front port) and b
+ * (which sees a at the relay's back port): the network in the middle,
+ * losing, duplicating and reordering what the test says.
+ */
+struct relay {
+	int front, back; /* front: a talks to it; back: it talks to b */
+	struct sockaddr_in a, b;
+	bool have_a;
+	int drop_msg2;	/* drop this many handshake message 2s (b -> a) */
+	bool dup_swap;	/* data a -> b: each twice, pairs swapped */
+	uint8_t held[2048];
+	ssize_t held_len;
+	size_t dropped, forwarded;
+};
+
+static int
+udp_sock(uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(0x7f000001)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void
+relay_open(struct relay *r, uint16_t b_port, uint16_t *front_port)
+{
+	uint16_t bp;
+
+	memset(r, 0, sizeof(*r));
+	r->front = udp_sock(front_port);
+	r->back = udp_sock(&bp);
+	r->b.sin_family = AF_INET;
+	r->b.sin_addr.s_addr = htonl(0x7f000001);
+	r->b.sin_port = htons(b_port);
+	r->held_len = -1;
+}
+
+/* Move b to a new back socket: b then sees a at a new address. */
+static uint16_t
+relay_move(struct relay *r)
+{
+	uint16_t bp;
+
+	close(r->back);
+	r->back = udp_sock(&bp);
+	return bp;
+}
+
+static void
+relay_close(struct relay *r)
+{
+	close(r->front);
+	close(r->back);
+}
+
+static void
+relay_run(struct relay *r)
+{
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+
+	while ((n = recvfrom(r->front, buf, sizeof(buf), 0,
+	            (struct sockaddr *)&from, &fl)) > 0) {
+		r->a = from;
+		r->have_a = true;
+		if (r->dup_swap && buf[0] == 0x11) {
+			if (r->held_len < 0) {
+				memcpy(r->held, buf, (size_t)n);
+				r->held_len = n;
+				continue;
+			}
+			/* this one, then the held one, each twice */
+			sendto(r->back, buf, (size_t)n, 0,
+			    (struct sockaddr *)&r->b, sizeof(r->b));
+			sendto(r->back, buf, (size_t)n, 0,
+			    (struct sockaddr *)&r->b, sizeof(r->b));
+			sendto(r->back, r->held, (size_t)r->held_len, 0,
+			    (struct sockaddr *)&r->b, sizeof(r->b));
+			sendto(r->back, r->held, (size_t)r->held_len, 0,
+			    (struct sockaddr *)&r->b, sizeof(r->b));
+			r->held_len = -1;
+			r->forwarded += 4;
+			continue;
+		}
+		sendto(r->back, buf, (size_t)n, 0, (struct sockaddr *)&r->b,
+		    sizeof(r->b));
+		r->forwarded++;
+		fl = sizeof(from);
+	}
+	while ((n = recv(r->back, buf, sizeof(buf), 0)) > 0) {
+		/* a handshake message 2: type 0, counter 2 */
+		if (r->drop_msg2 > 0 && n > 16 && buf[0] == 0x10 &&
+		    buf[15] == 2) {
+			r->drop_msg2--;
+			r->dropped++;
+			continue;
+		}
+		if (r->have_a) {
+			sendto(r->front, buf, (size_t)n, 0,
+			    (struct sockaddr *)&r->a, sizeof(r->a));
+			r->forwarded++;
+		}
+	}
+}
+
+/* Like crosses(), with the relay running between the loop's turns. */
+static bool
+crosses_via(struct mesh *m, struct relay *r, size_t a, size_t b, uint16_t id)
+{
+	uint8_t pkt[64], got[128];
+	size_t len = echo(pkt, m->p[a].ip, m->p[b].ip, id);
+	int64_t until = node_mono_ns() + 3000000000LL;
+
+	assert_int_equal(send(m->p[a].fd, pkt, len, 0), (ssize_t)len);
+	while (node_mono_ns() < until) {
+		event_base_loop(m->base, EVLOOP_NONBLOCK);
+		relay_run(r);
+		if (recv(m->p[b].fd, got, sizeof(got), 0) == (ssize_t)len &&
+		    memcmp(got, pkt, len) == 0)
+			return true;
+		usleep(300);
+	}
+	return false;
+}
+
+/* b's first message 2 is lost: a tries again, b answers with the same
+ * message 2, and the tunnel comes up. */
+static void
+test_mesh_lost_stage2(void **state)
+{
+	struct mesh *m = *state;
+	struct relay r;
+	uint16_t fp;
+
+	start(m, 1, "b", "10.77.0.3", 0, NULL);
+	relay_open(&r, node_port(&m->p[1].n), &fp);
+	r.drop_msg2 = 1;
+	start(m, 0, "a", "10.77.0.2", 0, static_map("10.77.0.3", fp));
+	assert_true(crosses_via(m, &r, 0, 1, 20));
+	assert_int_equal(r.dropped, 1);
+	assert_int_equal(m->p[0].n.st.hs_completed, 1);
+	assert_int_equal(m->p[1].n.st.hs_completed, 1);
+	assert_true(crosses_via(m, &r, 1, 0, 21));
+	relay_close(&r);
+}
+
+/* Data duplicated and reordered on the way: each packet reaches b's TUN
+ * exactly once, the duplicates counted as replays. */
+static void
+test_mesh_duplicated_reordered(void **state)
+{
+	struct mesh *m = *state;
+	struct relay r;
+	uint8_t pkt[64], got[128];
+	bool seen[10] = {false};
+	uint16_t fp, id;
+	size_t len, n = 0;
+	int64_t until;
+	ssize_t g;
+
+	start(m, 1, "b", "10.77.0.3", 0, NULL);
+	relay_open(&r, node_port(&m->p[1].n), &fp);
+	start(m, 0, "a", "10.77.0.2", 0, static_map("10.77.0.3", fp));
+	assert_true(crosses_via(m, &r, 0, 1, 30));
+	r.dup_swap = true;
+	for (id = 0; id < 10; id++) {
+		len = echo(pkt, "10.77.0.2", "10.77.0.3", (uint16_t)(100 + id));
+		assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
+	}
+	until = node_mono_ns() + 2000000000LL;
+	while (node_mono_ns() < until) {
+		event_base_loop(m->base, EVLOOP_NONBLOCK);
+		relay_run(&r);
+		while ((g = recv(m->p[1].fd, got, sizeof(got), 0)) > 0) {
+			id = (uint16_t)(got[24] << 8 | got[25]);
+			assert_true(id >= 100 && id < 110);
+			assert_false(seen[id - 100]); /* never twice */
+			seen[id - 100] = true;
+			n++;
+		}
+		usleep(300);
+	}
+	assert_int_equal(n, 10);
+	assert_true(m->p[1].n.st.rx_replay >= 10);
+	relay_close(&r);
+}
+
+/* b sees a at a new address: the tunnel moves there on a's next
+ * authenticated packet, and not for an unauthenticated datagram. */
+static void
+test_mesh_roaming(void **state)
+{
+	struct mesh *m = *state;
+	struct relay r;
+	struct tunnel *t;
+	uint16_t fp, moved, junk_port;
+	uint8_t junk[32];
+	struct sockaddr_in to = {.sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(0x7f000001)};
+	int jfd;
+
+	start(m, 1, "b", "10.77.0.3", 0, NULL);
+	relay_open(&r, node_port(&m->p[1].n), &fp);
+	start(m, 0, "a", "10.77.0.2", 0, static_map("10.77.0.3", fp));
+	assert_true(crosses_via(m, &r, 0, 1, 40));
+	moved = relay_move(&r);
+	/* a stranger sends b a data header with a's tunnel index */
+	t = u32map_get(&m->p[1].n.tun_by_ip, ip4("10.77.0.2"));
+	assert_non_null(t);
+	jfd = udp_sock(&junk_port);
+	memset(junk, 0, sizeof(junk));
+	junk[0] = 0x11;
+	be32_put(junk + 4, t->local_index);
+	junk[15] = 200;
+	to.sin_port = htons(node_port(&m->p[1].n));
+	sendto(jfd, junk, sizeof(junk), 0, (struct sockaddr *)&to, sizeof(to));
+	pump(m, 50);
+	t = u32map_get(&m->p[1].n.tun_by_ip, ip4("10.77.0.2"));
+	assert_int_not_equal(t->remote.port, junk_port);
+	assert_true(m->p[1].n.st.rx_auth >= 1);
+	/* a's next packet comes from the new address, authenticated */
+	assert_true(crosses_via(m, &r, 0, 1, 41));
+	t = u32map_get(&m->p[1].n.tun_by_ip, ip4("10.77.0.2"));
+	assert_int_equal(t->remote.port, moved);
+	assert_true(crosses_via(m, &r, 1, 0, 42));
+	close(jfd);
+	relay_close(&r);
+}
+
 /* A UDP port on 127.0.0.1 that nothing uses now. */
 static uint16_t
 free_port(void)
@@ -479,6 +718,12 @@ main(void)
 	        test_mesh_lighthouse_discovery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_silent_peer_closed_then_rehandshake, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_lost_stage2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_duplicated_reordered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mesh_roaming, setup,
 	        teardown),
 	};
 
