@@ -386,7 +386,7 @@ go_nets(struct sbuf *b, const struct ip4net *nets, size_t n)
 
 /* The TXT text Nebula 1.6.1 serves for a host (dns_server.go QueryCert). */
 static void
-dns_txt(struct node *n, const struct tunnel *t)
+responder_txt(struct node *n, const struct tunnel *t)
 {
 	const struct cert *c = t->peer;
 	char nb[64], na[64], *hex;
@@ -431,7 +431,7 @@ lh_tunnel_up(struct node *n, struct tunnel *t)
 	if (n->dns != NULL) { /* A records are added, never removed (1.6.1) */
 		dns_zone_add(n->dns, t->peer->name.s, t->peer->name.len,
 		    t->vpn_ip);
-		dns_txt(n, t);
+		responder_txt(n, t);
 	}
 }
 
@@ -477,7 +477,7 @@ on_dns(evutil_socket_t fd, short what, void *arg)
 }
 
 static int
-dns_open(struct node *n)
+responder_open(struct node *n)
 {
 	struct sockaddr_in sa;
 	char err[128];
@@ -582,7 +582,7 @@ lh_init(struct node *n)
 	if (n->cfg->am_lighthouse) {
 		if ((n->reg = lhreg_new(LH_REG_MAX)) == NULL)
 			return VPN_ERR_NOMEM;
-		if (n->cfg->serve_dns && dns_open(n) != 0)
+		if (n->cfg->serve_dns && responder_open(n) != 0)
 			return VPN_ERR_SYS;
 	} else if (n->cfg->nlighthouses > 0 && n->cfg->lh_interval > 0) {
 		n->ev_lh = event_new(n->base, -1, EV_PERSIST, on_update_timer,

@@ -49,7 +49,7 @@ node_real_ns(void)
 
 /* A refused flow, at debug level and rate-limited (firewall.md). */
 static void
-fw_log(struct node *n, const struct tunnel *t, bool incoming,
+refusal_log(struct node *n, const struct tunnel *t, bool incoming,
     const struct fw_packet *fp, enum fw_why why)
 {
 	static const char *const reasons[] = {
@@ -86,7 +86,7 @@ fw_log(struct node *n, const struct tunnel *t, bool incoming,
  * an inbound one.
  */
 static bool
-fw_pass(struct node *n, struct tunnel *t, bool incoming, const uint8_t *p,
+firewall_pass(struct node *n, struct tunnel *t, bool incoming, const uint8_t *p,
     size_t len)
 {
 	struct fw_packet fp;
@@ -109,7 +109,7 @@ fw_pass(struct node *n, struct tunnel *t, bool incoming, const uint8_t *p,
 		n->st.fw_in_drop++;
 	else
 		n->st.fw_out_drop++;
-	fw_log(n, t, incoming, &fp, why);
+	refusal_log(n, t, incoming, &fp, why);
 	/* No reject for a spoofed source: it would answer someone else. */
 	if (v == FW_REJECT && why != FW_WHY_REMOTE_IP &&
 	    (rl = ippkt_reject(p, len, reply, sizeof(reply))) > 0) {
@@ -126,7 +126,7 @@ fw_pass(struct node *n, struct tunnel *t, bool incoming, const uint8_t *p,
 void
 node_send_data(struct node *n, struct tunnel *t, uint8_t *slot, size_t len)
 {
-	if (fw_pass(n, t, false, slot + HEADER_LEN, len))
+	if (firewall_pass(n, t, false, slot + HEADER_LEN, len))
 		node_seal_slot(n, t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
 		    len);
 }
@@ -240,7 +240,7 @@ recv_error(struct node *n, const struct udp_addr *from,
 
 /* What the coalescer hands over: one write to the TUN. */
 static void
-tun_out(void *arg, struct iovec *iov, int iovcnt)
+tun_deliver(void *arg, struct iovec *iov, int iovcnt)
 {
 	struct node *n = arg;
 
@@ -326,14 +326,14 @@ on_udp_packet(void *arg, const struct udp_addr *from, uint8_t *pkt,
 			n->st.rx_bad_inner++;
 			return;
 		}
-		if (!fw_pass(n, t, true, pt, plen))
+		if (!firewall_pass(n, t, true, pt, plen))
 			return;
 		if (n->tun == NULL) {
 			echo_reply(n, t, pt, plen);
 			return;
 		}
 		if (tun_offload(n->tun)) {
-			gro_add(&n->gro, pt, plen, tun_out, n);
+			gro_add(&n->gro, pt, plen, tun_deliver, n);
 			return;
 		}
 		if (tun_write(n->tun, pt, plen) < 0)
@@ -368,7 +368,7 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 	 * before the next batch is read. */
 	for (i = 0; i < 4; i++) {
 		r = udp_recv_batch(n->udp, on_udp_packet, n);
-		gro_flush(&n->gro, tun_out, n);
+		gro_flush(&n->gro, tun_deliver, n);
 		if (r < udp_rx_batch(n->udp))
 			break;
 	}
@@ -431,7 +431,7 @@ on_tun_super(struct node *n, const struct vnet_hdr *h, const uint8_t *p,
 		return;
 	}
 	t = u32map_get(&n->tun_by_ip, be32_get(p + 16));
-	if (t != NULL && !fw_pass(n, t, false, p, len))
+	if (t != NULL && !firewall_pass(n, t, false, p, len))
 		return;
 	for (;;) {
 		slot = udp_tx_slot(n->udp);

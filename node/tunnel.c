@@ -485,7 +485,7 @@ cm_arm(struct node *n, struct tunnel *t)
 }
 
 static void
-log_tunnel(const char *what, const struct tunnel *t, const char *why)
+tunnel_log(const char *what, const struct tunnel *t, const char *why)
 {
 	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
 
@@ -501,7 +501,7 @@ log_tunnel(const char *what, const struct tunnel *t, const char *why)
 void
 tunnel_delete(struct node *n, struct tunnel *t, const char *why)
 {
-	log_tunnel("Tunnel down", t, why);
+	tunnel_log("Tunnel down", t, why);
 	lh_tunnel_down(n, t);
 	cm_unarm(n, t);
 	if (u32map_get(&n->tun_by_remote, t->remote_index) == t)
@@ -541,12 +541,12 @@ tunnel_install(struct node *n, struct tunnel *t)
 		/* The same certificate: its tracked flows go on. */
 		if (same_cert(old->peer, t->peer))
 			conntrack_owner_move(n->ct, &old->ct_own, &t->ct_own);
-		log_tunnel("Tunnel replaced", old, "newer handshake");
+		tunnel_log("Tunnel replaced", old, "newer handshake");
 		tunnel_free(n, old);
 	}
 	u32map_put(&n->tun_by_remote, t->remote_index, t); /* best effort */
 	n->st.hs_completed++;
-	log_tunnel("Tunnel up", t, NULL);
+	tunnel_log("Tunnel up", t, NULL);
 	lh_tunnel_up(n, t);
 	return 0;
 }

@@ -561,8 +561,9 @@ struct sink {
 };
 
 /*
- * tun_out without the writev: count, and keep the iovecs (the header
- * is gro's, rewritten at each write) for the check after the round.
+ * tun_deliver (node.c) without the writev: count, and keep the iovecs
+ * (the header is gro's, rewritten at each write) for the check after the
+ * round.
  */
 static void
 sink_out(void *arg, struct iovec *iov, int iovcnt)
