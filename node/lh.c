@@ -605,7 +605,7 @@ lh_init(struct node *n)
 void
 lh_free(struct node *n)
 {
-	size_t it = 0;
+	size_t it = 0, i;
 	uint32_t k;
 	void *v;
 
@@ -613,7 +613,7 @@ lh_free(struct node *n)
 		event_free(n->ev_lh);
 	if (n->ev_punchy != NULL)
 		event_free(n->ev_punchy);
-	for (size_t i = 0; i < PUNCH_JOBS; i++) {
+	for (i = 0; i < PUNCH_JOBS; i++) {
 		if (n->punch[i] == NULL)
 			continue;
 		event_free(n->punch[i]->ev); /* cancels a pending one */

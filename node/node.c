@@ -641,7 +641,6 @@ node_loop(struct node *n)
 	}
 }
 
-/* What node_start opens itself unless it is given (tests). */
 int
 node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
     struct event_base *base, struct tun *tun)

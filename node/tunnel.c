@@ -199,16 +199,6 @@ payload_buf(size_t *cap)
 	return buf;
 }
 
-/* Scratch for a handshake message being built (header included). */
-static uint8_t *
-handshake_buf(size_t *cap)
-{
-	static uint8_t buf[HS_PKT_MAX]; /* single-threaded loop */
-
-	*cap = sizeof(buf);
-	return buf;
-}
-
 /* At the bound of pending handshakes: counted, and said now and then.
  * Our lighthouses are never refused (a scan must not cut us off from
  * them); they are at most LH_MAX_HOSTS more. */
@@ -219,8 +209,8 @@ pending_full(struct node *n, uint32_t vpn_ip)
 	    node_cfg_is_lighthouse(n->cfg, vpn_ip))
 		return false;
 	n->st.hs_pending_full++;
-	if (log_limit_allow(&n->pend_limit, node_mono_ns() / 1000000000, 10,
-	        1))
+	if (log_limit_allow(&n->pend_limit, node_mono_ns() / 1000000000, 0.1,
+	        1)) /* once every 10 s */
 		log_warnx("Reached the pending handshake limit "
 		          "(handshakes.max_pending: %lld): packets to new "
 		          "peers are dropped until handshakes complete or "
@@ -255,7 +245,7 @@ hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 {
 	struct pending *p = u32map_get(&n->pend_by_ip, vpn_ip);
 	struct hspayload hp;
-	uint8_t *pl, *m1;
+	uint8_t *pl, m1[HS_PKT_MAX]; /* built here, kept at its size */
 	size_t cap, plen, body;
 	bool fresh = p == NULL;
 
@@ -274,10 +264,9 @@ hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 		hp.cert_len = n->cfg->cert_nokey_len;
 		hp.initiator_index = p->local_index;
 		hp.time = (uint64_t)node_real_ns();
-		m1 = handshake_buf(&cap);
 		if (hspayload_encode(&hp, pl, cap, &plen) != 0 ||
 		    noise_write_msg1(&p->hs, pl, plen, m1 + HEADER_LEN,
-		        cap - HEADER_LEN, &body) != 0 ||
+		        sizeof(m1) - HEADER_LEN, &body) != 0 ||
 		    (p->pkt = malloc(HEADER_LEN + body)) == NULL)
 			goto fail;
 		header_encode(m1, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0, 0, 1);
