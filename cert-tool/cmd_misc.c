@@ -253,7 +253,7 @@ cmd_ledger(struct ct *ct, int argc, char **argv)
 	if (f[L_EXPIRING].set && f[L_EXPIRING].d < 0)
 		return ct_usage(ct, "-expiring must not be negative");
 	if (f[L_EXPIRING].set || f[L_BLOCKLIST].b) {
-		if ((r = ledger_load_file(f[L_PATH].s, &db, err, sizeof(err))) !=
+		if ((r = ledger_load_file(f[L_PATH].s, false, &db, err, sizeof(err))) !=
 		    0)
 			return r == LEDGER_ERR_FORMAT
 			           ? ct_fail(ct, "%s", err)

@@ -21,14 +21,6 @@
 
 #define SECOND 1000000000LL
 
-static enum ct_status
-load_fail(struct ct *ct, int r, const char *err)
-{
-	if (r == LEDGER_ERR_FORMAT)
-		return ct_fail(ct, "%s", err); /* "<path>:<line>: <reason>" */
-	return ct_fail(ct, "error while reading ledger: %s", err);
-}
-
 static bool
 has_ip(const struct cert *c, uint32_t ip)
 {
@@ -92,12 +84,9 @@ cmd_revoke(struct ct *ct, int argc, char **argv)
 	}
 	/* Under the lock: nothing can be appended between what we read and
 	 * what we write. */
-	if ((r = ledger_begin(f[R_LEDGER].s, &l, err, sizeof(err))) != 0) {
-		st = load_fail(ct, r, err);
-		goto out;
-	}
-	if ((r = ledger_load_file(f[R_LEDGER].s, &db, err, sizeof(err))) != 0) {
-		st = load_fail(ct, r, err);
+	if ((r = ledger_begin_load(f[R_LEDGER].s, &l, &db, err,
+	         sizeof(err))) != 0) {
+		st = ledger_fail(ct, r, "reading", err);
 		goto out;
 	}
 	ct_now(&sec, &nsec);
@@ -463,8 +452,8 @@ cmd_reissue(struct ct *ct, int argc, char **argv)
 	if (*f[I_OUT_DIR].s == '\0')
 		return ct_usage(ct, "-out-dir is required");
 	sbuf_init(&bundle);
-	if ((r = ledger_load_file(f[I_LEDGER].s, &db, err, sizeof(err))) != 0) {
-		st = load_fail(ct, r, err);
+	if ((r = ledger_load_file(f[I_LEDGER].s, false, &db, err, sizeof(err))) != 0) {
+		st = ledger_fail(ct, r, "reading", err);
 		goto out;
 	}
 	if ((st = read_bundle(ct, f[I_OLD_CA].s, &old, &nold)) != CT_OK)
@@ -628,7 +617,7 @@ cmd_reissue(struct ct *ct, int argc, char **argv)
 	if ((st = out_dir(ct, f[I_OUT_DIR].s, &made)) != CT_OK)
 		goto out;
 	if ((r = ledger_begin(f[I_LEDGER].s, &l, err, sizeof(err))) != 0) {
-		st = load_fail(ct, r, err);
+		st = ledger_fail(ct, r, "writing", err);
 		goto out;
 	}
 	for (i = 0; i < nv; i++)

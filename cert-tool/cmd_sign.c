@@ -30,14 +30,6 @@ also(struct ct *ct, const char *more)
 	snprintf(ct->msg + n, sizeof(ct->msg) - n, "; %s", more);
 }
 
-static enum ct_status
-ledger_fail(struct ct *ct, int r, const char *err)
-{
-	if (r == LEDGER_ERR_FORMAT)
-		return ct_fail(ct, "%s", err); /* "<path>:<line>: <reason>" */
-	return ct_fail(ct, "error while writing ledger: %s", err);
-}
-
 /*
  * Write the outputs; with a ledger, its line goes first and is undone if
  * a file cannot be written, so a certificate is either issued and
@@ -57,7 +49,7 @@ write_outputs(struct ct *ct, struct goflag *f, const struct cert *c,
 	    ((r = ledger_begin(f[F_LEDGER].s, &l, err, sizeof(err))) != 0 ||
 	        (r = ledger_append(l, now, c, err, sizeof(err))) != 0)) {
 		ledger_end(l, err2, sizeof(err2));
-		return ledger_fail(ct, r, err);
+		return ledger_fail(ct, r, "writing", err);
 	}
 	if (o->key != NULL) {
 		if (fileio_write_new(o->key, o->key_pem, o->key_len, err,
@@ -129,9 +121,15 @@ ct_load_ca(struct ct *ct, const char *crt_path, const char *key_path,
 	return CT_OK;
 }
 
-/* Refuse a name whose latest certificate in the ledger is revoked. */
+/*
+ * Before the passphrase is asked for and anything is signed: the ledger
+ * must be one the ledger mode can read (sign appends only to such a
+ * file), and, unless allow_revoked, the latest certificate of this name
+ * in it must not be revoked.  One read does both.
+ */
 static enum ct_status
-not_revoked(struct ct *ct, const char *path, const char *name)
+check_ledger(struct ct *ct, const char *path, const char *name,
+    bool allow_revoked)
 {
 	struct ledger_db db;
 	char err[512], t[32];
@@ -139,13 +137,9 @@ not_revoked(struct ct *ct, const char *path, const char *name)
 	size_t i;
 	int r;
 
-	if (!fileio_exists(path))
-		return CT_OK;
-	if ((r = ledger_load_file(path, &db, err, sizeof(err))) != 0)
-		return r == LEDGER_ERR_FORMAT
-		           ? ct_fail(ct, "%s", err)
-		           : ct_fail(ct, "error while reading ledger: %s", err);
-	for (i = 0; i < db.n; i++) {
+	if ((r = ledger_load_file(path, true, &db, err, sizeof(err))) != 0)
+		return ledger_fail(ct, r, "reading", err);
+	for (i = 0; i < db.n && !allow_revoked; i++) {
 		const struct ledger_cert *e = &db.c[i];
 
 		if (!e->latest || e->revoked_at == 0 ||
@@ -249,18 +243,9 @@ cmd_sign(struct ct *ct, int argc, char **argv)
 	if ((st = ct_parse_groups(ct, f[F_GROUPS].s, c)) != CT_OK ||
 	    (st = ct_parse_nets(ct, f[F_SUBNETS].s, true, c)) != CT_OK)
 		goto out;
-	/* Before the passphrase is asked for and anything is signed: sign
-	 * appends only to a file that the ledger mode can read. */
 	if (*f[F_LEDGER].s != '\0' &&
-	    (r = ledger_check_file(f[F_LEDGER].s, err, sizeof(err))) != 0) {
-		st = r == LEDGER_ERR_FORMAT ?
-		    ct_fail(ct, "%s", err) :
-		    ct_fail(ct, "error while reading ledger: %s", err);
-		goto out;
-	}
-	/* A revoked name is not signed again by mistake. */
-	if (*f[F_LEDGER].s != '\0' && !f[F_ALLOW_REVOKED].b &&
-	    (st = not_revoked(ct, f[F_LEDGER].s, f[F_NAME].s)) != CT_OK)
+	    (st = check_ledger(ct, f[F_LEDGER].s, f[F_NAME].s,
+	         f[F_ALLOW_REVOKED].b)) != CT_OK)
 		goto out;
 	if ((st = ct_load_ca(ct, f[F_CA_CRT].s, f[F_CA_KEY].s, cakey, &ca)) !=
 	    CT_OK)

@@ -81,6 +81,7 @@ int keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
 #define LEDGER_ERR_FORMAT (-2) /* "<path>:<line>: <reason>": not a ledger */
 #define LEDGER_WHY_MAX 96
 struct ledger;
+struct ledger_db;
 /* Is data a ledger as the ledger mode reads it: empty, or the header
  * line and then records, comments and empty lines?  0, or -1 with *line
  * (1-based) and why saying what is wrong with that line. */
@@ -93,6 +94,10 @@ int ledger_check_file(const char *path, char *errbuf, size_t errlen);
  * *out is the caller's (ledger_end). */
 int ledger_begin(const char *path, struct ledger **out, char *errbuf,
     size_t errlen);
+/* The same, loading what is there into *db (see ledger_load) under the
+ * lock: what is read cannot change before what is appended. */
+int ledger_begin_load(const char *path, struct ledger **out,
+    struct ledger_db *db, char *errbuf, size_t errlen);
 /* Append and fsync one record; on failure the file is cut back, and
  * errbuf also says so if even that failed. */
 int ledger_append(struct ledger *l, int64_t issued, const struct cert *c,
@@ -131,10 +136,17 @@ struct ledger_db {
  * name a certificate of the ledger).  0, or -1 with *line and why. */
 int ledger_load(const char *data, size_t len, struct ledger_db *db,
     size_t *line, char *why, size_t whylen);
-/* The same from a file: LEDGER_ERR_SYS or LEDGER_ERR_FORMAT with errbuf. */
-int ledger_load_file(const char *path, struct ledger_db *db, char *errbuf,
-    size_t errlen);
+/* The same from a file, read under a shared lock; it must be a regular
+ * file (a FIFO is refused, not waited on).  A file that does not exist is
+ * an empty ledger when absent_ok, else an error.  db NULL: check only.
+ * LEDGER_ERR_SYS or LEDGER_ERR_FORMAT with errbuf. */
+int ledger_load_file(const char *path, bool absent_ok, struct ledger_db *db,
+    char *errbuf, size_t errlen);
 void ledger_db_free(struct ledger_db *db);
+/* A ledger function's error r as the mode's failure: a format error as
+ * it is ("<path>:<line>: <reason>"), else "error while <op> ledger: ...". */
+enum ct_status ledger_fail(struct ct *ct, int r, const char *op,
+    const char *err);
 bool ledger_same_name(const struct ledger_cert *a, const struct ledger_cert *b);
 /* "2006-01-02T15:04:05Z" (the seconds when strftime cannot). */
 void ledger_utc(int64_t t, char *buf, size_t len);

@@ -331,11 +331,12 @@ ledger_check(const char *data, size_t len, size_t *line, char *why,
 
 /*
  * Check the ledger open on fd (locked by the caller) as the ledger mode
- * would read it.  0 and *last (its last byte, or '\n' when empty), or a
- * LEDGER_ERR_* with errbuf.
+ * would read it, and with db != NULL load it there.  0 and *last (its
+ * last byte, or '\n' when empty), or a LEDGER_ERR_* with errbuf.
  */
 static int
-check_fd(int fd, const char *path, char *last, char *errbuf, size_t errlen)
+check_fd(int fd, const char *path, char *last, struct ledger_db *db,
+    char *errbuf, size_t errlen)
 {
 	char why[LEDGER_WHY_MAX], *buf = NULL;
 	struct stat st;
@@ -375,7 +376,8 @@ check_fd(int fd, const char *path, char *last, char *errbuf, size_t errlen)
 			break; /* shrunk under us: check what there is */
 		n += (size_t)got;
 	}
-	if (ledger_check(buf, n, &line, why, sizeof(why)) != 0) {
+	if ((db != NULL ? ledger_load(buf, n, db, &line, why, sizeof(why))
+	                : ledger_check(buf, n, &line, why, sizeof(why))) != 0) {
 		snprintf(errbuf, errlen, "%s:%zu: %s", path, line, why);
 		r = LEDGER_ERR_FORMAT;
 		goto out;
@@ -389,14 +391,17 @@ out:
 }
 
 int
-ledger_check_file(const char *path, char *errbuf, size_t errlen)
+ledger_load_file(const char *path, bool absent_ok, struct ledger_db *db,
+    char *errbuf, size_t errlen)
 {
 	char last;
 	int fd, r;
 
+	if (db != NULL)
+		memset(db, 0, sizeof(*db));
 	/* O_NONBLOCK: a FIFO is refused, not waited on. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT)
+	if (fd == -1 && errno == ENOENT && absent_ok)
 		return 0; /* sign creates it */
 	if (fd == -1) {
 		fileio_oserr(errbuf, errlen, "open", path, errno);
@@ -408,14 +413,28 @@ ledger_check_file(const char *path, char *errbuf, size_t errlen)
 		close(fd);
 		return LEDGER_ERR_SYS;
 	}
-	r = check_fd(fd, path, &last, errbuf, errlen);
+	r = check_fd(fd, path, &last, db, errbuf, errlen);
 	close(fd);
 	return r;
 }
 
+enum ct_status
+ledger_fail(struct ct *ct, int r, const char *op, const char *err)
+{
+	if (r == LEDGER_ERR_FORMAT)
+		return ct_fail(ct, "%s", err); /* "<path>:<line>: <reason>" */
+	return ct_fail(ct, "error while %s ledger: %s", op, err);
+}
+
 int
-ledger_begin(const char *path, struct ledger **out, char *errbuf,
-    size_t errlen)
+ledger_check_file(const char *path, char *errbuf, size_t errlen)
+{
+	return ledger_load_file(path, true, NULL, errbuf, errlen);
+}
+
+int
+ledger_begin_load(const char *path, struct ledger **out, struct ledger_db *db,
+    char *errbuf, size_t errlen)
 {
 	struct ledger *l;
 	char last;
@@ -434,13 +453,15 @@ ledger_begin(const char *path, struct ledger **out, char *errbuf,
 		return LEDGER_ERR_SYS;
 	}
 	/* Again, under the lock: it may have changed since the check. */
-	if ((r = check_fd(fd, path, &last, errbuf, errlen)) != 0) {
+	if ((r = check_fd(fd, path, &last, db, errbuf, errlen)) != 0) {
 		close(fd);
 		return r;
 	}
 	if ((l = malloc(sizeof(*l))) == NULL) {
 		snprintf(errbuf, errlen, "open %s: out of memory", path);
 		close(fd);
+		if (db != NULL)
+			ledger_db_free(db);
 		return LEDGER_ERR_SYS;
 	}
 	l->fd = fd;
@@ -451,10 +472,19 @@ ledger_begin(const char *path, struct ledger **out, char *errbuf,
 		fileio_oserr(errbuf, errlen, "seek", path, errno);
 		close(fd);
 		free(l);
+		if (db != NULL)
+			ledger_db_free(db);
 		return LEDGER_ERR_SYS;
 	}
 	*out = l;
 	return 0;
+}
+
+int
+ledger_begin(const char *path, struct ledger **out, char *errbuf,
+    size_t errlen)
+{
+	return ledger_begin_load(path, out, NULL, errbuf, errlen);
 }
 
 /* Write one record (text, ending in a newline) after the header if the
@@ -1018,26 +1048,6 @@ ledger_db_free(struct ledger_db *db)
 	}
 	free(db->c);
 	memset(db, 0, sizeof(*db));
-}
-
-int
-ledger_load_file(const char *path, struct ledger_db *db, char *errbuf,
-    size_t errlen)
-{
-	char why[LEDGER_WHY_MAX], *buf = NULL;
-	size_t len, line = 0;
-	int r;
-
-	memset(db, 0, sizeof(*db));
-	if (fileio_read(path, CT_MAX_LEDGER, &buf, &len, errbuf, errlen) != 0)
-		return LEDGER_ERR_SYS;
-	r = ledger_load(buf, len, db, &line, why, sizeof(why));
-	free(buf);
-	if (r != 0) {
-		snprintf(errbuf, errlen, "%s:%zu: %s", path, line, why);
-		return LEDGER_ERR_FORMAT;
-	}
-	return 0;
 }
 
 bool
