@@ -18,11 +18,7 @@
 # must survive).
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
-ASAN_NODE="$E2E_TOP/build/asan/bin/node"
-EVIL="$E2E_TOP/build/rel/evilpeer"
-for b in "$ASAN_NODE" "$EVIL"; do
-	[ -x "$b" ] || { echo "not ok 1 - $b is missing (make build/asan/bin/node build/rel/evilpeer)"; echo "1..1"; exit 1; }
-done
+need "$ASAN_NODE" "$EVIL"
 
 "$CT" ca -name e2e-ca -duration 10h >/dev/null
 "$CT" sign -name v -ip 192.168.81.1/24

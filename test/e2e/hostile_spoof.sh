@@ -9,9 +9,7 @@
 # V's inbound rules are empty, so only conntrack lets anything in.
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
-EVIL="$E2E_TOP/build/rel/evilpeer"
-PROBE="$E2E_TOP/test/e2e/udpprobe.py"
-[ -x "$EVIL" ] || { echo "not ok 1 - $EVIL is missing (make build/rel/evilpeer)"; echo "1..1"; exit 1; }
+need "$EVIL"
 
 "$CT" ca -name e2e-ca -duration 10h >/dev/null
 "$CT" sign -name v -ip 192.168.82.1/24

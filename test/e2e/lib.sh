@@ -6,6 +6,9 @@ set -u
 E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CT="$E2E_TOP/bin/cert-tool"
 NODE="$E2E_TOP/bin/node"
+ASAN_NODE="$E2E_TOP/build/asan/bin/node" # make build/asan/bin/node
+EVIL="$E2E_TOP/build/rel/evilpeer"       # make build/rel/evilpeer
+PROBE="$E2E_TOP/test/e2e/udpprobe.py"
 E2E_PREFIX="e2e$$"            # unique per run: namespaces are e2e<pid>-<name>
 E2E_DIR=$(mktemp -d "/tmp/${E2E_PREFIX}.XXXXXX")
 E2E_N=0
@@ -196,4 +199,12 @@ mesh_config() {
 		echo "  outbound: [{port: any, proto: any, host: any}]"
 		echo "  inbound: [{port: any, proto: any, host: any}]"
 	} >"$f"
+}
+
+# need BINARY...: stop the test (one failure) if a program is not built.
+need() {
+	local b
+	for b in "$@"; do
+		[ -x "$b" ] || { echo "not ok 1 - $b is missing (make check builds it)"; echo "1..1"; exit 1; }
+	done
 }

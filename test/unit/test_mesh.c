@@ -28,6 +28,7 @@
 #include "crypto.h"
 #include "ct.h"
 #include "ipaddr.h"
+#include "lhmsg.h"
 #include "log.h"
 #include "nodeint.h"
 
@@ -177,8 +178,9 @@ start(struct mesh *m, size_t i, const char *name, const char *ip,
 	    path(m, "ca.crt"), m->dir, name, m->dir, name, port, i,
 	    extra != NULL ? extra : "");
 	fclose(f);
-	if (node_cfg_load(path(m, yml), time(NULL), &cfg, err, sizeof(err)) !=
-	    0)
+	/* the clock sign used (time(2) may still say the second before) */
+	if (node_cfg_load(path(m, yml), node_real_ns() / 1000000000, &cfg, err,
+	        sizeof(err)) != 0)
 		fail_msg("%s: %s", name, err);
 	assert_int_equal(socketpair(AF_UNIX,
 	                     SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
@@ -705,6 +707,68 @@ test_mesh_lighthouse_discovery(void **state)
 	assert_true(m->p[2].n.st.lh_replies >= 1);
 }
 
+/*
+ * Punch notifications from the lighthouse wait punchy.delay in a pool of
+ * PUNCH_JOBS jobs: a flood of them holds at most that many (the rest are
+ * dropped and counted), each punches when its time comes, and the jobs
+ * are free again after.  Jobs still pending when the node stops are
+ * cancelled (teardown; ASan would see them leak).
+ */
+static void
+test_mesh_punch_pool_bounded(void **state)
+{
+	struct mesh *m = *state;
+	struct lhmsg *msg = calloc(1, sizeof(*msg));
+	uint8_t buf[LHMSG_ENCODED_MAX], got[16];
+	struct tunnel *t;
+	char extra[512];
+	size_t len, i, punched = 0;
+	uint16_t lp, tp;
+	int tfd;
+	int64_t until;
+
+	assert_non_null(msg);
+	start(m, 2, "lh", LH_IP, free_port(),
+	    "lighthouse: {am_lighthouse: true}\n");
+	lp = node_port(&m->p[2].n);
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"127.0.0.1:%u\"]}\n"
+	    "lighthouse: {am_lighthouse: false, interval: 60, hosts: "
+	    "[\"%s\"]}\npunchy: {punch: true, delay: 300ms}\n",
+	    LH_IP, lp, LH_IP);
+	start(m, 1, "b", "10.77.0.3", 0, extra);
+	pump(m, 300); /* b registers: its tunnel to the lighthouse is up */
+	t = u32map_get(&m->p[1].n.tun_by_ip, ip4(LH_IP));
+	assert_non_null(t);
+	/* where the punches go: a socket of the test's */
+	tfd = udp_sock(&tp);
+	msg->type = LHMSG_HOST_PUNCH_NOTIFICATION;
+	msg->has_details = true;
+	msg->vpn_ip = ip4("10.77.0.9");
+	msg->v4[0].ip = 0x7f000001;
+	msg->v4[0].port = tp;
+	msg->n4 = 1;
+	assert_int_equal(lhmsg_encode(msg, buf, sizeof(buf), &len), 0);
+	for (i = 0; i < PUNCH_JOBS + 8; i++)
+		lh_recv(&m->p[1].n, t, buf, len);
+	assert_int_equal(m->p[1].n.st.lh_punches, PUNCH_JOBS);
+	assert_int_equal(m->p[1].n.st.lh_punch_dropped, 8);
+	until = node_mono_ns() + 2000000000LL;
+	while (node_mono_ns() < until && punched < PUNCH_JOBS) {
+		event_base_loop(m->base, EVLOOP_NONBLOCK);
+		while (recv(tfd, got, sizeof(got), 0) == 1)
+			punched++;
+		usleep(500);
+	}
+	assert_int_equal(punched, PUNCH_JOBS);
+	/* the jobs are free again; these stay pending until the stop */
+	lh_recv(&m->p[1].n, t, buf, len);
+	assert_int_equal(m->p[1].n.st.lh_punches, PUNCH_JOBS + 1);
+	assert_int_equal(m->p[1].n.st.lh_punch_dropped, 8);
+	close(tfd);
+	free(msg);
+}
+
 int
 main(void)
 {
@@ -725,6 +789,8 @@ main(void)
 	        test_mesh_duplicated_reordered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mesh_roaming, setup,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_punch_pool_bounded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
