@@ -58,6 +58,7 @@ LIB_SRCS = $(wildcard lib/*.c)
 CT_SRCS = $(filter-out cert-tool/main.c,$(wildcard cert-tool/*.c))
 NODE_SRCS = $(filter-out node/main.c,$(wildcard node/*.c))
 UNIT_SRCS = $(wildcard test/unit/test_*.c)
+TESTHELP_SRCS = $(filter-out $(UNIT_SRCS),$(wildcard test/unit/*.c))
 FUZZ_SRCS = $(wildcard test/fuzz/fuzz_*.c)
 UNIT_NAMES = $(patsubst test/unit/%.c,%,$(UNIT_SRCS))
 FUZZ_NAMES = $(patsubst test/fuzz/%.c,%,$(FUZZ_SRCS))
@@ -102,7 +103,11 @@ bin/lighthouse: $(B)/lighthouse/main.o $(B)/libnode.a $(B)/libvpn.a $(DAEMON_DEP
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) $(DAEMON_LDFLAGS) -o $@ \
 	    $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
 
-$(B)/test/%: $(B)/test/unit/%.o $(B)/libnode.a $(B)/libct.a $(B)/libvpn.a
+# What the unit tests share that is not a test (test/unit/simnet.c).
+$(B)/libtesthelp.a: $(patsubst %.c,$(B)/%.o,$(TESTHELP_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/test/%: $(B)/test/unit/%.o $(B)/libtesthelp.a $(B)/libnode.a $(B)/libct.a $(B)/libvpn.a
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CT_LIBS) $(EV_LIBS) -lcmocka
 
 # --- sanitizer objects (clang, ASan + UBSan) --------------------------
@@ -126,7 +131,10 @@ $(A)/bin/node: $(A)/node/main.o $(A)/libnode.a $(A)/libvpn.a
 	@mkdir -p $(dir $@)
 	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(EV_LIBS)
 
-$(A)/test/%: $(A)/test/unit/%.o $(A)/libnode.a $(A)/libct.a $(A)/libvpn.a
+$(A)/libtesthelp.a: $(patsubst %.c,$(A)/%.o,$(TESTHELP_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(A)/test/%: $(A)/test/unit/%.o $(A)/libtesthelp.a $(A)/libnode.a $(A)/libct.a $(A)/libvpn.a
 	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(CT_LIBS) $(EV_LIBS) -lcmocka
 
 # --- fuzz targets (clang libFuzzer) -----------------------------------

@@ -3,50 +3,65 @@
  * are the short forms of the list in node(8), STATISTICS; a unit test
  * checks that every name is there.
  */
-#include "counters.h"
+#include <string.h>
 
+#include "counters.h"
+#include "handshake.h"
+#include "hostmap.h"
+#include "lhclient.h"
+#include "lhserver.h"
 #include "nodeint.h"
+#include "punch.h"
 #include "sbuf.h"
+#include "worker.h"
 
 /* One getter per source field. */
-#define NODE_STAT(f)                                                          \
-	static uint64_t get_##f(const struct node *n) { return n->st.f; }
-#define UDP_STAT(f)                                                           \
-	static uint64_t get_udp_##f(const struct node *n)                     \
-	{                                                                     \
-		return udp_stats(n->udp)->f;                                  \
+#define DP_STAT(f)                                                             \
+	static uint64_t get_##f(const struct node *n)                          \
+	{                                                                      \
+		return n->wk->st.f;                                            \
+	}
+#define SUB_STAT(name, sub, fn, f)                                             \
+	static uint64_t get_##name(const struct node *n)                       \
+	{                                                                      \
+		return n->sub != NULL ? fn(n->sub)->f : 0;                     \
+	}
+#define UDP_STAT(f)                                                            \
+	static uint64_t get_udp_##f(const struct node *n)                      \
+	{                                                                      \
+		return io_udp_stats(n->wk->udp)->f;                            \
 	}
 
-NODE_STAT(rx_short)
-NODE_STAT(rx_own_network)
-NODE_STAT(rx_unknown_type)
-NODE_STAT(rx_unknown_index)
-NODE_STAT(rx_replay)
-NODE_STAT(rx_auth)
-NODE_STAT(rx_bad_inner)
-NODE_STAT(rx_hs_bad)
-NODE_STAT(rx_hs_refused)
-NODE_STAT(hs_started)
-NODE_STAT(hs_completed)
-NODE_STAT(hs_timed_out)
-NODE_STAT(hs_pending_full)
-NODE_STAT(tx_no_tunnel)
-NODE_STAT(tx_dropped)
-NODE_STAT(tx_queue_full)
-NODE_STAT(tun_write_err)
-NODE_STAT(lh_bad)
-NODE_STAT(lh_refused)
-NODE_STAT(lh_updates)
-NODE_STAT(lh_queries)
-NODE_STAT(lh_replies)
-NODE_STAT(lh_punches)
-NODE_STAT(lh_punch_dropped)
-NODE_STAT(fw_in_drop)
-NODE_STAT(fw_out_drop)
-NODE_STAT(fw_rejects)
-NODE_STAT(fw_bad_packet)
-NODE_STAT(fw_peer_full)
-NODE_STAT(tun_super)
+DP_STAT(rx_short)
+DP_STAT(rx_own_network)
+DP_STAT(rx_unknown_type)
+DP_STAT(rx_unknown_index)
+DP_STAT(rx_replay)
+DP_STAT(rx_auth)
+DP_STAT(rx_bad_inner)
+DP_STAT(tx_no_tunnel)
+DP_STAT(tx_dropped)
+DP_STAT(tun_write_err)
+DP_STAT(lh_bad)
+DP_STAT(fw_in_drop)
+DP_STAT(fw_out_drop)
+DP_STAT(fw_rejects)
+DP_STAT(fw_bad_packet)
+DP_STAT(fw_peer_full)
+DP_STAT(tun_super)
+SUB_STAT(rx_hs_bad, hs, hs_stats, bad)
+SUB_STAT(rx_hs_refused, hs, hs_stats, refused)
+SUB_STAT(hs_started, hs, hs_stats, started)
+SUB_STAT(hs_completed, hs, hs_stats, completed)
+SUB_STAT(hs_timed_out, hs, hs_stats, timed_out)
+SUB_STAT(hs_pending_full, hs, hs_stats, pending_full)
+SUB_STAT(tx_queue_full, hs, hs_stats, queue_full)
+SUB_STAT(lh_updates, lhs, lhserver_stats, updates)
+SUB_STAT(lh_queries, lhs, lhserver_stats, queries)
+SUB_STAT(lh_replies, lhs, lhserver_stats, replies)
+SUB_STAT(lh_punches, punch, punch_stats, punches)
+SUB_STAT(lh_unsolicited, lhc, lhclient_stats, unsolicited)
+SUB_STAT(lh_punch_dropped, punch, punch_stats, dropped)
 UDP_STAT(rx_packets)
 UDP_STAT(tx_packets)
 UDP_STAT(tx_errors)
@@ -55,22 +70,30 @@ UDP_STAT(tx_msgs)
 UDP_STAT(rx_oversize)
 UDP_STAT(rx_truncated)
 
+/* Refused by either role. */
+static uint64_t
+get_lh_refused(const struct node *n)
+{
+	return (n->lhs != NULL ? lhserver_stats(n->lhs)->refused : 0) +
+	       (n->lhc != NULL ? lhclient_stats(n->lhc)->refused : 0);
+}
+
 static uint64_t
 get_tunnels(const struct node *n)
 {
-	return n->tun_by_ip.len;
+	return hostmap_tunnels(n->hm);
 }
 
 static uint64_t
 get_pending(const struct node *n)
 {
-	return n->pend_by_ip.len;
+	return hostmap_pending(n->hm);
 }
 
 static uint64_t
 get_registered(const struct node *n)
 {
-	return n->reg != NULL ? lhreg_count(n->reg) : 0;
+	return n->lhs != NULL ? lhserver_registered(n->lhs) : 0;
 }
 
 static uint64_t
@@ -82,13 +105,13 @@ get_conntrack(const struct node *n)
 static uint64_t
 get_gro_joined(const struct node *n)
 {
-	return n->gro.joined;
+	return n->wk->gro.joined;
 }
 
 static uint64_t
 get_queued_bytes(const struct node *n)
 {
-	return n->queued_bytes;
+	return hostmap_held_bytes(n->hm);
 }
 
 #define T COUNTER_TOTAL
@@ -99,22 +122,19 @@ static const struct counter_def table[] = {
     {"pending", "handshakes this node started, not finished", G, get_pending},
     {"udpRx", "datagrams received", T, get_udp_rx_packets},
     {"udpTx", "datagrams sent", T, get_udp_tx_packets},
-    {"udpTxErr", "datagrams the kernel would not send", T,
-        get_udp_tx_errors},
+    {"udpTxErr", "datagrams the kernel would not send", T, get_udp_tx_errors},
     {"rxShort", "datagrams too short for a header (hole punches)", T,
         get_rx_short},
     {"rxOwnNet", "datagrams from an underlay address inside the overlay", T,
         get_rx_own_network},
-    {"rxUnknownType", "messages of a type not handled", T,
-        get_rx_unknown_type},
+    {"rxUnknownType", "messages of a type not handled", T, get_rx_unknown_type},
     {"rxUnknownIndex", "messages for a tunnel that does not exist", T,
         get_rx_unknown_index},
     {"rxReplay", "messages replayed or too old", T, get_rx_replay},
     {"rxAuthFail", "messages that failed to decrypt", T, get_rx_auth},
     {"rxBadInner", "decrypted data packets that are not IPv4", T,
         get_rx_bad_inner},
-    {"hsBad", "handshake messages that could not be read", T,
-        get_rx_hs_bad},
+    {"hsBad", "handshake messages that could not be read", T, get_rx_hs_bad},
     {"hsRefused", "handshakes refused", T, get_rx_hs_refused},
     {"hsStarted", "handshakes started", T, get_hs_started},
     {"hsCompleted", "tunnels set up", T, get_hs_completed},
@@ -133,13 +153,11 @@ static const struct counter_def table[] = {
     {"lhReplies", "answers sent (lighthouse)", T, get_lh_replies},
     {"lhPunches", "punch notifications acted on", T, get_lh_punches},
     {"registered", "hosts in the registry (lighthouse)", G, get_registered},
-    {"fwInDrop", "inbound packets refused by the firewall", T,
-        get_fw_in_drop},
+    {"fwInDrop", "inbound packets refused by the firewall", T, get_fw_in_drop},
     {"fwOutDrop", "outbound packets refused by the firewall", T,
         get_fw_out_drop},
     {"fwRejects", "answers sent for refused packets", T, get_fw_rejects},
-    {"fwBadPacket", "packets too short for the firewall", T,
-        get_fw_bad_packet},
+    {"fwBadPacket", "packets too short for the firewall", T, get_fw_bad_packet},
     {"conntrack", "flows the firewall remembers", G, get_conntrack},
     {"udpRxMsgs", "messages read from the socket", T, get_udp_rx_msgs},
     {"udpTxMsgs", "messages written to the socket", T, get_udp_tx_msgs},
@@ -157,6 +175,8 @@ static const struct counter_def table[] = {
         get_fw_peer_full},
     {"lhPunchDropped", "punch notifications dropped: all jobs busy", T,
         get_lh_punch_dropped},
+    {"lhUnsolicited", "lighthouse answers about a peer not being reached", T,
+        get_lh_unsolicited},
 };
 
 const struct counter_def *
@@ -174,4 +194,17 @@ node_counters_format(const struct node *n, struct sbuf *out)
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		sbuf_printf(out, "%s%s=%llu", i > 0 ? " " : "", table[i].name,
 		    (unsigned long long)table[i].get(n));
+}
+
+int
+node_counter(const struct node *n, const char *name, uint64_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].name, name) == 0) {
+			*out = table[i].get(n);
+			return 0;
+		}
+	return -1;
 }

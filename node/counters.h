@@ -4,9 +4,10 @@
  * and a metrics endpoint later) is a row here: its name, help text, kind
  * and where its value comes from.  Nothing else formats them.
  *
- * Owns: the table (static, read-only).  Reads: struct node's counters
- * (node_stats), the UDP socket's (udp_stats), and a few gauges (tables'
- * sizes).  Writes nothing.
+ * Owns: the table (static, read-only).  Reads each subsystem's counters
+ * through its header (the worker's data-path shard, the handshakes', the
+ * lighthouse roles', punching's), the UDP side's (udp_stats), and a few
+ * gauges (tables' sizes).  Writes nothing.
  */
 #ifndef NODE_COUNTERS_H
 #define NODE_COUNTERS_H
@@ -34,5 +35,8 @@ const struct counter_def *node_counters(size_t *count);
 
 /* "name=value name=value ...", every row in order. */
 void node_counters_format(const struct node *n, struct sbuf *out);
+
+/* One row's value by name: 0, or -1 when there is no such row. */
+int node_counter(const struct node *n, const char *name, uint64_t *out);
 
 #endif

@@ -54,7 +54,7 @@ cfail(struct ld *l, int code)
  * contains "-----BEGIN".  *data is malloc'd; *label names it for errors.
  */
 static int
-pki_material(struct ld *l, const char *key, char **data, size_t *len,
+read_pki_material(struct ld *l, const char *key, char **data, size_t *len,
     const char **label)
 {
 	const char *v;
@@ -88,7 +88,7 @@ load_ca(struct ld *l)
 	size_t len, n = 0, nexp = 0, i;
 	int r;
 
-	if ((r = pki_material(l, "pki.ca", &pem, &len, &label)) != 0)
+	if ((r = read_pki_material(l, "pki.ca", &pem, &len, &label)) != 0)
 		return r;
 	if ((l->c->ca = ca_pool_new()) == NULL) {
 		r = VPN_ERR_NOMEM;
@@ -140,7 +140,7 @@ load_cert(struct ld *l)
 	size_t len;
 	int r;
 
-	if ((r = pki_material(l, "pki.key", &pem, &len, &label)) != 0)
+	if ((r = read_pki_material(l, "pki.key", &pem, &len, &label)) != 0)
 		return r;
 	r = pem_x25519_private(pem, len, c->key, NULL);
 	crypto_cleanse(pem, len);
@@ -148,7 +148,7 @@ load_cert(struct ld *l)
 	if (r != 0)
 		return fail(l, r, "error while unmarshaling pki.key %s: %s",
 		    label, vpn_strerror(r));
-	if ((r = pki_material(l, "pki.cert", &pem, &len, &label)) != 0)
+	if ((r = read_pki_material(l, "pki.cert", &pem, &len, &label)) != 0)
 		return r;
 	r = cert_from_pem(pem, len, &c->cert, NULL);
 	free(pem);

@@ -1,22 +1,43 @@
 /*
- * node/reload.h: what a reload (SIGHUP) may not change.  The running
- * node keeps its listen socket, cipher, TUN device and a few more until
- * it restarts; a new configuration that changes one of them is still
- * applied for the rest, and each such key is logged by name with both
- * values and the one kept, never copied back silently.
+ * node/reload.h: SIGHUP, per subsystem, prepare then commit.
  *
- * Owns nothing; reads the running configuration, writes the new one.
+ * A new configuration is loaded beside the running one.  Prepare: each
+ * subsystem looks at its part: what it cannot take at all refuses the
+ * whole reload (a new overlay IP, a change of lighthouse role) and
+ * nothing changes; a key that only a restart can change keeps its running
+ * value in the new configuration, logged by name with both values
+ * ("listen.port changed from 4242 to 4343: needs a restart, keeping
+ * 4242"); a key that applies live is logged with both values.  Commit:
+ * the new configuration replaces the old, and each subsystem applies its
+ * part (logging, firewall and conntrack share, lighthouse registration,
+ * peers that no longer verify).  Nothing is copied back silently.
+ *
+ * Owns: the table of keys and which subsystem each belongs to.
  */
 #ifndef NODE_RELOAD_H
 #define NODE_RELOAD_H
 
 #include <stddef.h>
 
+struct node;
 struct node_cfg;
 
-/* Keep in neu, and log, every restart-only setting that differs from
- * old; the tun.routes arrays are swapped (old gets neu's, to be freed
- * with it).  Returns how many keys were kept. */
+struct reload_plan {
+	size_t kept;    /* keys kept until a restart */
+	size_t changed; /* keys applied live (of those compared by value) */
+};
+
+/* 0, or VPN_ERR_INVAL with the reason in err (nothing is changed). */
+int reload_prepare(struct node_cfg *old, struct node_cfg *neu,
+    struct reload_plan *plan, char *err, size_t errlen);
+/* Make neu the running configuration (the node owns it; the old one is
+ * freed) and apply it, subsystem by subsystem. */
+void reload_commit(struct node *n, struct node_cfg *neu);
+
+/* Prepare's restart-only part alone: keep in neu, and log, every
+ * restart-only setting that differs from old; the tun.routes arrays are
+ * swapped (old gets neu's, to be freed with it).  Returns how many keys
+ * were kept. */
 size_t reload_keep_restart_only(struct node_cfg *old, struct node_cfg *neu);
 
 #endif

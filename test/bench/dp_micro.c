@@ -12,13 +12,13 @@
  *
  *   tx         host-b, outbound, per packet: tunnel by destination IP
  *              (u32map), ippkt_parse, fw_decide_why (conntrack hit),
- *              header_encode, AEAD seal in place (node_send_data and
- *              node_seal_slot without the UDP queueing)
+ *              header_encode, AEAD seal in place (dp_send_data and
+ *              tunnel_seal_slot without the UDP queueing)
  *   rx         host-a, inbound, per packet: header_parse, tunnel by
  *              index (u32map), replay_check, AEAD open in place,
  *              replay_update, ippkt_parse, fw_decide_why (conntrack hit
  *              of a flow that "port: any, proto: any, group: laptop" let
- *              in) (on_udp_packet without roaming and the TUN write)
+ *              in) (dp_rx without roaming and the TUN write)
  *
  * with 1300-byte packets (tun.mtu 1300) and AES-256-GCM; the -small
  * scenarios use 64-byte packets, so that the fixed cost per packet shows,
@@ -33,11 +33,11 @@
  *              destination IP, ippkt_parse and fw_decide_why ONCE, then
  *              per segment tso_next straight into its slot at slot +
  *              HEADER_LEN (headers, IPv4 and TCP checksums), header_encode
- *              and AEAD seal in place (on_tun_super)
+ *              and AEAD seal in place (dp_tx_super)
  *   rx-gro     host-a, per segment: the rx path above, then gro_add into
  *              a struct gro whose output only counts (and keeps the
  *              iovecs for the check; no writev); gro_flush at the end of
- *              the round, the receive batch here (on_udp_packet, on_udp)
+ *              the round, the receive batch here (dp_rx, on_udp)
  *
  * both counted per segment (wire packet); a round is 5 super-segments,
  * 260 segments.  Every round, what host-a's coalescer wrote must be one
@@ -496,7 +496,7 @@ run_rx(struct bnode *n, uint8_t *slots, size_t len, enum dp_fail *fail)
 }
 
 /*
- * The send path for one super-segment (on_tun_super): the firewall judges
+ * The send path for one super-segment (dp_tx_super): the firewall judges
  * it once, then each segment is cut straight into its slot at slot +
  * HEADER_LEN and sealed there.  lens[i]: the length of segment i; *nseg:
  * the segments sealed, at most max (the slots left).

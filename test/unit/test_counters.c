@@ -17,7 +17,10 @@
 #include <string.h>
 
 #include "counters.h"
+#include "hostmap.h"
+#include "io.h"
 #include "nodeint.h"
+#include "worker.h"
 #include "sbuf.h"
 
 static void
@@ -82,7 +85,9 @@ static void
 test_counters_format(void **state)
 {
 	struct node n;
+	struct io_udp *udp;
 	struct sbuf b;
+	uint64_t v;
 	char err[256];
 	const struct counter_def *t;
 	size_t cnt, i;
@@ -90,15 +95,16 @@ test_counters_format(void **state)
 
 	(void)state;
 	memset(&n, 0, sizeof(n));
-	u32map_init(&n.tun_by_ip);
-	u32map_init(&n.pend_by_ip);
-	assert_int_equal(udp_open("127.0.0.1", 0, 0, 0, false, &n.udp, err,
+	assert_non_null(n.base = event_base_new());
+	assert_int_equal(io_udp_kernel("127.0.0.1", 0, 0, 0, false, &udp, err,
 	                     sizeof(err)),
 	    0);
-	n.st.rx_replay = 7;
-	n.st.fw_peer_full = 123456789012345ULL;
-	n.queued_bytes = 42;
-	n.gro.joined = 5;
+	assert_int_equal(worker_start(&n, udp, NULL, &n.wk), 0);
+	assert_non_null(n.hm = hostmap_new());
+	n.wk->st.rx_replay = 7;
+	n.wk->st.fw_peer_full = 123456789012345ULL;
+	assert_true(hostmap_reserve(n.hm, 42, 100));
+	n.wk->gro.joined = 5;
 	sbuf_init(&b);
 	node_counters_format(&n, &b);
 	assert_true(sbuf_ok(&b));
@@ -118,9 +124,16 @@ test_counters_format(void **state)
 			fail_msg("%s missing or out of order", t[i].name);
 	}
 	sbuf_free(&b);
-	udp_close(n.udp);
-	u32map_free(&n.tun_by_ip);
-	u32map_free(&n.pend_by_ip);
+	/* and by name, as a control socket will ask */
+	assert_int_equal(node_counter(&n, "rxReplay", &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(node_counter(&n, "hsCompleted", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(node_counter(&n, "noSuchCounter", &v), -1);
+	hostmap_release(n.hm, 42);
+	hostmap_free(n.hm);
+	worker_free(n.wk);
+	event_base_free(n.base);
 }
 
 int

@@ -30,7 +30,18 @@
 #include "ipaddr.h"
 #include "lhmsg.h"
 #include "log.h"
+#include "counters.h"
+#include "hostmap.h"
+#include "io.h"
+#include "lhclient.h"
+#include "lhserver.h"
 #include "nodeint.h"
+#include "punch.h"
+#include "simnet.h"
+#include "tun.h"
+#include "tunnel.h"
+#include "wire.h"
+#include "worker.h"
 
 #define MAXN 4
 #define LH_IP "10.77.0.1"
@@ -41,6 +52,7 @@ struct peer {
 	bool up;
 	const char *name;
 	char ip[16];
+	char yml[160]; /* its configuration file, for reloads */
 };
 
 struct mesh {
@@ -146,22 +158,17 @@ cert_for(struct mesh *m, const char *name, const char *ip)
 	assert_int_equal(mode(cmd_sign, args), CT_OK);
 }
 
-/*
- * Start peer i as name at ip, listening on 127.0.0.1:port (0: any),
- * with the YAML lines `extra` added (static_host_map, lighthouse, ...).
- */
+/* Write peer i's configuration file (name.yml): listening on
+ * 127.0.0.1:port (0: any), handshakes tried every `try`, inbound
+ * firewall rules `inbound` (a YAML flow list), with the YAML lines
+ * `extra` added (static_host_map, lighthouse, ...). */
 static void
-start(struct mesh *m, size_t i, const char *name, const char *ip,
-    uint16_t port, const char *extra)
+write_cfg_with(struct mesh *m, size_t i, const char *name, uint16_t port,
+    const char *try, const char *inbound, const char *extra)
 {
-	struct peer *p = &m->p[i];
-	struct node_cfg *cfg;
-	struct tun *tun;
-	char yml[32], err[1024];
-	int sv[2];
+	char yml[32];
 	FILE *f;
 
-	cert_for(m, name, ip);
 	snprintf(yml, sizeof(yml), "%s.yml", name);
 	f = fopen(path(m, yml), "w");
 	assert_non_null(f);
@@ -169,28 +176,67 @@ start(struct mesh *m, size_t i, const char *name, const char *ip,
 	    "pki: {ca: %s, cert: %s/%s.crt, key: %s/%s.key}\n"
 	    "listen: {host: 127.0.0.1, port: %u}\n"
 	    "tun: {dev: mesh%zu}\n"
-	    "handshakes: {try_interval: 20ms}\n"
+	    "handshakes: {try_interval: %s}\n"
 	    "logging: {level: error}\n"
 	    "firewall:\n"
 	    "  outbound: [{port: any, proto: any, host: any}]\n"
-	    "  inbound: [{port: any, proto: any, host: any}]\n"
+	    "  inbound: %s\n"
 	    "%s",
-	    path(m, "ca.crt"), m->dir, name, m->dir, name, port, i,
-	    extra != NULL ? extra : "");
+	    path(m, "ca.crt"), m->dir, name, m->dir, name, port, i, try,
+	    inbound, extra != NULL ? extra : "");
 	fclose(f);
+}
+
+#define ANY_IN "[{port: any, proto: any, host: any}]"
+
+static void
+write_cfg(struct mesh *m, size_t i, const char *name, uint16_t port,
+    const char *extra)
+{
+	write_cfg_with(m, i, name, port, "20ms", ANY_IN, extra);
+}
+
+/*
+ * Start peer i as name at ip, over udp (a simulated network's endpoint)
+ * or, when udp is NULL, a real socket on 127.0.0.1:port (0: any), with
+ * the YAML lines `extra` added (static_host_map, lighthouse, ...).
+ */
+static void
+start_on(struct mesh *m, size_t i, const char *name, const char *ip,
+    struct io_udp *udp, uint16_t port, const char *extra)
+{
+	struct peer *p = &m->p[i];
+	struct node_cfg *cfg;
+	struct tun *tun;
+	struct io_tun *iot;
+	char yml[32], err[1024];
+	int sv[2];
+
+	cert_for(m, name, ip);
+	write_cfg(m, i, name, port, extra);
+	snprintf(yml, sizeof(yml), "%s.yml", name);
 	/* the clock sign used (time(2) may still say the second before) */
-	if (node_cfg_load(path(m, yml), node_real_ns() / 1000000000, &cfg, err,
+	snprintf(p->yml, sizeof(p->yml), "%s", path(m, yml));
+	if (node_cfg_load(p->yml, node_real_ns() / 1000000000, &cfg, err,
 	        sizeof(err)) != 0)
 		fail_msg("%s: %s", name, err);
 	assert_int_equal(socketpair(AF_UNIX,
 	                     SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
 	    0);
 	assert_int_equal(tun_from_fd(sv[0], name, &tun), 0);
-	assert_int_equal(node_start(&p->n, cfg, NULL, m->base, tun), 0);
+	assert_int_equal(io_tun_kernel(tun, &iot), 0);
+	assert_int_equal(node_start(&p->n, cfg, p->yml, m->base, udp, iot), 0);
 	p->fd = sv[1];
 	p->up = true;
 	p->name = name;
 	snprintf(p->ip, sizeof(p->ip), "%s", ip);
+}
+
+static void
+start(struct mesh *m, size_t i, const char *name, const char *ip,
+    uint16_t port, const char *extra)
+{
+	start_on(m, i, name, ip, NULL, port, extra);
 }
 
 static void
@@ -208,6 +254,17 @@ ip4(const char *s)
 
 	assert_true(ip4_parse(s, &a));
 	return a;
+}
+
+/* A counter of the node's, by its name in the stats line. */
+static uint64_t
+ctr(const struct node *n, const char *name)
+{
+	uint64_t v;
+
+	if (node_counter(n, name, &v) != 0)
+		fail_msg("no counter %s", name);
+	return v;
 }
 
 /* An ICMP echo request from src to dst, id and 32 bytes of payload. */
@@ -308,10 +365,10 @@ test_mesh_pair(void **state)
 	    static_map("10.77.0.3", node_port(&m->p[1].n)));
 	assert_true(crosses(m, 0, 1, 1));
 	assert_true(crosses(m, 1, 0, 2));
-	assert_int_equal(m->p[0].n.tun_by_ip.len, 1);
-	assert_int_equal(m->p[1].n.tun_by_ip.len, 1);
-	assert_int_equal(m->p[0].n.st.hs_completed, 1);
-	assert_int_equal(m->p[1].n.st.rx_auth, 0);
+	assert_int_equal(hostmap_tunnels(m->p[0].n.hm), 1);
+	assert_int_equal(hostmap_tunnels(m->p[1].n.hm), 1);
+	assert_int_equal(ctr(&m->p[0].n, "hsCompleted"), 1);
+	assert_int_equal(ctr(&m->p[1].n, "rxAuthFail"), 0);
 }
 
 /* Both ends start a handshake at the same moment: one tunnel each side,
@@ -351,14 +408,14 @@ test_mesh_both_initiate(void **state)
 	    (ssize_t)lb);
 	assert_memory_equal(got, pb, lb);
 	pump(m, 200);
-	ta = u32map_get(&m->p[0].n.tun_by_ip, ip4("10.77.0.3"));
-	tb = u32map_get(&m->p[1].n.tun_by_ip, ip4("10.77.0.2"));
+	ta = hostmap_by_ip(m->p[0].n.hm, ip4("10.77.0.3"));
+	tb = hostmap_by_ip(m->p[1].n.hm, ip4("10.77.0.2"));
 	assert_non_null(ta);
 	assert_non_null(tb);
 	assert_int_equal(ta->remote_index, tb->local_index);
 	assert_int_equal(tb->remote_index, ta->local_index);
-	assert_int_equal(m->p[0].n.pend_by_ip.len, 0);
-	assert_int_equal(m->p[1].n.pend_by_ip.len, 0);
+	assert_int_equal(hostmap_pending(m->p[0].n.hm), 0);
+	assert_int_equal(hostmap_pending(m->p[1].n.hm), 0);
 	assert_true(crosses(m, 0, 1, 5));
 	assert_true(crosses(m, 1, 0, 6));
 }
@@ -376,16 +433,16 @@ test_mesh_peer_restarts(void **state)
 	port = node_port(&m->p[1].n);
 	start(m, 0, "a", "10.77.0.2", 0, static_map("10.77.0.3", port));
 	assert_true(crosses(m, 0, 1, 7));
-	old_index = ((struct tunnel *)u32map_get(&m->p[0].n.tun_by_ip,
+	old_index = (hostmap_by_ip(m->p[0].n.hm,
 	                 ip4("10.77.0.3")))
 	                ->remote_index;
 	stop(m, 1); /* sends closeTunnel */
 	pump(m, 100);
-	assert_int_equal(m->p[0].n.tun_by_ip.len, 0);
+	assert_int_equal(hostmap_tunnels(m->p[0].n.hm), 0);
 	start(m, 1, "b", "10.77.0.3", port, NULL);
 	assert_true(crosses(m, 0, 1, 8));
 	assert_true(crosses(m, 1, 0, 9));
-	assert_true(((struct tunnel *)u32map_get(&m->p[0].n.tun_by_ip,
+	assert_true((hostmap_by_ip(m->p[0].n.hm,
 	                 ip4("10.77.0.3")))
 	                ->remote_index != old_index);
 }
@@ -409,19 +466,19 @@ test_mesh_silent_peer_closed_then_rehandshake(void **state)
 	    static_map("10.77.0.3", node_port(&m->p[1].n)));
 	start(m, 0, "a", "10.77.0.2", 0, extra);
 	assert_true(crosses(m, 0, 1, 12));
-	assert_int_equal(event_del(m->p[1].n.ev_udp), 0);
+	assert_int_equal(event_del(m->p[1].n.wk->ev_udp), 0);
 	len = echo(pkt, "10.77.0.2", "10.77.0.3", 13);
-	for (i = 0; i < 40 && m->p[0].n.tun_by_ip.len > 0; i++) {
+	for (i = 0; i < 40 && hostmap_tunnels(m->p[0].n.hm) > 0; i++) {
 		assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
 		pump(m, 100);
 	}
-	assert_int_equal(m->p[0].n.tun_by_ip.len, 0);
-	assert_int_equal(event_add(m->p[1].n.ev_udp, NULL), 0);
+	assert_int_equal(hostmap_tunnels(m->p[0].n.hm), 0);
+	assert_int_equal(event_add(m->p[1].n.wk->ev_udp, NULL), 0);
 	/* b's socket holds a's test packets and data for the old tunnel,
 	 * which b still has; a's new handshake replaces it */
 	assert_true(crosses(m, 0, 1, 14));
 	assert_true(crosses(m, 1, 0, 15));
-	assert_int_equal(m->p[0].n.st.hs_completed, 2);
+	assert_int_equal(ctr(&m->p[0].n, "hsCompleted"), 2);
 }
 
 /*
@@ -574,8 +631,8 @@ test_mesh_lost_stage2(void **state)
 	start(m, 0, "a", "10.77.0.2", 0, static_map("10.77.0.3", fp));
 	assert_true(crosses_via(m, &r, 0, 1, 20));
 	assert_int_equal(r.dropped, 1);
-	assert_int_equal(m->p[0].n.st.hs_completed, 1);
-	assert_int_equal(m->p[1].n.st.hs_completed, 1);
+	assert_int_equal(ctr(&m->p[0].n, "hsCompleted"), 1);
+	assert_int_equal(ctr(&m->p[1].n, "hsCompleted"), 1);
 	assert_true(crosses_via(m, &r, 1, 0, 21));
 	relay_close(&r);
 }
@@ -617,7 +674,7 @@ test_mesh_duplicated_reordered(void **state)
 		usleep(300);
 	}
 	assert_int_equal(n, 10);
-	assert_true(m->p[1].n.st.rx_replay >= 10);
+	assert_true(ctr(&m->p[1].n, "rxReplay") >= 10);
 	relay_close(&r);
 }
 
@@ -641,7 +698,7 @@ test_mesh_roaming(void **state)
 	assert_true(crosses_via(m, &r, 0, 1, 40));
 	moved = relay_move(&r);
 	/* a stranger sends b a data header with a's tunnel index */
-	t = u32map_get(&m->p[1].n.tun_by_ip, ip4("10.77.0.2"));
+	t = hostmap_by_ip(m->p[1].n.hm, ip4("10.77.0.2"));
 	assert_non_null(t);
 	jfd = udp_sock(&junk_port);
 	memset(junk, 0, sizeof(junk));
@@ -651,12 +708,12 @@ test_mesh_roaming(void **state)
 	to.sin_port = htons(node_port(&m->p[1].n));
 	sendto(jfd, junk, sizeof(junk), 0, (struct sockaddr *)&to, sizeof(to));
 	pump(m, 50);
-	t = u32map_get(&m->p[1].n.tun_by_ip, ip4("10.77.0.2"));
+	t = hostmap_by_ip(m->p[1].n.hm, ip4("10.77.0.2"));
 	assert_int_not_equal(t->remote.port, junk_port);
-	assert_true(m->p[1].n.st.rx_auth >= 1);
+	assert_true(ctr(&m->p[1].n, "rxAuthFail") >= 1);
 	/* a's next packet comes from the new address, authenticated */
 	assert_true(crosses_via(m, &r, 0, 1, 41));
-	t = u32map_get(&m->p[1].n.tun_by_ip, ip4("10.77.0.2"));
+	t = hostmap_by_ip(m->p[1].n.hm, ip4("10.77.0.2"));
 	assert_int_equal(t->remote.port, moved);
 	assert_true(crosses_via(m, &r, 1, 0, 42));
 	close(jfd);
@@ -700,11 +757,12 @@ test_mesh_lighthouse_discovery(void **state)
 	start(m, 0, "a", "10.77.0.2", 0, extra);
 	/* both register */
 	pump(m, 300);
-	assert_true(m->p[2].n.reg != NULL && lhreg_count(m->p[2].n.reg) == 2);
+	assert_true(m->p[2].n.lhs != NULL &&
+	    lhserver_registered(m->p[2].n.lhs) == 2);
 	assert_true(crosses(m, 0, 1, 10));
 	assert_true(crosses(m, 1, 0, 11));
-	assert_true(m->p[2].n.st.lh_queries >= 1);
-	assert_true(m->p[2].n.st.lh_replies >= 1);
+	assert_true(ctr(&m->p[2].n, "lhQueries") >= 1);
+	assert_true(ctr(&m->p[2].n, "lhReplies") >= 1);
 }
 
 /*
@@ -719,10 +777,10 @@ test_mesh_punch_pool_bounded(void **state)
 {
 	struct mesh *m = *state;
 	struct lhmsg *msg = calloc(1, sizeof(*msg));
-	uint8_t buf[LHMSG_ENCODED_MAX], got[16];
+	uint8_t got[16];
 	struct tunnel *t;
 	char extra[512];
-	size_t len, i, punched = 0;
+	size_t i, punched = 0;
 	uint16_t lp, tp;
 	int tfd;
 	int64_t until;
@@ -738,7 +796,7 @@ test_mesh_punch_pool_bounded(void **state)
 	    LH_IP, lp, LH_IP);
 	start(m, 1, "b", "10.77.0.3", 0, extra);
 	pump(m, 300); /* b registers: its tunnel to the lighthouse is up */
-	t = u32map_get(&m->p[1].n.tun_by_ip, ip4(LH_IP));
+	t = hostmap_by_ip(m->p[1].n.hm, ip4(LH_IP));
 	assert_non_null(t);
 	/* where the punches go: a socket of the test's */
 	tfd = udp_sock(&tp);
@@ -748,11 +806,10 @@ test_mesh_punch_pool_bounded(void **state)
 	msg->v4[0].ip = 0x7f000001;
 	msg->v4[0].port = tp;
 	msg->n4 = 1;
-	assert_int_equal(lhmsg_encode(msg, buf, sizeof(buf), &len), 0);
 	for (i = 0; i < PUNCH_JOBS + 8; i++)
-		lh_recv(&m->p[1].n, t, buf, len);
-	assert_int_equal(m->p[1].n.st.lh_punches, PUNCH_JOBS);
-	assert_int_equal(m->p[1].n.st.lh_punch_dropped, 8);
+		lhclient_recv(&m->p[1].n, t, msg);
+	assert_int_equal(ctr(&m->p[1].n, "lhPunches"), PUNCH_JOBS);
+	assert_int_equal(ctr(&m->p[1].n, "lhPunchDropped"), 8);
 	until = node_mono_ns() + 2000000000LL;
 	while (node_mono_ns() < until && punched < PUNCH_JOBS) {
 		event_base_loop(m->base, EVLOOP_NONBLOCK);
@@ -762,11 +819,208 @@ test_mesh_punch_pool_bounded(void **state)
 	}
 	assert_int_equal(punched, PUNCH_JOBS);
 	/* the jobs are free again; these stay pending until the stop */
-	lh_recv(&m->p[1].n, t, buf, len);
-	assert_int_equal(m->p[1].n.st.lh_punches, PUNCH_JOBS + 1);
-	assert_int_equal(m->p[1].n.st.lh_punch_dropped, 8);
+	lhclient_recv(&m->p[1].n, t, msg);
+	assert_int_equal(ctr(&m->p[1].n, "lhPunches"), PUNCH_JOBS + 1);
+	assert_int_equal(ctr(&m->p[1].n, "lhPunchDropped"), 8);
 	close(tfd);
 	free(msg);
+}
+
+static struct udp_addr
+sa(const char *ip, uint16_t port)
+{
+	struct udp_addr a;
+
+	udp_addr_from_v4(&a, ip4(ip), port);
+	return a;
+}
+
+/* The simulated network loses every hole punch (a one-byte datagram). */
+static enum sim_verdict
+drop_punches(void *arg, const struct udp_addr *from, const struct udp_addr *to,
+    const uint8_t *p, size_t len)
+{
+	(void)arg;
+	(void)from;
+	(void)to;
+	(void)p;
+	return len == 1 ? SIM_DROP : SIM_PASS;
+}
+
+/*
+ * A and B each behind a NAT that lets in only what comes from where they
+ * have sent to, on a simulated network; only the lighthouse is public.
+ * A's handshake to B's public address is refused by B's NAT until B,
+ * told by the lighthouse, punches towards A: then A's next try gets
+ * through, and data crosses both ways.  With the punches lost, A's
+ * handshakes time out.
+ */
+static void
+test_mesh_punch_through_nat(void **state)
+{
+	struct mesh *m = *state;
+	struct simnet *net = simnet_new();
+	struct udp_addr la = sa("198.51.100.1", 4242),
+			ap = sa("192.168.1.2", 4242), bp = sa("192.168.2.2", 4242),
+			apub = sa("203.0.113.10", 5000),
+			bpub = sa("203.0.113.20", 6000);
+	struct io_udp *ua, *ub;
+	struct tunnel *t;
+	char extra[512];
+	uint8_t pkt[64];
+	size_t len;
+	int i;
+
+	assert_non_null(net);
+	start_on(m, 2, "lh", LH_IP, simnet_open(net, &la), 4242,
+	    "lighthouse: {am_lighthouse: true}\n");
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"198.51.100.1:4242\"]}\n"
+	    "lighthouse: {am_lighthouse: false, interval: 60, hosts: [\"%s\"],"
+	    "\n  local_allow_list: {interfaces: {'.*': false}}}\n"
+	    "punchy: {delay: 1ms}\n",
+	    LH_IP, LH_IP);
+	assert_non_null(ua = simnet_open(net, &ap));
+	assert_non_null(ub = simnet_open(net, &bp));
+	simnet_nat(ua, &apub);
+	simnet_nat(ub, &bpub);
+	start_on(m, 1, "b", "10.77.0.3", ub, 0, extra);
+	start_on(m, 0, "a", "10.77.0.2", ua, 0, extra);
+	pump(m, 200); /* both register, from their public addresses */
+	assert_int_equal(lhserver_registered(m->p[2].n.lhs), 2);
+	/* the punches lost: B's NAT refuses A's handshake to the end */
+	simnet_set_filter(net, drop_punches, NULL);
+	len = echo(pkt, "10.77.0.2", "10.77.0.3", 49);
+	assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
+	for (i = 0; i < 40 && ctr(&m->p[0].n, "hsTimedOut") == 0; i++)
+		pump(m, 100);
+	assert_int_equal(ctr(&m->p[0].n, "hsTimedOut"), 1);
+	assert_int_equal(hostmap_tunnels(m->p[0].n.hm), 1); /* the LH's */
+	assert_true(simnet_counts(net)->nat_refused >= 1);
+	assert_true(ctr(&m->p[1].n, "lhPunches") >= 1);
+	/* punches get through: so does the handshake */
+	simnet_set_filter(net, NULL, NULL);
+	assert_true(crosses(m, 0, 1, 50));
+	assert_true(crosses(m, 1, 0, 51));
+	t = hostmap_by_ip(m->p[0].n.hm, ip4("10.77.0.3"));
+	assert_non_null(t);
+	assert_true(udp_addr_eq(&t->remote, &bpub));
+	t = hostmap_by_ip(m->p[1].n.hm, ip4("10.77.0.2"));
+	assert_non_null(t);
+	assert_true(udp_addr_eq(&t->remote, &apub));
+	for (i = 0; i < 3; i++)
+		stop(m, (size_t)i); /* their endpoints close before the net */
+	simnet_free(net);
+}
+
+/* An echo request from a to b, written into a's TUN; the test reads it
+ * from b's later. */
+static void
+send_echo(struct mesh *m, size_t a, size_t b, uint16_t id)
+{
+	uint8_t pkt[64];
+	size_t len = echo(pkt, m->p[a].ip, m->p[b].ip, id);
+
+	assert_int_equal(send(m->p[a].fd, pkt, len, 0), (ssize_t)len);
+}
+
+/* Echo requests that reached b's TUN, by id (ids from base), counted
+ * into seen; the number read. */
+static size_t
+read_echoes(struct mesh *m, size_t b, uint16_t base, uint8_t *seen,
+    size_t n)
+{
+	uint8_t got[128];
+	size_t cnt = 0;
+	uint16_t id;
+
+	while (recv(m->p[b].fd, got, sizeof(got), 0) == 60) {
+		id = (uint16_t)(got[24] << 8 | got[25]);
+		if (id >= base && id < base + n) {
+			seen[id - base]++;
+			cnt++;
+		}
+	}
+	return cnt;
+}
+
+/*
+ * Reloads under a steady stream a -> b: each side reloaded with settings
+ * that apply live, one that needs a restart (kept, said), a firewall
+ * change, and a broken file (refused, nothing changed): every packet
+ * arrives exactly once, no tunnel is rebuilt, the live settings are in
+ * force and the kept one is not.  Then b's firewall reloaded to refuse
+ * ICMP: the stream stops at b's firewall; reloaded back, it flows again,
+ * on the same tunnel.
+ */
+static void
+test_mesh_reload_under_traffic(void **state)
+{
+	struct mesh *m = *state;
+	enum { N = 300 };
+	uint8_t seen[N];
+	struct node_cfg *before;
+	char extra[160];
+	uint16_t a_port, b_port, a_cfg_port;
+	uint64_t drops;
+	size_t i, got = 0;
+	FILE *f;
+
+	memset(seen, 0, sizeof(seen));
+	start(m, 1, "b", "10.77.0.3", 0, NULL);
+	b_port = node_port(&m->p[1].n);
+	snprintf(extra, sizeof(extra), "%s", static_map("10.77.0.3", b_port));
+	start(m, 0, "a", "10.77.0.2", 0, extra);
+	a_port = node_port(&m->p[0].n);
+	a_cfg_port = m->p[0].n.cfg->listen_port; /* 0: any */
+	assert_true(crosses(m, 0, 1, 60));
+	for (i = 0; i < N; i++) {
+		send_echo(m, 0, 1, (uint16_t)(1000 + i));
+		if (i == 50) { /* a: live settings and a restart-only one */
+			write_cfg_with(m, 0, "a", (uint16_t)(a_port ^ 1), "40ms",
+			    ANY_IN, extra);
+			node_reload(&m->p[0].n);
+		} else if (i == 100) { /* b: a new inbound table, same flows */
+			write_cfg_with(m, 1, "b", b_port, "20ms",
+			    "[{port: any, proto: icmp, host: any}, "
+			    "{port: 22, proto: tcp, group: ops}]",
+			    NULL);
+			node_reload(&m->p[1].n);
+		} else if (i == 150) { /* a: a broken file changes nothing */
+			before = m->p[0].n.cfg;
+			assert_non_null(f = fopen(m->p[0].yml, "w"));
+			fputs("pki: {ca: [\n", f);
+			fclose(f);
+			node_reload(&m->p[0].n);
+			assert_ptr_equal(m->p[0].n.cfg, before);
+		}
+		event_base_loop(m->base, EVLOOP_NONBLOCK);
+		got += read_echoes(m, 1, 1000, seen, N);
+	}
+	for (i = 0; i < 200 && got < N; i++) {
+		pump(m, 5);
+		got += read_echoes(m, 1, 1000, seen, N);
+	}
+	for (i = 0; i < N; i++)
+		if (seen[i] != 1)
+			fail_msg("packet %zu arrived %u times", i, seen[i]);
+	assert_int_equal(ctr(&m->p[0].n, "hsCompleted"), 1);
+	assert_int_equal(ctr(&m->p[1].n, "hsCompleted"), 1);
+	assert_int_equal(m->p[0].n.cfg->hs_try_interval, 40000000);
+	assert_int_equal(m->p[0].n.cfg->listen_port, a_cfg_port); /* kept */
+	assert_int_equal(node_port(&m->p[0].n), a_port);
+	/* b refuses ICMP now: a's packets stop at b's firewall */
+	write_cfg_with(m, 1, "b", b_port, "20ms",
+	    "[{port: 22, proto: tcp, host: any}]", NULL);
+	node_reload(&m->p[1].n);
+	drops = ctr(&m->p[1].n, "fwInDrop");
+	assert_false(crosses(m, 0, 1, 61));
+	assert_true(ctr(&m->p[1].n, "fwInDrop") > drops);
+	write_cfg(m, 1, "b", b_port, NULL);
+	node_reload(&m->p[1].n);
+	assert_true(crosses(m, 0, 1, 62));
+	assert_int_equal(ctr(&m->p[0].n, "hsCompleted"), 1);
+	assert_int_equal(hostmap_tunnels(m->p[0].n.hm), 1);
 }
 
 int
@@ -791,6 +1045,10 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_punch_pool_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_punch_through_nat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_reload_under_traffic, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

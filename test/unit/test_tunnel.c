@@ -1,6 +1,8 @@
 /*
  * test/unit/test_tunnel.c: the node's bounds on what it copies and holds
- * (node/tunnel.c, node/node.c), on a real loopback socket: nothing longer
+ * (node/tunnel.c, node/handshake.c, node/hostmap.c), the subsystems
+ * assembled here without a configuration file, on a real loopback
+ * socket: nothing longer
  * than a send slot is sealed into one, and pending handshakes and their
  * queued packets stay within handshakes.max_pending and
  * handshakes.max_queued_bytes.
@@ -16,15 +18,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connmgr.h"
 #include "crypto.h"
 #include "err.h"
+#include "handshake.h"
+#include "hostmap.h"
+#include "io.h"
 #include "nodeint.h"
+#include "remotes.h"
+#include "tunnel.h"
+#include "worker.h"
 
 #define LH_IP 0x0a000001u /* 10.0.0.1, our lighthouse */
 
 struct env {
 	struct node n;
 	struct node_cfg cfg;
+	struct event_base *base;
 	struct udp *peer; /* where the tunnel's packets go */
 	struct tunnel *t;
 	uint8_t cert[64]; /* what the handshake payload carries */
@@ -34,6 +44,7 @@ static int
 setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
+	struct io_udp *udp;
 	char err[256];
 
 	assert_non_null(e);
@@ -50,15 +61,16 @@ setup(void **state)
 	e->cfg.cert_nokey = e->cert;
 	e->cfg.cert_nokey_len = sizeof(e->cert);
 	e->n.cfg = &e->cfg;
-	u32map_init(&e->n.tun_by_index);
-	u32map_init(&e->n.tun_by_remote);
-	u32map_init(&e->n.tun_by_ip);
-	u32map_init(&e->n.pend_by_index);
-	u32map_init(&e->n.pend_by_ip);
+	assert_non_null(e->base = e->n.base = event_base_new());
 	assert_int_equal(conntrack_new(0, &e->n.ct), 0);
-	assert_int_equal(udp_open("127.0.0.1", 0, 1 << 20, 0, false, &e->n.udp,
+	assert_int_equal(io_udp_kernel("127.0.0.1", 0, 1 << 20, 0, false, &udp,
 	                     err, sizeof(err)),
 	    0);
+	assert_int_equal(worker_start(&e->n, udp, NULL, &e->n.wk), 0);
+	assert_non_null(e->n.hm = hostmap_new());
+	assert_non_null(e->n.cm = connmgr_new());
+	assert_non_null(e->n.rem = remotes_new());
+	assert_int_equal(handshakes_new(&e->n, &e->n.hs), 0);
 	assert_int_equal(udp_open("127.0.0.1", 0, 1 << 20, 0, false, &e->peer,
 	                     err, sizeof(err)),
 	    0);
@@ -78,17 +90,17 @@ teardown(void **state)
 {
 	struct env *e = *state;
 
-	node_close_all(&e->n); /* frees the pending handshakes */
+	handshakes_free(&e->n, e->n.hs); /* with the pending handshakes */
+	connmgr_forget(e->n.cm, e->t);
 	crypto_aead_free(e->t->tx);
 	free(e->t);
-	udp_close(e->n.udp);
 	udp_close(e->peer);
+	remotes_free(e->n.rem);
+	connmgr_free(e->n.cm);
+	hostmap_free(e->n.hm);
+	worker_free(e->n.wk);
 	conntrack_free(e->n.ct);
-	u32map_free(&e->n.tun_by_index);
-	u32map_free(&e->n.tun_by_remote);
-	u32map_free(&e->n.tun_by_ip);
-	u32map_free(&e->n.pend_by_index);
-	u32map_free(&e->n.pend_by_ip);
+	event_base_free(e->base);
 	free(e);
 	return 0;
 }
@@ -134,19 +146,19 @@ test_tunnel_send_refuses_overlong(void **state)
 	assert_int_equal(tunnel_send(&e->n, e->t, HDR_TEST,
 	                     HDR_SUB_TEST_REPLY, big, TUNNEL_MAX_BODY + 1),
 	    VPN_ERR_RANGE);
-	assert_int_equal(e->n.st.tx_dropped, 2);
+	assert_int_equal(e->n.wk->st.tx_dropped, 2);
 	/* what is already in a slot is checked too */
-	slot = udp_tx_slot(e->n.udp);
-	node_seal_slot(&e->n, e->t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
+	slot = worker_slot(e->n.wk);
+	tunnel_seal_slot(e->n.wk, e->t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
 	    TUNNEL_MAX_BODY + 1);
-	assert_int_equal(e->n.st.tx_dropped, 3);
+	assert_int_equal(e->n.wk->st.tx_dropped, 3);
 	assert_int_equal(e->t->tx_counter, 2); /* no counter used */
 	assert_int_equal(tunnel_send(&e->n, e->t, HDR_TEST,
 	                     HDR_SUB_TEST_REPLY, big, TUNNEL_MAX_BODY),
 	    0);
-	assert_int_equal(udp_flush(e->n.udp), 0);
-	assert_int_equal(udp_stats(e->n.udp)->tx_packets, 1);
-	assert_int_equal(udp_stats(e->n.udp)->tx_errors, 0);
+	assert_int_equal(io_flush(e->n.wk->udp), 0);
+	assert_int_equal(io_udp_stats(e->n.wk->udp)->tx_packets, 1);
+	assert_int_equal(io_udp_stats(e->n.wk->udp)->tx_errors, 0);
 	for (tries = 0; g.n < 1 && tries < 1000; tries++)
 		assert_true(udp_recv_batch(e->peer, rx, &g) >= 0);
 	assert_int_equal(g.n, 1);
@@ -179,31 +191,31 @@ test_tunnel_pending_bounded(void **state)
 	memset(pkt, 0x45, sizeof(pkt));
 	for (ip = 0x0a000010; ip < 0x0a000010 + 100; ip++)
 		hs_start(&e->n, ip, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, pkt, 100);
-	assert_int_equal(e->n.pend_by_ip.len, 3);
-	assert_int_equal(e->n.pend_by_index.len, 3);
-	assert_int_equal(e->n.st.hs_pending_full, 97);
-	assert_int_equal(e->n.st.hs_started, 3);
-	assert_int_equal(e->n.queued_bytes, 300);
+	assert_int_equal(hostmap_pending(e->n.hm), 3);
+	assert_int_equal(hs_stats(e->n.hs)->pending_full, 97);
+	assert_int_equal(hs_stats(e->n.hs)->started, 3);
+	assert_int_equal(hostmap_held_bytes(e->n.hm), 300);
 	/* a lighthouse still gets its handshake (with one configured, each
 	 * new handshake above would also have queried it) */
 	e->cfg.lighthouses[0] = LH_IP;
 	e->cfg.nlighthouses = 1;
 	hs_start(&e->n, LH_IP, HDR_LIGHTHOUSE, 0, pkt, 10);
-	assert_int_equal(e->n.pend_by_ip.len, 4);
-	assert_int_equal(e->n.queued_bytes, 310);
+	assert_int_equal(hostmap_pending(e->n.hm), 4);
+	assert_int_equal(hostmap_held_bytes(e->n.hm), 310);
 	/* queued bytes: 2,690 left of 3,000 */
 	for (i = 0; i < 4; i++)
 		hs_start(&e->n, 0x0a000010, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE,
 		    pkt, sizeof(pkt));
-	assert_int_equal(e->n.queued_bytes, 2310);
-	assert_int_equal(e->n.st.tx_queue_full, 2);
+	assert_int_equal(hostmap_held_bytes(e->n.hm), 2310);
+	assert_int_equal(hs_stats(e->n.hs)->queue_full, 2);
 	/* nothing longer than a sealed packet can carry is queued */
 	hs_start(&e->n, 0x0a000011, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, pkt,
 	    TUNNEL_MAX_BODY + 1);
-	assert_int_equal(e->n.st.tx_queue_full, 3);
-	node_close_all(&e->n);
-	assert_int_equal(e->n.pend_by_ip.len, 0);
-	assert_int_equal(e->n.queued_bytes, 0);
+	assert_int_equal(hs_stats(e->n.hs)->queue_full, 3);
+	handshakes_free(&e->n, e->n.hs);
+	e->n.hs = NULL;
+	assert_int_equal(hostmap_pending(e->n.hm), 0);
+	assert_int_equal(hostmap_held_bytes(e->n.hm), 0);
 }
 
 int

@@ -1,0 +1,32 @@
+/*
+ * node/connmgr.h: the connection manager (wire.md 10; Nebula's
+ * connectionManager): a tunnel that carried traffic out but heard
+ * nothing back within alive_interval is sent a test request, and
+ * deleted when nothing comes back within deletion_interval; a tunnel
+ * whose peer certificate stopped verifying (pki.disconnect_invalid) is
+ * closed at its check.
+ *
+ * Owns: two queues of tunnels in check order (the intervals are
+ * constant, so each queue is sorted by construction and a tick pops only
+ * what is due, at most CM_BUDGET), and the tunnels' liveness fields (in,
+ * out, armed, check, check_at, the queue links).  Calls tunnel.c (send,
+ * delete, peer_valid).
+ */
+#ifndef NODE_CONNMGR_H
+#define NODE_CONNMGR_H
+
+struct connmgr;
+struct node;
+struct tunnel;
+
+struct connmgr *connmgr_new(void);
+void connmgr_free(struct connmgr *cm); /* NULL-safe; tunnels are not its */
+
+/* The first packet sent since the last check: check in alive_interval. */
+void connmgr_sent(struct node *n, struct tunnel *t);
+/* t is going away (deleted or replaced): off the queues. */
+void connmgr_forget(struct connmgr *cm, struct tunnel *t);
+/* Run the checks that are due. */
+void connmgr_tick(struct node *n);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * node/datapath.c: the receive and send pipelines (datapath.h).  Packets
+ * are decrypted and encrypted in place, in the worker's receive buffers
+ * and send slots: nothing is allocated per packet.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "datapath.h"
+#include "handshake.h"
+#include "hostmap.h"
+#include "ippkt.h"
+#include "lhclient.h"
+#include "lhmsg.h"
+#include "lhserver.h"
+#include "log.h"
+#include "nodeint.h"
+#include "tunnel.h"
+#include "wire.h"
+#include "worker.h"
+
+/* A refused flow, at debug level and rate-limited (firewall.md). */
+static void
+refusal_log(struct worker *w, const struct tunnel *t, bool incoming,
+    const struct fw_packet *fp, enum fw_why why)
+{
+	static const char *const reasons[] = {
+	    [FW_WHY_CONNTRACK] = "conntrack",
+	    [FW_WHY_RULE] = "rule",
+	    [FW_WHY_REMOTE_IP] = ("remote IP is not in remote certificate "
+	                          "subnets"),
+	    [FW_WHY_LOCAL_IP] = "local IP is not in list of handled local IPs",
+	    [FW_WHY_NO_RULE] = "no matching rule in firewall table",
+	    [FW_WHY_CT_FULL] = "connection table is full",
+	    [FW_WHY_PEER_FULL] = ("tunnel holds its share of the connection "
+	                          "table (firewall.conntrack.max_per_tunnel)"),
+	};
+	char l[IP4_STRLEN], r[IP4_STRLEN];
+
+	if (!log_enabled(LOG_LVL_DEBUG) ||
+	    !log_limit_allow(&w->fw_limit, node_mono_ns() / 1000000000, 10, 50))
+		return;
+	ip4_format(fp->local_ip, l);
+	ip4_format(fp->remote_ip, r);
+	log_debug("refusing %s packet: peer=%s rules=firewall.%s reason=%s "
+	          "proto=%u local=%s:%u remote=%s:%u fragment=%s",
+	    incoming ? "inbound" : "outbound", t->name,
+	    incoming ? "inbound" : "outbound", reasons[why], fp->proto, l,
+	    fp->local_port, r, fp->remote_port,
+	    fp->fragment ? "true" : "false");
+}
+
+/*
+ * The firewall's verdict on one packet in the given direction.  A reject
+ * reply (TCP RST or ICMP unreachable, built from the packet) goes back to
+ * its sender: into our TUN for an outbound packet, through the tunnel for
+ * an inbound one.
+ */
+static bool
+pass_firewall(struct worker *w, struct tunnel *t, bool incoming,
+    const uint8_t *p, size_t len)
+{
+	struct node *n = w->n;
+	struct fw_packet fp;
+	uint8_t reply[IPPKT_REJECT_MAX];
+	enum fw_verdict v;
+	enum fw_why why;
+	size_t rl;
+
+	if (ippkt_parse(p, len, incoming, &fp) != 0) {
+		w->st.fw_bad_packet++;
+		return false;
+	}
+	v = fw_decide_why(n->cfg->fw, n->ct, incoming, &fp, &t->fwp, &t->ct_own,
+	    node_mono_ns(), &why);
+	if (v == FW_ACCEPT)
+		return true;
+	if (why == FW_WHY_PEER_FULL)
+		w->st.fw_peer_full++;
+	if (incoming)
+		w->st.fw_in_drop++;
+	else
+		w->st.fw_out_drop++;
+	refusal_log(w, t, incoming, &fp, why);
+	/* No reject for a spoofed source: it would answer someone else. */
+	if (v == FW_REJECT && why != FW_WHY_REMOTE_IP &&
+	    (rl = ippkt_reject(p, len, reply, sizeof(reply))) > 0) {
+		w->st.fw_rejects++;
+		if (incoming)
+			tunnel_send(
+			    n, t, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, reply, rl);
+		else if (w->tun != NULL && io_tun_write(w->tun, reply, rl) < 0)
+			w->st.tun_write_err++;
+	}
+	return false;
+}
+
+enum dp_verdict
+dp_send_data(struct worker *w, struct tunnel *t, uint8_t *slot, size_t len)
+{
+	if (!pass_firewall(w, t, false, slot + HEADER_LEN, len))
+		return DP_DROP;
+	tunnel_seal_slot(w, t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, len);
+	return DP_DONE;
+}
+
+/* A minimal IPv4 check: version, header length, total length. */
+static bool
+ipv4_ok(const uint8_t *p, size_t len)
+{
+	size_t ihl, tot;
+
+	if (len < 20 || (p[0] >> 4) != 4)
+		return false;
+	ihl = (size_t)(p[0] & 15) * 4;
+	tot = (size_t)p[2] << 8 | p[3];
+	return ihl >= 20 && tot >= ihl && tot <= len;
+}
+
+/*
+ * tun.disabled: with no device, answer ICMP echo requests addressed to us
+ * (so a lighthouse can be pinged) and drop everything else.  The reply
+ * is the request with addresses swapped and type 0; the IPv4 checksum is
+ * unchanged by the swap and the ICMP one is adjusted for the type.
+ */
+static enum dp_verdict
+echo_reply(struct node *n, struct tunnel *t, uint8_t *p, size_t len)
+{
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	uint8_t tmp[4];
+	uint32_t sum;
+
+	if (len < ihl + 8 || p[9] != 1 || p[ihl] != 8 ||
+	    be32_get(p + 16) != n->cfg->vpn_ip || (p[6] & 0x3f) || p[7])
+		return DP_DROP;
+	memcpy(tmp, p + 12, 4);
+	memcpy(p + 12, p + 16, 4);
+	memcpy(p + 16, tmp, 4);
+	p[ihl] = 0;
+	sum = (uint32_t)((p[ihl + 2] << 8) | p[ihl + 3]) + 0x0800;
+	sum = (sum & 0xffff) + (sum >> 16);
+	p[ihl + 2] = (uint8_t)(sum >> 8);
+	p[ihl + 3] = (uint8_t)sum;
+	tunnel_send(n, t, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p, len);
+	return DP_DONE;
+}
+
+static void
+send_recv_error(struct worker *w, const struct udp_addr *to, uint32_t index)
+{
+	enum send_recv_error sre = w->n->cfg->send_recv_error;
+	uint8_t *slot;
+	uint32_t a;
+
+	if (sre == SRE_NEVER)
+		return;
+	if (sre == SRE_PRIVATE) {
+		if (!udp_addr_is_v4(to))
+			return;
+		a = udp_addr_v4(to);
+		if (!((a >> 24) == 10 || (a >> 20) == 0xac1 ||
+		        (a >> 16) == 0xc0a8))
+			return;
+	}
+	slot = worker_slot(w);
+	header_encode(slot, HDR_RECV_ERROR, 0, index, 0);
+	worker_commit(w, to, HEADER_LEN);
+}
+
+static void
+recv_error(struct node *n, const struct udp_addr *from, const struct header *h)
+{
+	/* Unauthenticated: one lookup, never a walk over the tunnels. */
+	struct tunnel *t = hostmap_by_remote(n->hm, h->remote_index);
+
+	if (t == NULL || t->remote_index != h->remote_index ||
+	    !udp_addr_eq(&t->remote, from))
+		return;
+	if (++t->recv_errors >= 4)
+		tunnel_delete(n, t, "peer lost the tunnel (recvError)");
+}
+
+/* A lighthouse message, to the role it is for. */
+static void
+lighthouse_recv(
+    struct worker *w, struct tunnel *t, const uint8_t *p, size_t len)
+{
+	struct node *n = w->n;
+	struct lhmsg *m = w->lh_in;
+
+	if (lhmsg_decode(m, p, len) != 0 || !m->has_details) {
+		w->st.lh_bad++;
+		return;
+	}
+	switch (m->type) {
+	case LHMSG_HOST_QUERY:
+	case LHMSG_HOST_UPDATE_NOTIFICATION:
+		if (n->lhs != NULL)
+			lhserver_recv(n, t, m);
+		break;
+	case LHMSG_HOST_QUERY_REPLY:
+	case LHMSG_HOST_PUNCH_NOTIFICATION:
+		if (n->lhc != NULL)
+			lhclient_recv(n, t, m);
+		break;
+	default:
+		break; /* moved notifications and the rest do nothing in 1.6.1
+		        */
+	}
+}
+
+enum dp_verdict
+dp_rx(struct worker *w, const struct udp_addr *from, uint8_t *pkt, size_t len,
+    uint8_t **out, size_t *outlen)
+{
+	struct node *n = w->n;
+	struct header h;
+	struct tunnel *t;
+	size_t clen, plen;
+	uint8_t *pt;
+
+	if (len < HEADER_LEN) {
+		w->st.rx_short++; /* a hole punch, or junk */
+		return DP_DROP;
+	}
+	if (udp_addr_is_v4(from) && (udp_addr_v4(from) & n->cfg->vpn_mask) ==
+	                                (n->cfg->vpn_ip & n->cfg->vpn_mask)) {
+		w->st.rx_own_network++;
+		return DP_DROP;
+	}
+	header_parse(&h, pkt, len);
+	switch (h.type) {
+	case HDR_HANDSHAKE:
+		hs_recv(n, from, &h, pkt, len);
+		return DP_DONE;
+	case HDR_RECV_ERROR:
+		recv_error(n, from, &h);
+		return DP_DONE;
+	case HDR_MESSAGE:
+	case HDR_LIGHTHOUSE:
+	case HDR_TEST:
+	case HDR_CLOSE_TUNNEL:
+	case HDR_CONTROL:
+		break;
+	default:
+		w->st.rx_unknown_type++;
+		return DP_DROP;
+	}
+	if (h.type == HDR_MESSAGE && h.subtype != HDR_SUB_MESSAGE_NONE) {
+		w->st.rx_unknown_type++; /* relays are not supported */
+		return DP_DROP;
+	}
+	t = hostmap_by_index(n->hm, h.remote_index);
+	if (t == NULL || !replay_check(&t->win, h.counter)) {
+		if (t == NULL)
+			w->st.rx_unknown_index++;
+		else
+			w->st.rx_replay++;
+		send_recv_error(w, from, h.remote_index);
+		return DP_DROP;
+	}
+	clen = len - HEADER_LEN;
+	pt = pkt + HEADER_LEN;
+	if (clen < 16 || tunnel_open(n, t, h.type, h.counter, pkt, clen) != 0) {
+		w->st.rx_auth++;
+		return DP_DROP;
+	}
+	plen = clen - 16;
+	if (!replay_update(&t->win, h.counter)) {
+		w->st.rx_replay++;
+		return DP_DROP;
+	}
+	t->in = true;
+	t->rx_packets++;
+	t->recv_errors = 0;
+	if (t->msg1 != NULL) { /* the peer has its keys: no resends to come */
+		free(t->msg1);
+		free(t->msg2);
+		t->msg1 = t->msg2 = NULL;
+	}
+	tunnel_roam(n, t, from);
+	switch (h.type) {
+	case HDR_MESSAGE:
+		if (!ipv4_ok(pt, plen)) {
+			w->st.rx_bad_inner++;
+			return DP_DROP;
+		}
+		if (!pass_firewall(w, t, true, pt, plen))
+			return DP_DROP;
+		if (w->tun == NULL)
+			return echo_reply(n, t, pt, plen);
+		*out = pt;
+		*outlen = plen;
+		return DP_TO_TUN;
+	case HDR_TEST:
+		if (h.subtype == HDR_SUB_TEST_REQUEST)
+			tunnel_send(
+			    n, t, HDR_TEST, HDR_SUB_TEST_REPLY, pt, plen);
+		return DP_DONE;
+	case HDR_CLOSE_TUNNEL:
+		tunnel_delete(n, t, "Close tunnel received");
+		return DP_DONE;
+	case HDR_LIGHTHOUSE:
+		lighthouse_recv(w, t, pt, plen);
+		return DP_DONE;
+	default:
+		return DP_DONE; /* control (relays): not handled by this node */
+	}
+}
+
+/* Whether a packet for dst may go into the mesh (the overlay network,
+ * not us, not refused multicast or broadcast). */
+static bool
+dst_ok(const struct node_cfg *c, uint32_t dst)
+{
+	return dst != c->vpn_ip &&
+	       (dst & c->vpn_mask) == (c->vpn_ip & c->vpn_mask) &&
+	       !(c->drop_multicast && (dst >> 28) == 0xe) &&
+	       !(c->drop_local_broadcast && dst == (c->vpn_ip | ~c->vpn_mask));
+}
+
+enum dp_verdict
+dp_tx(struct worker *w, uint8_t *slot, size_t len)
+{
+	struct node *n = w->n;
+	uint8_t *p = slot + HEADER_LEN;
+	struct tunnel *t;
+	uint32_t dst;
+
+	if (!ipv4_ok(p, len) || !dst_ok(n->cfg, dst = be32_get(p + 16))) {
+		w->st.tx_dropped++;
+		return DP_DROP;
+	}
+	if ((t = hostmap_by_ip(n->hm, dst)) == NULL) {
+		w->st.tx_no_tunnel++;
+		hs_start(n, dst, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p, len);
+		return DP_DONE;
+	}
+	return dp_send_data(w, t, slot, len);
+}
+
+enum dp_verdict
+dp_tx_super(
+    struct worker *w, const struct vnet_hdr *h, const uint8_t *p, size_t len)
+{
+	struct node *n = w->n;
+	struct tunnel *t;
+	struct tso s;
+	uint8_t *slot;
+	size_t sl;
+
+	w->st.tun_super++;
+	if (tso_start(&s, p, len, h) != 0 || s.hl + s.mss > TUNNEL_MAX_BODY ||
+	    !dst_ok(n->cfg, be32_get(p + 16))) {
+		w->st.tx_dropped++;
+		return DP_DROP;
+	}
+	t = hostmap_by_ip(n->hm, be32_get(p + 16));
+	if (t != NULL && !pass_firewall(w, t, false, p, len))
+		return DP_DROP;
+	/* Without a tunnel yet, its segments queue one by one behind the
+	 * handshake. */
+	for (;;) {
+		slot = worker_slot(w);
+		if ((sl = tso_next(&s, slot + HEADER_LEN)) == 0)
+			break;
+		if (t == NULL)
+			dp_tx(w, slot, sl);
+		else
+			tunnel_seal_slot(
+			    w, t, slot, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, sl);
+	}
+	return DP_DONE;
+}

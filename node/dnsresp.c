@@ -1,0 +1,179 @@
+/*
+ * node/dnsresp.c: the lighthouse's DNS responder (dnsresp.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns.h"
+#include "dnsresp.h"
+#include "err.h"
+#include "gotime.h"
+#include "log.h"
+#include "nodeint.h"
+#include "sbuf.h"
+#include "tunnel.h"
+
+struct dnsresp {
+	struct dns_zone *zone;
+	int fd;
+	struct event *ev;
+	uint32_t vpn_ip, vpn_mask; /* TXT for the overlay */
+};
+
+/* Go's %s of a []*net.IPNet: "[a/b c/d]". */
+static void
+format_nets(struct sbuf *b, const struct ip4net *nets, size_t n)
+{
+	char buf[IP4NET_STRLEN];
+	size_t i;
+
+	sbuf_puts(b, "[");
+	for (i = 0; i < n; i++) {
+		ip4net_format(&nets[i], buf);
+		sbuf_printf(b, "%s%s", i > 0 ? " " : "", buf);
+	}
+	sbuf_puts(b, "]");
+}
+
+/* The TXT text Nebula 1.6.1 serves for a host (dns_server.go QueryCert). */
+static void
+set_txt(struct dnsresp *d, const struct tunnel *t)
+{
+	const struct cert *c = t->peer;
+	char nb[64], na[64], *hex;
+	struct sbuf b;
+	size_t i;
+
+	if (go_format_time(c->not_before, nb, sizeof(nb)) != 0 ||
+	    go_format_time(c->not_after, na, sizeof(na)) != 0)
+		return;
+	sbuf_init(&b);
+	sbuf_printf(&b, "\"Name: %s\" \"Ips: ", c->name.s);
+	format_nets(&b, c->ips, c->nips);
+	sbuf_puts(&b, "\" \"Subnets ");
+	format_nets(&b, c->subnets, c->nsubnets);
+	sbuf_puts(&b, "\" \"Groups [");
+	for (i = 0; i < c->ngroups; i++)
+		sbuf_printf(&b, "%s%s", i > 0 ? " " : "", c->groups[i].s);
+	sbuf_printf(
+	    &b, "]\" \"NotBefore %s\" \"NotAFter %s\" \"PublicKey ", nb, na);
+	hex = malloc(2 * (c->pubkey_len > c->issuer_len ? c->pubkey_len
+	                                                : c->issuer_len) +
+	             1);
+	if (hex != NULL) {
+		hex_encode(c->pubkey, c->pubkey_len, hex);
+		sbuf_printf(&b, "%s\" \"IsCA %s\" \"Issuer ", hex,
+		    c->is_ca ? "true" : "false");
+		hex_encode(c->issuer, c->issuer_len, hex);
+		sbuf_printf(&b, "%s\"", hex);
+		free(hex);
+	}
+	if (hex != NULL && sbuf_ok(&b))
+		dns_zone_set_txt(d->zone, t->vpn_ip, b.s, b.len);
+	sbuf_free(&b);
+}
+
+void
+dnsresp_tunnel_up(struct dnsresp *d, const struct tunnel *t)
+{
+	/* A records are added, never removed (1.6.1) */
+	dns_zone_add(d->zone, t->peer->name.s, t->peer->name.len, t->vpn_ip);
+	set_txt(d, t);
+}
+
+void
+dnsresp_tunnel_down(struct dnsresp *d, uint32_t vpn_ip)
+{
+	dns_zone_set_txt(d->zone, vpn_ip, NULL, 0);
+}
+
+/* One datagram in, one answer out; at most 64 a wakeup. */
+static void
+on_dns(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsresp *d = arg;
+	struct sockaddr_in from;
+	socklen_t fl;
+	uint8_t q[512], out[4096];
+	ssize_t got;
+	size_t len;
+	uint32_t src;
+	int i;
+
+	(void)what;
+	for (i = 0; i < 64; i++) {
+		fl = sizeof(from);
+		got = recvfrom(fd, q, sizeof(q), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &fl);
+		if (got < 0)
+			return;
+		src = ntohl(from.sin_addr.s_addr);
+		/* TXT (certificate details) only for the overlay and 127.0.0.1
+		 */
+		len = dns_answer(d->zone, q, (size_t)got,
+		    (src & d->vpn_mask) == (d->vpn_ip & d->vpn_mask) ||
+		        src == 0x7f000001,
+		    out, sizeof(out));
+		if (len > 0)
+			sendto(fd, out, len, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+int
+dnsresp_open(struct node *n, struct dnsresp **out)
+{
+	const struct node_cfg *c = n->cfg;
+	struct sockaddr_in sa;
+	struct dnsresp *d;
+	char err[128];
+
+	if ((*out = d = calloc(1, sizeof(*d))) == NULL)
+		return VPN_ERR_NOMEM;
+	d->fd = -1;
+	d->vpn_ip = c->vpn_ip;
+	d->vpn_mask = c->vpn_mask;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(c->dns_port);
+	if (inet_pton(AF_INET, c->dns_host, &sa.sin_addr) != 1) {
+		log_msg(LOG_LVL_ERROR,
+		    "lighthouse.dns.host %s is not an IPv4 "
+		    "address",
+		    c->dns_host);
+		return VPN_ERR_INVAL;
+	}
+	if ((d->zone = dns_zone_new()) == NULL)
+		return VPN_ERR_NOMEM;
+	d->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->fd < 0 || bind(d->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+		log_msg(LOG_LVL_ERROR,
+		    "Failed to start DNS server on %s:%u: %s", c->dns_host,
+		    c->dns_port, err);
+		return VPN_ERR_SYS;
+	}
+	d->ev = event_new(n->base, d->fd, EV_READ | EV_PERSIST, on_dns, d);
+	if (d->ev == NULL || event_add(d->ev, NULL) != 0)
+		return VPN_ERR_NOMEM;
+	log_info("Starting DNS responder at %s:%u", c->dns_host, c->dns_port);
+	return 0;
+}
+
+void
+dnsresp_free(struct dnsresp *d)
+{
+	if (d == NULL)
+		return;
+	if (d->ev != NULL)
+		event_free(d->ev);
+	if (d->fd >= 0)
+		close(d->fd);
+	dns_zone_free(d->zone);
+	free(d);
+}

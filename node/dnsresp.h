@@ -1,0 +1,26 @@
+/*
+ * node/dnsresp.h: lighthouse.serve_dns, the DNS responder: A records of
+ * the hosts this lighthouse has had tunnels with (added, never removed,
+ * as Nebula 1.6.1 does) and, for the overlay and 127.0.0.1 only, TXT
+ * records with their certificate details while the tunnel is up.
+ *
+ * Owns: the zone (lib/dns), its socket and event.  Calls nothing in
+ * node/.
+ */
+#ifndef NODE_DNSRESP_H
+#define NODE_DNSRESP_H
+
+#include <stdint.h>
+
+struct node;
+struct tunnel;
+struct dnsresp;
+
+/* Bind lighthouse.dns.host:port on n's base; 0 or an error (logged). */
+int dnsresp_open(struct node *n, struct dnsresp **out);
+void dnsresp_free(struct dnsresp *d); /* NULL-safe */
+
+void dnsresp_tunnel_up(struct dnsresp *d, const struct tunnel *t);
+void dnsresp_tunnel_down(struct dnsresp *d, uint32_t vpn_ip);
+
+#endif

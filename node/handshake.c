@@ -1,0 +1,658 @@
+/*
+ * node/handshake.c: Noise IX handshakes in both roles (handshake.h).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "datapath.h"
+#include "err.h"
+#include "handshake.h"
+#include "hostmap.h"
+#include "hspayload.h"
+#include "lhclient.h"
+#include "log.h"
+#include "nodeint.h"
+#include "remotes.h"
+#include "tunnel.h"
+#include "twheel.h"
+#include "worker.h"
+
+#define HS_PKT_MAX UDP_MAX_PACKET
+#define WHEEL_TICK 10000000LL /* ns */
+#define WHEEL_SLOTS 256       /* 2.56 s a turn */
+
+/* A packet waiting for a handshake: tunnel data, or a lighthouse message
+ * to a lighthouse we have no tunnel with yet. */
+struct qpkt {
+	struct qpkt *next;
+	size_t len;
+	uint8_t type, subtype;
+	uint8_t data[];
+};
+
+/* A handshake we started and that has not completed. */
+struct pending {
+	struct twheel_entry timer; /* the next try, or the time out */
+	uint32_t vpn_ip, local_index;
+	struct noise_hs hs;
+	uint8_t *pkt; /* header + message 1, sent on every try */
+	size_t pkt_len;
+	int64_t attempts;
+	struct qpkt *qhead, **qtail;
+	size_t nq;
+};
+
+struct handshakes {
+	struct twheel wheel;
+	struct event *ev;
+	struct hs_stats st;
+	struct log_limit refuse_limit, full_limit, queue_limit;
+	uint8_t payload[HS_PKT_MAX]; /* scratch: a handshake payload */
+};
+
+static struct pending *
+of_timer(struct twheel_entry *e)
+{
+	return (struct pending *)(void *)((char *)e -
+	                                  offsetof(struct pending, timer));
+}
+
+/* The wheel's timer: set for the next entry due, off when none is. */
+static void
+rearm(struct node *n)
+{
+	struct handshakes *hs = n->hs;
+	int64_t next = twheel_next(&hs->wheel), d;
+	struct timeval tv;
+
+	if (next == INT64_MAX) {
+		event_del(hs->ev);
+		return;
+	}
+	d = next - node_mono_ns();
+	if (d < 0)
+		d = 0;
+	tv.tv_sec = (time_t)(d / 1000000000);
+	tv.tv_usec = (suseconds_t)(d % 1000000000 / 1000);
+	event_add(hs->ev, &tv);
+}
+
+static void
+on_wheel(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	hs_tick(arg);
+}
+
+int
+handshakes_new(struct node *n, struct handshakes **out)
+{
+	struct handshakes *hs = calloc(1, sizeof(*hs));
+
+	*out = NULL;
+	if (hs == NULL)
+		return VPN_ERR_NOMEM;
+	if (twheel_init(&hs->wheel, WHEEL_TICK, WHEEL_SLOTS, node_mono_ns()) !=
+	        0 ||
+	    (hs->ev = evtimer_new(n->base, on_wheel, n)) == NULL) {
+		twheel_free(&hs->wheel);
+		free(hs);
+		return VPN_ERR_NOMEM;
+	}
+	*out = hs;
+	return 0;
+}
+
+static void
+pending_free(struct node *n, struct pending *p)
+{
+	struct qpkt *q, *next;
+
+	twheel_del(&n->hs->wheel, &p->timer);
+	hostmap_pending_remove(n->hm, p, p->local_index, p->vpn_ip);
+	for (q = p->qhead; q != NULL; q = next) {
+		next = q->next;
+		hostmap_release(n->hm, q->len);
+		free(q);
+	}
+	noise_clear(&p->hs);
+	free(p->pkt);
+	free(p);
+}
+
+void
+handshakes_free(struct node *n, struct handshakes *hs)
+{
+	struct pending **all, *p;
+	size_t it = 0, cnt = 0, i;
+
+	if (hs == NULL)
+		return;
+	all = malloc((hostmap_pending(n->hm) + 1) * sizeof(*all));
+	while (all != NULL && hostmap_pending_next(n->hm, &it, &p))
+		all[cnt++] = p;
+	for (i = 0; i < cnt; i++)
+		pending_free(n, all[i]);
+	free(all);
+	if (hs->ev != NULL)
+		event_free(hs->ev);
+	twheel_free(&hs->wheel);
+	free(hs);
+}
+
+const struct hs_stats *
+hs_stats(const struct handshakes *hs)
+{
+	return &hs->st;
+}
+
+void
+hs_completed(struct handshakes *hs)
+{
+	hs->st.completed++;
+}
+
+/* Send message 1 to every known address of the peer; with at most one
+ * known, ask the lighthouses again (wire.md 4.5). */
+static void
+hs_try(struct node *n, struct pending *p, int64_t now)
+{
+	struct udp_addr addrs[REMOTES_MAX];
+	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
+	size_t i, na;
+
+	p->attempts++;
+	twheel_add(&n->hs->wheel, &p->timer,
+	    now + p->attempts * n->cfg->hs_try_interval);
+	na = remotes_addrs(
+	    n->rem, n->cfg, p->vpn_ip, addrs, sizeof(addrs) / sizeof(addrs[0]));
+	if (na <= 1)
+		lhclient_query(n, p->vpn_ip);
+	for (i = 0; i < na; i++) {
+		worker_send_raw(n->wk, &addrs[i], p->pkt, p->pkt_len);
+		if (log_enabled(LOG_LVL_INFO)) {
+			ip4_format(p->vpn_ip, ip);
+			udp_addr_format(&addrs[i], a);
+			log_info("Handshake message sent: vpnIp=%s udpAddr=%s "
+			         "initiatorIndex=%u attempt=%lld",
+			    ip, a, p->local_index, (long long)p->attempts);
+		}
+	}
+	worker_flush(n->wk);
+}
+
+void
+hs_kick(struct node *n, uint32_t vpn_ip)
+{
+	struct pending *p = hostmap_pending_by_ip(n->hm, vpn_ip);
+
+	if (p != NULL && p->attempts == 0) {
+		hs_try(n, p, node_mono_ns());
+		rearm(n);
+	}
+}
+
+/* At the bound of pending handshakes: counted, and said now and then.
+ * Our lighthouses are never refused (a scan must not cut us off from
+ * them); they are at most LH_MAX_HOSTS more. */
+static bool
+pending_full(struct node *n, uint32_t vpn_ip)
+{
+	struct handshakes *hs = n->hs;
+
+	if (hostmap_pending(n->hm) < (size_t)n->cfg->max_pending ||
+	    node_cfg_is_lighthouse(n->cfg, vpn_ip))
+		return false;
+	hs->st.pending_full++;
+	if (log_limit_allow(&hs->full_limit, node_mono_ns() / 1000000000, 0.1,
+	        1)) /* once every 10 s */
+		log_warnx("Reached the pending handshake limit "
+		          "(handshakes.max_pending: %lld): packets to new "
+		          "peers are dropped until handshakes complete or "
+		          "time out (hsPendingFull=%llu)",
+		    (long long)n->cfg->max_pending,
+		    (unsigned long long)hs->st.pending_full);
+	return true;
+}
+
+/* A packet not queued: counted, and said now and then. */
+static void
+queue_full(struct node *n, const struct pending *p, const char *why)
+{
+	struct handshakes *hs = n->hs;
+	char ip[IP4_STRLEN];
+
+	hs->st.queue_full++;
+	if (!log_limit_allow(
+	        &hs->queue_limit, node_mono_ns() / 1000000000, 0.1, 1))
+		return;
+	ip4_format(p->vpn_ip, ip);
+	log_warnx("Packet dropped while a handshake runs: vpnIp=%s reason=%s "
+	          "(txQueueFull=%llu)",
+	    ip, why, (unsigned long long)hs->st.queue_full);
+}
+
+/* Queue a packet behind p's handshake, within the queue's length and the
+ * node's bytes bound. */
+static void
+enqueue(struct node *n, struct pending *p, uint8_t type, uint8_t subtype,
+    const uint8_t *pkt, size_t len)
+{
+	struct qpkt *q;
+
+	if (p->nq >= PENDING_MAX_QUEUE) {
+		queue_full(n, p, "the handshake's queue is full");
+		return;
+	}
+	if (len > TUNNEL_MAX_BODY) {
+		queue_full(n, p, "packet too long");
+		return;
+	}
+	if (!hostmap_reserve(n->hm, len, (size_t)n->cfg->max_queued_bytes)) {
+		queue_full(n, p, "handshakes.max_queued_bytes reached");
+		return;
+	}
+	if ((q = malloc(sizeof(*q) + len)) == NULL) {
+		hostmap_release(n->hm, len);
+		queue_full(n, p, "out of memory");
+		return;
+	}
+	memcpy(q->data, pkt, len);
+	q->type = type;
+	q->subtype = subtype;
+	q->len = len;
+	q->next = NULL;
+	*p->qtail = q;
+	p->qtail = &q->next;
+	p->nq++;
+}
+
+/* A new pending handshake with its message 1, in the host map; or
+ * NULL. */
+static struct pending *
+pending_new(struct node *n, uint32_t vpn_ip)
+{
+	struct handshakes *hs = n->hs;
+	struct hspayload hp;
+	uint8_t m1[HS_PKT_MAX]; /* built here, kept at its size */
+	size_t plen, body;
+	struct pending *p;
+
+	if (pending_full(n, vpn_ip) || (p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->vpn_ip = vpn_ip;
+	p->qtail = &p->qhead;
+	memset(&hp, 0, sizeof(hp));
+	if (hostmap_new_index(n->hm, &p->local_index) != 0 ||
+	    noise_init(
+	        &p->hs, n->cfg->cipher, true, n->cfg->key, n->cfg->pub) != 0)
+		goto fail;
+	hp.cert = n->cfg->cert_nokey;
+	hp.cert_len = n->cfg->cert_nokey_len;
+	hp.initiator_index = p->local_index;
+	hp.time = (uint64_t)node_real_ns();
+	if (hspayload_encode(&hp, hs->payload, sizeof(hs->payload), &plen) !=
+	        0 ||
+	    noise_write_msg1(&p->hs, hs->payload, plen, m1 + HEADER_LEN,
+	        sizeof(m1) - HEADER_LEN, &body) != 0 ||
+	    (p->pkt = malloc(HEADER_LEN + body)) == NULL)
+		goto fail;
+	header_encode(m1, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0, 0, 1);
+	p->pkt_len = HEADER_LEN + body;
+	memcpy(p->pkt, m1, p->pkt_len);
+	if (hostmap_pending_add(n->hm, p, p->local_index, vpn_ip) != 0)
+		goto fail;
+	hs->st.started++;
+	return p;
+fail:
+	noise_clear(&p->hs);
+	free(p->pkt);
+	free(p);
+	return NULL;
+}
+
+void
+hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
+    const uint8_t *pkt, size_t len)
+{
+	struct pending *p = hostmap_pending_by_ip(n->hm, vpn_ip);
+	bool fresh = p == NULL;
+
+	if (p == NULL && (p = pending_new(n, vpn_ip)) == NULL)
+		return;
+	if (pkt != NULL)
+		enqueue(n, p, type, subtype, pkt, len);
+	if (!fresh)
+		return;
+	/* A static host is tried at once; others on the next tick, after
+	 * asking the lighthouses where it is. */
+	if (node_cfg_static(n->cfg, vpn_ip) != NULL) {
+		hs_try(n, p, node_mono_ns());
+	} else {
+		twheel_add(&n->hs->wheel, &p->timer,
+		    node_mono_ns() + n->cfg->hs_try_interval);
+		lhclient_query(n, vpn_ip);
+	}
+	rearm(n);
+}
+
+void
+hs_tick(struct node *n)
+{
+	struct handshakes *hs = n->hs;
+	int64_t now = node_mono_ns();
+	struct twheel_entry *e;
+	struct pending *p;
+	char ip[IP4_STRLEN];
+
+	while ((e = twheel_expire(&hs->wheel, now)) != NULL) {
+		p = of_timer(e);
+		if (p->attempts < n->cfg->hs_retries) {
+			hs_try(n, p, now);
+			continue;
+		}
+		ip4_format(p->vpn_ip, ip);
+		log_info("Handshake timed out: vpnIp=%s initiatorIndex=%u "
+		         "attempts=%lld queuedPackets=%zu",
+		    ip, p->local_index, (long long)p->attempts, p->nq);
+		hs->st.timed_out++;
+		if (hostmap_by_ip(n->hm, p->vpn_ip) == NULL)
+			remotes_forget(n->rem, p->vpn_ip);
+		pending_free(n, p);
+	}
+	rearm(n);
+}
+
+/* Move a pending handshake's queued packets into the new tunnel. */
+static void
+flush_queue(struct node *n, struct tunnel *t, struct pending *p)
+{
+	struct qpkt *q, *next;
+	uint8_t *slot;
+
+	for (q = p->qhead; q != NULL; q = next) {
+		next = q->next;
+		/* enqueue() kept each within TUNNEL_MAX_BODY */
+		if (q->type == HDR_MESSAGE) { /* firewall at send time */
+			slot = worker_slot(n->wk);
+			memcpy(slot + HEADER_LEN, q->data, q->len);
+			dp_send_data(n->wk, t, slot, q->len);
+		} else {
+			tunnel_send(n, t, q->type, q->subtype, q->data, q->len);
+		}
+		hostmap_release(n->hm, q->len);
+		free(q);
+	}
+	p->qhead = NULL;
+	p->qtail = &p->qhead;
+	p->nq = 0;
+	worker_flush(n->wk);
+}
+
+/* The peer's certificate from a handshake payload, with its Noise static
+ * key put back in and checked against the CA pool. */
+static int
+peer_cert(struct node *n, const struct hspayload *hp, const uint8_t rs[32],
+    struct cert **out, char *why, size_t whylen)
+{
+	char detail[128];
+	struct cert *c = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = cert_unmarshal_nokey(hp->cert, hp->cert_len, &c)) != 0 ||
+	    (r = cert_set_pubkey(c, rs, 32)) != 0) {
+		snprintf(why, whylen, "certificate did not decode: %s",
+		    vpn_strerror(r));
+		cert_free(c);
+		return r;
+	}
+	r = ca_pool_verify(
+	    n->cfg->ca, c, node_real_ns() / 1000000000, detail, sizeof(detail));
+	if (r != 0) {
+		snprintf(why, whylen, "%s%s%s", vpn_strerror(r),
+		    *detail != '\0' ? ": " : "", detail);
+		cert_free(c);
+		return r;
+	}
+	if (c->nips == 0) {
+		snprintf(why, whylen, "certificate has no IP");
+		cert_free(c);
+		return VPN_ERR_INVAL;
+	}
+	*out = c;
+	return 0;
+}
+
+static void
+refuse(struct node *n, const struct udp_addr *from, const char *stage,
+    const char *why)
+{
+	char a[UDP_ADDR_STRLEN];
+
+	n->hs->st.refused++;
+	if (!log_limit_allow(
+	        &n->hs->refuse_limit, node_mono_ns() / 1000000000, 5, 20))
+		return;
+	udp_addr_format(from, a);
+	log_warnx(
+	    "Handshake refused: udpAddr=%s stage=%s reason=%s", a, stage, why);
+}
+
+/* Message 1: we are the responder. */
+static void
+hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt, size_t len)
+{
+	struct handshakes *hs = n->hs;
+	struct noise_hs nh;
+	struct hspayload hp, out;
+	struct tunnel *t, *old;
+	struct pending *mine;
+	struct cert *c = NULL;
+	const uint8_t *pl;
+	uint8_t rs[32], msg2[HS_PKT_MAX];
+	size_t plen, olen, body;
+	char why[256];
+	uint32_t local, vpn;
+
+	/* lighthouse.remote_allow_list, before the peer is known ... */
+	if (!allowlist_allow(n->cfg->remote_allow, from->ip)) {
+		refuse(n, from, "1",
+		    "lighthouse.remote_allow_list denied "
+		    "incoming handshake");
+		return;
+	}
+	if (noise_init(&nh, n->cfg->cipher, false, n->cfg->key, n->cfg->pub) !=
+	        0 ||
+	    noise_read_msg1(
+	        &nh, pkt + HEADER_LEN, len - HEADER_LEN, rs, &pl, &plen) != 0 ||
+	    hspayload_decode(&hp, pl, plen) != 0) {
+		hs->st.bad++;
+		goto out;
+	}
+	if (peer_cert(n, &hp, rs, &c, why, sizeof(why)) != 0) {
+		refuse(n, from, "1", why);
+		goto out;
+	}
+	vpn = c->ips[0].addr;
+	if (vpn == n->cfg->vpn_ip) {
+		refuse(n, from, "1", "Refusing to handshake with myself");
+		goto out;
+	}
+	/* ... and for this peer (remote_allow_ranges) once it is. */
+	if (!allowlist_remote_allow(
+	        n->cfg->remote_allow, n->cfg->remote_ranges, vpn, from->ip)) {
+		refuse(n, from, "1",
+		    "lighthouse.remote_allow_list denied "
+		    "incoming handshake");
+		goto out;
+	}
+	old = hostmap_by_ip(n->hm, vpn);
+	if (old != NULL && old->msg1 != NULL &&
+	    old->msg1_len == len - HEADER_LEN &&
+	    memcmp(old->msg1, pkt + HEADER_LEN, old->msg1_len) == 0) {
+		/* A retransmission: answer with the same message 2.  From a
+		 * preferred address, probe it (wire.md 5.3): anyone can
+		 * replay message 1, so the tunnel moves only on an
+		 * authenticated answer from there. */
+		worker_send_raw(n->wk, from, old->msg2, old->msg2_len);
+		if (node_cfg_preferred(n->cfg, from) &&
+		    !node_cfg_preferred(n->cfg, &old->remote))
+			tunnel_probe(n, old, from);
+		worker_flush(n->wk);
+		goto out;
+	}
+	if (old != NULL && old->peer_time >= hp.time) {
+		refuse(n, from, "1", "Handshake too old");
+		tunnel_send(n, old, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
+		worker_flush(n->wk);
+		goto out;
+	}
+	mine = hostmap_pending_by_ip(n->hm, vpn);
+	if (mine != NULL && vpn < n->cfg->vpn_ip) {
+		refuse(n, from, "1", "Prevented a pending handshake race");
+		goto out;
+	}
+	if (hostmap_new_index(n->hm, &local) != 0)
+		goto out;
+	memset(&out, 0, sizeof(out));
+	out.cert = n->cfg->cert_nokey;
+	out.cert_len = n->cfg->cert_nokey_len;
+	out.initiator_index = hp.initiator_index;
+	out.responder_index = local;
+	out.time = (uint64_t)node_real_ns();
+	if (hspayload_encode(&out, hs->payload, sizeof(hs->payload), &olen) !=
+	        0 ||
+	    noise_write_msg2(&nh, hs->payload, olen, msg2 + HEADER_LEN,
+	        sizeof(msg2) - HEADER_LEN, &body) != 0)
+		goto out;
+	header_encode(msg2, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0,
+	    hp.initiator_index, 2);
+	t = tunnel_new(
+	    n, &nh, false, c, local, hp.initiator_index, hp.time, from);
+	c = NULL; /* the tunnel owns it, or freed it */
+	if (t == NULL)
+		goto out;
+	t->msg1 = malloc(len - HEADER_LEN);
+	t->msg2 = malloc(HEADER_LEN + body);
+	if (t->msg1 == NULL || t->msg2 == NULL) {
+		tunnel_free(n, t);
+		goto out;
+	}
+	memcpy(t->msg1, pkt + HEADER_LEN, len - HEADER_LEN);
+	t->msg1_len = len - HEADER_LEN;
+	memcpy(t->msg2, msg2, HEADER_LEN + body);
+	t->msg2_len = HEADER_LEN + body;
+	if (tunnel_up(n, t) != 0) {
+		tunnel_free(n, t);
+		goto out;
+	}
+	worker_send_raw(n->wk, from, msg2, t->msg2_len);
+	if (mine != NULL) { /* the higher VPN IP's handshake wins */
+		flush_queue(n, t, mine);
+		pending_free(n, mine);
+	}
+	worker_flush(n->wk);
+out:
+	cert_free(c);
+	noise_clear(&nh);
+}
+
+/* Message 2: we are the initiator. */
+static void
+hs_stage2(struct node *n, const struct udp_addr *from, const struct header *h,
+    uint8_t *pkt, size_t len)
+{
+	struct handshakes *hs = n->hs;
+	struct pending *p = hostmap_pending_by_index(n->hm, h->remote_index);
+	struct hspayload hp;
+	struct tunnel *t;
+	struct cert *c = NULL;
+	uint8_t rs[32];
+	size_t plen;
+	char why[256], want[IP4_STRLEN], got[IP4_STRLEN];
+
+	if (p == NULL) {
+		/* Complete already: a late message 2 from a preferred address
+		 * (wire.md 4.5 step 6).  It cannot be authenticated any more
+		 * (16 bytes with the index, in clear in every packet the peer
+		 * sends, would do), so the tunnel does not move: the address
+		 * is probed, and an authenticated reply moves it. */
+		struct tunnel *done = hostmap_by_index(n->hm, h->remote_index);
+
+		if (done != NULL && done->initiator &&
+		    node_cfg_preferred(n->cfg, from) &&
+		    !node_cfg_preferred(n->cfg, &done->remote)) {
+			tunnel_probe(n, done, from);
+			worker_flush(n->wk);
+		}
+		return;
+	}
+	if (!allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
+	        p->vpn_ip, from->ip)) {
+		refuse(n, from, "2",
+		    "lighthouse.remote_allow_list denied "
+		    "handshake reply");
+		return; /* the pending handshake goes on with other addresses */
+	}
+	if (noise_read_msg2(&p->hs, pkt + HEADER_LEN, len - HEADER_LEN, rs,
+	        hs->payload, sizeof(hs->payload), &plen) != 0) {
+		/* Keep the pending handshake: a forger cannot kill it. */
+		hs->st.bad++;
+		refuse(n, from, "2",
+		    "handshake reply did not authenticate (a forgery, or a "
+		    "peer using another cipher)");
+		return;
+	}
+	if (hspayload_decode(&hp, hs->payload, plen) != 0) {
+		hs->st.bad++;
+		refuse(n, from, "2", "handshake payload did not decode");
+		pending_free(n, p);
+		return;
+	}
+	if (peer_cert(n, &hp, rs, &c, why, sizeof(why)) != 0) {
+		refuse(n, from, "2", why);
+		pending_free(n, p);
+		return;
+	}
+	if (c->ips[0].addr != p->vpn_ip) {
+		ip4_format(p->vpn_ip, want);
+		ip4_format(c->ips[0].addr, got);
+		snprintf(why, sizeof(why),
+		    "Incorrect host responded to handshake: wanted %s, got %s",
+		    want, got);
+		refuse(n, from, "2", why);
+		cert_free(c);
+		pending_free(n, p);
+		return;
+	}
+	t = tunnel_new(n, &p->hs, true, c, p->local_index, hp.responder_index,
+	    hp.time, from);
+	if (t == NULL)
+		return;
+	/* The index passes from the pending handshake to the tunnel. */
+	hostmap_pending_unindex(n->hm, p->local_index);
+	if (tunnel_up(n, t) != 0) {
+		tunnel_free(n, t);
+		pending_free(n, p);
+		return;
+	}
+	flush_queue(n, t, p);
+	pending_free(n, p);
+}
+
+void
+hs_recv(struct node *n, const struct udp_addr *from, const struct header *h,
+    uint8_t *pkt, size_t len)
+{
+	if (h->subtype != HDR_SUB_HANDSHAKE_IXPSK0)
+		return;
+	if (h->counter == 1)
+		hs_stage1(n, from, pkt, len);
+	else if (h->counter == 2)
+		hs_stage2(n, from, h, pkt, len);
+}

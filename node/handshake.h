@@ -1,0 +1,57 @@
+/*
+ * node/handshake.h: Noise IX handshakes (wire.md 4-5; Nebula's
+ * HandshakeManager) in both roles, and the packets that wait for them.
+ *
+ * Initiator: hs_start makes a pending handshake (our index, message 1)
+ * and queues the packet that wanted it; its retries are on a timer wheel
+ * (lib/twheel), so a tick costs what is due, not a scan of every
+ * pending handshake; after handshakes.retries it times out.  Responder:
+ * message 1 from a peer whose certificate verifies makes a tunnel at
+ * once and answers with message 2 (kept for resends).
+ *
+ * Owns: the pending handshakes (struct pending, private) and their
+ * queued packets, the wheel, the handshake counters, and the refusal log
+ * limit.  Bounds: handshakes.max_pending (count; our lighthouses are
+ * exempt), handshakes.max_queued_bytes (via the host map's byte count),
+ * PENDING_MAX_QUEUE packets each.  Calls: hostmap (indexes), tunnel
+ * (make, install, send), remotes (addresses), lhclient (query).
+ */
+#ifndef NODE_HANDSHAKE_H
+#define NODE_HANDSHAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "header.h"
+#include "udp.h"
+
+struct node;
+struct handshakes;
+
+struct hs_stats {
+	uint64_t started, completed, timed_out;
+	uint64_t pending_full; /* handshakes not started: at the bound */
+	uint64_t queue_full;   /* packets not queued: a bound */
+	uint64_t bad, refused; /* messages unreadable; peers refused */
+};
+
+int handshakes_new(struct node *n, struct handshakes **out);
+void handshakes_free(struct node *n, struct handshakes *hs); /* + pendings */
+
+/* Start a handshake with vpn_ip unless one runs, and queue the packet
+ * (pkt may be NULL) behind it. */
+void hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
+    const uint8_t *pkt, size_t len);
+/* A lighthouse answered about vpn_ip: a handshake waiting for addresses
+ * tries now. */
+void hs_kick(struct node *n, uint32_t vpn_ip);
+void hs_recv(struct node *n, const struct udp_addr *from,
+    const struct header *h, uint8_t *pkt, size_t len);
+/* Retries and timeouts that are due (the wheel's own timer calls it). */
+void hs_tick(struct node *n);
+/* A tunnel came up (counted). */
+void hs_completed(struct handshakes *hs);
+
+const struct hs_stats *hs_stats(const struct handshakes *hs);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * node/io.c: the kernel's implementations of node/io.h, thin wrappers
+ * over lib/udp and lib/tun.
+ */
+#include <stdlib.h>
+
+#include "err.h"
+#include "io.h"
+#include "tun.h"
+
+struct kudp {
+	struct io_udp io; /* first */
+	struct udp *u;
+};
+
+struct ktun {
+	struct io_tun io; /* first */
+	struct tun *t;
+};
+
+#define KU(x) (((struct kudp *)(void *)(x))->u)
+#define KUC(x) (((const struct kudp *)(const void *)(x))->u)
+#define KT(x) (((struct ktun *)(void *)(x))->t)
+#define KTC(x) (((const struct ktun *)(const void *)(x))->t)
+
+static int
+ku_recv_batch(struct io_udp *u, udp_rx_fn fn, void *arg)
+{
+	return udp_recv_batch(KU(u), fn, arg);
+}
+
+static int
+ku_rx_batch(const struct io_udp *u)
+{
+	return udp_rx_batch(KUC(u));
+}
+
+static uint8_t *
+ku_tx_slot(struct io_udp *u)
+{
+	return udp_tx_slot(KU(u));
+}
+
+static void
+ku_tx_commit(struct io_udp *u, const struct udp_addr *to, size_t len)
+{
+	udp_tx_commit(KU(u), to, len);
+}
+
+static int
+ku_flush(struct io_udp *u)
+{
+	return udp_flush(KU(u));
+}
+
+static int
+ku_fd(const struct io_udp *u)
+{
+	return udp_fd(KUC(u));
+}
+
+static uint16_t
+ku_port(const struct io_udp *u)
+{
+	return udp_port(KUC(u));
+}
+
+static bool
+ku_gso(const struct io_udp *u)
+{
+	return udp_gso(KUC(u));
+}
+
+static bool
+ku_gro(const struct io_udp *u)
+{
+	return udp_gro(KUC(u));
+}
+
+static const struct udp_stats *
+ku_stats(const struct io_udp *u)
+{
+	return udp_stats(KUC(u));
+}
+
+static void
+ku_close(struct io_udp *u)
+{
+	udp_close(KU(u));
+	free(u);
+}
+
+static const struct io_udp_ops kudp_ops = {
+    .recv_batch = ku_recv_batch,
+    .rx_batch = ku_rx_batch,
+    .tx_slot = ku_tx_slot,
+    .tx_commit = ku_tx_commit,
+    .flush = ku_flush,
+    .fd = ku_fd,
+    .port = ku_port,
+    .gso = ku_gso,
+    .gro = ku_gro,
+    .stats = ku_stats,
+    .close = ku_close,
+};
+
+int
+io_udp_kernel(const char *host, uint16_t port, int rcvbuf, int sndbuf,
+    bool offload, struct io_udp **out, char *err, size_t errlen)
+{
+	struct kudp *k = calloc(1, sizeof(*k));
+	int r;
+
+	*out = NULL;
+	if (k == NULL)
+		return VPN_ERR_NOMEM;
+	if ((r = udp_open(host, port, rcvbuf, sndbuf, offload, &k->u, err,
+	         errlen)) != 0) {
+		free(k);
+		return r;
+	}
+	k->io.ops = &kudp_ops;
+	*out = &k->io;
+	return 0;
+}
+
+static ssize_t
+kt_read(struct io_tun *t, uint8_t *buf, size_t cap, struct vnet_hdr *h)
+{
+	return tun_read(KT(t), buf, cap, h);
+}
+
+static ssize_t
+kt_write(struct io_tun *t, const uint8_t *p, size_t len)
+{
+	return tun_write(KT(t), p, len);
+}
+
+static ssize_t
+kt_writev(struct io_tun *t, const struct iovec *iov, int iovcnt)
+{
+	return tun_writev(KT(t), iov, iovcnt);
+}
+
+static int
+kt_fd(const struct io_tun *t)
+{
+	return tun_fd(KTC(t));
+}
+
+static bool
+kt_offload(const struct io_tun *t)
+{
+	return tun_offload(KTC(t));
+}
+
+static const char *
+kt_name(const struct io_tun *t)
+{
+	return tun_name(KTC(t));
+}
+
+static void
+kt_close(struct io_tun *t)
+{
+	tun_close(KT(t));
+	free(t);
+}
+
+static const struct io_tun_ops ktun_ops = {
+    .read = kt_read,
+    .write = kt_write,
+    .writev = kt_writev,
+    .fd = kt_fd,
+    .offload = kt_offload,
+    .name = kt_name,
+    .close = kt_close,
+};
+
+int
+io_tun_kernel(struct tun *tun, struct io_tun **out)
+{
+	struct ktun *k = calloc(1, sizeof(*k));
+
+	*out = NULL;
+	if (k == NULL) {
+		tun_close(tun);
+		return VPN_ERR_NOMEM;
+	}
+	k->io.ops = &ktun_ops;
+	k->t = tun;
+	*out = &k->io;
+	return 0;
+}
+
+struct tun *
+io_tun_kernel_handle(struct io_tun *t)
+{
+	return t != NULL && t->ops == &ktun_ops ? KT(t) : NULL;
+}

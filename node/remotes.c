@@ -1,0 +1,171 @@
+/*
+ * node/remotes.c: a peer's candidate addresses (remotes.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lhmsg.h"
+#include "remotes.h"
+
+struct rcache {
+	struct {
+		uint32_t lh; /* 0: unused slot */
+		size_t n;
+		struct udp_addr a[RC_MAX];
+	} by[LH_MAX_HOSTS];
+};
+
+struct remotes {
+	struct u32map cache; /* vpn ip -> struct rcache */
+};
+
+struct remotes *
+remotes_new(void)
+{
+	struct remotes *r = calloc(1, sizeof(*r));
+
+	if (r != NULL)
+		u32map_init(&r->cache);
+	return r;
+}
+
+void
+remotes_free(struct remotes *r)
+{
+	size_t it = 0;
+	uint32_t k;
+	void *v;
+
+	if (r == NULL)
+		return;
+	while (u32map_next(&r->cache, &it, &k, &v))
+		free(v);
+	u32map_free(&r->cache);
+	free(r);
+}
+
+/*
+ * wire.md 8.6: preferred ranges first; then IPv6 before IPv4; among IPv4,
+ * public before private (RFC 1918); then by address bytes, then port.
+ */
+static int
+addr_rank(const struct node_cfg *c, const struct udp_addr *a)
+{
+	uint32_t v;
+
+	if (node_cfg_preferred(c, a))
+		return 0;
+	if (!udp_addr_is_v4(a))
+		return 1;
+	v = udp_addr_v4(a);
+	if ((v >> 24) == 10 || (v >> 20) == 0xac1 || (v >> 16) == 0xc0a8)
+		return 3;
+	return 2;
+}
+
+static int
+addr_cmp(const void *x, const void *y, void *cfg)
+{
+	const struct udp_addr *a = x, *b = y;
+	int ra = addr_rank(cfg, a), rb = addr_rank(cfg, b), c;
+
+	if (ra != rb)
+		return ra - rb;
+	if ((c = memcmp(a->ip, b->ip, 16)) != 0)
+		return c;
+	return (int)a->port - (int)b->port;
+}
+
+static size_t
+addrs_unsorted(const struct remotes *r, const struct node_cfg *c,
+    uint32_t vpn_ip, struct udp_addr *out, size_t max)
+{
+	const struct static_host *sh = node_cfg_static(c, vpn_ip);
+	const struct rcache *rc = u32map_get(&r->cache, vpn_ip);
+	const struct udp_addr *cand;
+	size_t cnt = 0, i, j, k, total;
+
+	total = (sh != NULL ? sh->naddrs : 0);
+	for (i = 0; rc != NULL && i < LH_MAX_HOSTS; i++)
+		total += rc->by[i].n;
+	for (k = 0; k < total && cnt < max; k++) {
+		if (sh != NULL && k < sh->naddrs) {
+			cand = &sh->addrs[k];
+		} else {
+			size_t off = k - (sh != NULL ? sh->naddrs : 0);
+
+			for (i = 0; off >= rc->by[i].n; i++)
+				off -= rc->by[i].n;
+			cand = &rc->by[i].a[off];
+		}
+		for (j = 0; j < cnt; j++)
+			if (udp_addr_eq(&out[j], cand))
+				break;
+		if (j == cnt)
+			out[cnt++] = *cand;
+	}
+	return cnt;
+}
+
+size_t
+remotes_addrs(const struct remotes *r, const struct node_cfg *c,
+    uint32_t vpn_ip, struct udp_addr *out, size_t max)
+{
+	size_t cnt = addrs_unsorted(r, c, vpn_ip, out, max);
+
+	qsort_r(out, cnt, sizeof(*out), addr_cmp, (void *)c);
+	return cnt;
+}
+
+void
+remotes_store(struct remotes *r, const struct node_cfg *c, uint32_t lh,
+    const struct lhmsg *m)
+{
+	struct rcache *rc = u32map_get(&r->cache, m->vpn_ip);
+	size_t i, slot = LH_MAX_HOSTS, cnt = 0;
+	struct udp_addr a;
+
+	if (m->vpn_ip == c->vpn_ip ||
+	    (m->vpn_ip & c->vpn_mask) != (c->vpn_ip & c->vpn_mask))
+		return;
+	if (rc == NULL) {
+		if ((rc = calloc(1, sizeof(*rc))) == NULL ||
+		    u32map_put(&r->cache, m->vpn_ip, rc) != 0) {
+			free(rc);
+			return;
+		}
+	}
+	for (i = 0; i < LH_MAX_HOSTS; i++)
+		if (rc->by[i].lh == lh ||
+		    (slot == LH_MAX_HOSTS && rc->by[i].lh == 0))
+			slot = i;
+	if (slot == LH_MAX_HOSTS)
+		return;
+	rc->by[slot].lh = lh;
+	for (i = 0; i < m->n4 && i < LHREG_MAX_ADDRS; i++) {
+		udp_addr_from_v4(&a, m->v4[i].ip, m->v4[i].port);
+		if (allowlist_remote_allow(
+		        c->remote_allow, c->remote_ranges, m->vpn_ip, a.ip))
+			rc->by[slot].a[cnt++] = a;
+	}
+	for (i = 0; i < m->n6 && i < LHREG_MAX_ADDRS; i++) {
+		memcpy(a.ip, m->v6[i].ip, 16);
+		a.port = m->v6[i].port;
+		if (allowlist_remote_allow(
+		        c->remote_allow, c->remote_ranges, m->vpn_ip, a.ip))
+			rc->by[slot].a[cnt++] = a;
+	}
+	rc->by[slot].n = cnt;
+}
+
+void
+remotes_forget(struct remotes *r, uint32_t vpn_ip)
+{
+	free(u32map_del(&r->cache, vpn_ip));
+}
+
+size_t
+remotes_count(const struct remotes *r)
+{
+	return r->cache.len;
+}

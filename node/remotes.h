@@ -1,0 +1,41 @@
+/*
+ * node/remotes.h: where each peer may be reached (Nebula's RemoteList):
+ * its static_host_map addresses and what each lighthouse last answered
+ * about it (each answer replaces that lighthouse's previous one, wire.md
+ * 8.4), merged without duplicates and ranked (wire.md 8.6: preferred
+ * ranges, then IPv6, then public before private IPv4).
+ *
+ * Owns: the cache of lighthouse answers, one entry per peer asked about.
+ * Reads the configuration.  Calls nothing in node/.
+ */
+#ifndef NODE_REMOTES_H
+#define NODE_REMOTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lhreg.h"
+#include "node.h"
+
+#define RC_MAX (2 * LHREG_MAX_ADDRS) /* per lighthouse answer: v4 + v6 */
+/* The most addresses remotes_addrs gives for one peer. */
+#define REMOTES_MAX (STATIC_MAX_ADDRS + LH_MAX_HOSTS * RC_MAX)
+
+struct remotes;
+struct lhmsg;
+
+struct remotes *remotes_new(void);
+void remotes_free(struct remotes *r); /* NULL-safe */
+
+/* Every address known for vpn_ip, best first.  Returns the count. */
+size_t remotes_addrs(const struct remotes *r, const struct node_cfg *c,
+    uint32_t vpn_ip, struct udp_addr *out, size_t max);
+/* Lighthouse lh answered m (a HostQueryReply): keep what
+ * remote_allow_list allows, in place of lh's previous answer. */
+void remotes_store(struct remotes *r, const struct node_cfg *c, uint32_t lh,
+    const struct lhmsg *m);
+/* The tunnel to vpn_ip went down: ask again next time. */
+void remotes_forget(struct remotes *r, uint32_t vpn_ip);
+size_t remotes_count(const struct remotes *r);
+
+#endif

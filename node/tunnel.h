@@ -1,0 +1,126 @@
+/*
+ * node/tunnel.h: one tunnel: a peer's certificate, the transport keys
+ * and counters of a completed handshake, its replay window and its
+ * address; sealing and opening with those keys; sending on it; roaming.
+ *
+ * A tunnel is made by handshake.c, installed in and removed from the
+ * host map (hostmap.h), which alone indexes it.  Its fields belong to:
+ *   this file       keys, counters, window, remote, roaming, name, peer
+ *   handshake.c     msg1/msg2 (responder resends), peer_time
+ *   connmgr.c       in, out and the check queue links
+ *   datapath.c      rx/tx packet counts, recv_errors
+ *   the firewall    fwp, ct_own
+ * Nothing else writes them.
+ */
+#ifndef NODE_TUNNEL_H
+#define NODE_TUNNEL_H
+
+#include "header.h"
+#include "node.h"
+
+struct node;
+struct worker;
+
+/* The most a sealed packet can carry: a send slot (UDP_MAX_PACKET, which
+ * is also the longest datagram we accept) less the header and the AEAD
+ * tag.  Every copy into a send slot is checked against it. */
+#define TUNNEL_MAX_BODY (UDP_MAX_PACKET - HEADER_LEN - 16)
+
+enum check_state { CHECK_NONE, CHECK_ALIVE, CHECK_DELETE };
+
+struct tunnel {
+	uint32_t vpn_ip, local_index, remote_index;
+	struct cert *peer;
+	char name[128]; /* sanitised certificate name */
+	/* The transport keys; the cipher contexts (keyed once, used for
+	 * every data packet) are made on the first data packet, so that a
+	 * lighthouse's thousands of control-only tunnels do without them. */
+	uint8_t ktx[32], krx[32];
+	struct crypto_aead *tx, *rx;
+	uint64_t tx_counter;
+	struct replay win;
+	struct udp_addr remote;
+	bool initiator;
+	uint64_t peer_time; /* the peer's handshake Time, ns */
+	uint8_t *msg1;      /* responder: message 1 body, to spot resends */
+	size_t msg1_len;
+	uint8_t *msg2; /* responder: the message 2 packet we sent */
+	size_t msg2_len;
+	/* liveness (connmgr.h) */
+	bool in, out, armed;
+	struct tunnel *arm_next, *arm_prev;
+	enum check_state check;
+	int64_t check_at;
+	int recv_errors;
+	/* roaming (wire.md 12) */
+	struct udp_addr roamed_from;
+	int64_t roamed_at;
+	int64_t probed_at; /* the last test request to a new address */
+	uint64_t rx_packets, tx_packets;
+	struct fw_peer fwp;     /* what the firewall needs about the peer */
+	struct ct_owner ct_own; /* its conntrack entries */
+};
+
+/* Keys, counters and the replay window of a completed handshake; the
+ * tunnel owns peer from the call on, also on failure (NULL). */
+struct tunnel *tunnel_new(struct node *n, const struct noise_hs *hs,
+    bool initiator, struct cert *peer, uint32_t local, uint32_t remote,
+    uint64_t peer_time, const struct udp_addr *from);
+/* A tunnel never installed (or already removed from the host map). */
+void tunnel_free(struct node *n, struct tunnel *t);
+
+/* Install t in the host map as the tunnel for its VPN IP; an older one
+ * for the same IP is replaced (its tracked flows move when the
+ * certificate is the same) and freed.  Logs "Tunnel up".  0 or
+ * VPN_ERR_NOMEM (t is then not installed: the caller frees it). */
+int tunnel_up(struct node *n, struct tunnel *t);
+/* Remove from every index and free, with "Tunnel down" and why. */
+void tunnel_delete(struct node *n, struct tunnel *t, const char *why);
+void tunnel_log(const char *what, const struct tunnel *t, const char *why);
+
+/* Seal/open in place with the tunnel's keys: contexts for data, one-shot
+ * for the rare control packets. */
+int tunnel_seal(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
+    uint8_t *slot, size_t len);
+int tunnel_open(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
+    uint8_t *pkt, size_t clen);
+
+/* Seal a packet already at slot + HEADER_LEN (a send slot of worker w)
+ * and queue it there for `to` (tunnel_seal_slot: t's address).  A body
+ * longer than TUNNEL_MAX_BODY is dropped and counted in w's txDropped. */
+void tunnel_seal_slot(struct worker *w, struct tunnel *t, uint8_t *slot,
+    uint8_t type, uint8_t subtype, size_t len);
+void tunnel_seal_slot_to(struct worker *w, struct tunnel *t,
+    const struct udp_addr *to, uint8_t *slot, uint8_t type, uint8_t subtype,
+    size_t len);
+/* Control messages: copy body into a send slot of the node's worker
+ * and seal it there; 0, or VPN_ERR_RANGE (counted in txDropped) when it
+ * is longer than TUNNEL_MAX_BODY. */
+int tunnel_send(struct node *n, struct tunnel *t, uint8_t type, uint8_t subtype,
+    const uint8_t *body, size_t len);
+int tunnel_send_to(struct node *n, struct tunnel *t, const struct udp_addr *to,
+    uint8_t type, uint8_t subtype, const uint8_t *body, size_t len);
+/* Send on the tunnel to vpn_ip, or queue it behind a new handshake. */
+void node_send(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
+    const uint8_t *body, size_t len);
+
+/* An authenticated packet came from `from`: follow it there (wire.md
+ * 12), within remote_allow_list and with anti-flapping. */
+void tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from);
+/* An unauthenticated hint that the peer is at `from`: a test request
+ * there, at most once a second; only its authenticated reply moves t. */
+void tunnel_probe(
+    struct node *n, struct tunnel *t, const struct udp_addr *from);
+/* wire.md 8.6: probe the peer's preferred addresses. */
+void tunnel_probe_preferred(struct node *n, struct tunnel *t);
+
+/* pki.disconnect_invalid: does the peer's certificate still verify? */
+bool tunnel_peer_valid(struct node *n, struct tunnel *t);
+/* After a reload: each peer resolved again against the new firewall
+ * table and CA pool; then the ones that no longer verify closed. */
+void tunnels_refresh_fw(struct node *n);
+void tunnels_recheck(struct node *n);
+/* closeTunnel to every peer, then every tunnel freed. */
+void tunnels_close_all(struct node *n);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * node/worker.h: the data-plane loop: the event callbacks of the UDP
+ * socket and the TUN device, batching (a recvmmsg batch, up to
+ * NODE_BATCH TUN reads per wakeup, one sendmmsg per batch), busy
+ * polling, and everything the per-packet path touches: the I/O handles,
+ * the send slots (the UDP side's), the TUN read buffer for offload, the
+ * inbound coalescer (GRO), the scratch for decoded lighthouse messages,
+ * and its shard of the counters.
+ *
+ * One worker today; a second one (a loop per core) would be a second
+ * struct worker with its own handles and counters, and nothing outside
+ * this file and datapath.c (its pipelines, which read and write these
+ * fields) would change.  Control code sends through the node's worker
+ * (worker_slot, worker_commit, worker_flush).
+ */
+#ifndef NODE_WORKER_H
+#define NODE_WORKER_H
+
+#include <event2/event.h>
+
+#include "io.h"
+#include "log.h"
+
+struct node;
+struct lhmsg;
+
+/* The data path's counters (counters.c names them). */
+struct dp_stats {
+	uint64_t rx_short, rx_own_network, rx_unknown_type;
+	uint64_t rx_unknown_index, rx_replay, rx_auth, rx_bad_inner;
+	uint64_t tx_no_tunnel, tx_dropped, tun_write_err;
+	uint64_t fw_in_drop, fw_out_drop, fw_rejects, fw_bad_packet;
+	uint64_t fw_peer_full; /* new flows over the tunnel's conntrack share */
+	uint64_t tun_super;    /* TCP super-segments read from the TUN */
+	uint64_t lh_bad;       /* lighthouse messages that did not decode */
+};
+
+struct worker {
+	struct node *n;
+	struct io_udp *udp;
+	struct io_tun *tun; /* NULL: tun.disabled */
+	struct event *ev_udp, *ev_tun;
+	uint8_t *tun_buf; /* offload: one super-segment read */
+	struct gro gro;   /* inbound segments held until the batch ends */
+	struct lhmsg *lh_in;
+	struct dp_stats st;
+	struct log_limit fw_limit; /* firewall refusals at debug level */
+};
+
+/* A worker on n's base over udp and tun (tun may be NULL); it owns both
+ * from the call on, also on failure. */
+int worker_start(struct node *n, struct io_udp *udp, struct io_tun *tun,
+    struct worker **out);
+void worker_free(struct worker *w); /* NULL-safe; closes the handles */
+
+/* The loop, until the base is told to exit: with listen.busy_poll, it
+ * keeps looking for packets without sleeping for that long after a
+ * wakeup that moved some. */
+void worker_loop(struct worker *w);
+
+static inline uint8_t *
+worker_slot(struct worker *w)
+{
+	return io_tx_slot(w->udp);
+}
+
+static inline void
+worker_commit(struct worker *w, const struct udp_addr *to, size_t len)
+{
+	io_tx_commit(w->udp, to, len);
+}
+
+static inline void
+worker_flush(struct worker *w)
+{
+	io_flush(w->udp);
+}
+
+/* Copy a raw packet (a handshake message) into a slot and queue it. */
+void worker_send_raw(
+    struct worker *w, const struct udp_addr *to, const uint8_t *p, size_t len);
+
+#endif
