@@ -111,9 +111,13 @@ size_t
 remotes_addrs(const struct remotes *r, const struct node_cfg *c,
     uint32_t vpn_ip, struct udp_addr *out, size_t max)
 {
-	size_t cnt = addrs_unsorted(r, c, vpn_ip, out, max);
+	struct udp_addr all[REMOTES_MAX]; /* all of them: the best max */
+	size_t cnt = addrs_unsorted(r, c, vpn_ip, all, REMOTES_MAX);
 
-	qsort_r(out, cnt, sizeof(*out), addr_cmp, (void *)c);
+	qsort_r(all, cnt, sizeof(*all), addr_cmp, (void *)c);
+	if (cnt > max)
+		cnt = max;
+	memcpy(out, all, cnt * sizeof(*out));
 	return cnt;
 }
 

@@ -1,7 +1,8 @@
 /*
  * test/unit/test_reload.c: what a reload keeps (node/reload.c): every
  * restart-only setting that changed is kept at its running value and
- * counted (and logged by key); nothing else is touched.
+ * counted (and logged by key); nothing else is touched.  And prepare:
+ * what it refuses changes nothing; the live changes are counted.
  */
 /* clang-format off */
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "node.h"
 #include "reload.h"
 
@@ -60,7 +62,7 @@ test_reload_nothing_to_keep(void **state)
 	(void)state;
 	base(&old);
 	base(&neu);
-	neu.max_pending = 10;  /* reloadable: applies */
+	neu.max_pending = 10; /* reloadable: applies */
 	neu.lh_interval = 60; /* reloadable: applies */
 	assert_int_equal(reload_keep_restart_only(&old, &neu), 0);
 	assert_int_equal(neu.max_pending, 10);
@@ -156,6 +158,66 @@ test_reload_keeps_routes(void **state)
 	free(rn);
 }
 
+/* A new overlay IP or lighthouse role refuses the whole reload, and
+ * neither configuration is touched. */
+static void
+test_reload_prepare_refuses(void **state)
+{
+	struct node_cfg old, neu, copy;
+	struct reload_plan plan;
+	char err[256];
+
+	(void)state;
+	base(&old);
+	base(&neu);
+	neu.vpn_ip = 0x0a000002;
+	neu.listen_port = 4343; /* would be kept, were the reload taken */
+	memcpy(&copy, &neu, sizeof(copy));
+	assert_int_equal(
+	    reload_prepare(&old, &neu, &plan, err, sizeof(err)), VPN_ERR_INVAL);
+	assert_string_equal(err, "IP in new cert was different from old");
+	assert_memory_equal(&neu, &copy, sizeof(neu));
+	base(&neu);
+	neu.am_lighthouse = true;
+	neu.listen_port = 4343;
+	memcpy(&copy, &neu, sizeof(copy));
+	assert_int_equal(
+	    reload_prepare(&old, &neu, &plan, err, sizeof(err)), VPN_ERR_INVAL);
+	assert_non_null(strstr(err, "lighthouse.am_lighthouse"));
+	assert_memory_equal(&neu, &copy, sizeof(neu));
+}
+
+/* Prepare counts what it keeps and what applies live, each once. */
+static void
+test_reload_prepare_counts(void **state)
+{
+	struct node_cfg old, neu;
+	struct reload_plan plan;
+	char err[256];
+
+	(void)state;
+	base(&old);
+	base(&neu);
+	assert_int_equal(
+	    reload_prepare(&old, &neu, &plan, err, sizeof(err)), 0);
+	assert_int_equal(plan.kept, 0);
+	assert_int_equal(plan.changed, 0);
+	neu.listen_port = 4343;          /* kept */
+	neu.cipher = CRYPTO_CHACHAPOLY;  /* kept */
+	neu.hs_try_interval = 200000000; /* live */
+	neu.max_pending = 10;            /* live */
+	neu.busy_poll_ns = 50000;        /* live */
+	neu.send_recv_error = SRE_NEVER; /* live */
+	assert_int_equal(
+	    reload_prepare(&old, &neu, &plan, err, sizeof(err)), 0);
+	assert_int_equal(plan.kept, 2);
+	assert_int_equal(plan.changed, 4);
+	assert_int_equal(neu.listen_port, 4242);
+	assert_int_equal(neu.cipher, CRYPTO_AES256GCM);
+	assert_int_equal(neu.hs_try_interval, 200000000);
+	assert_int_equal(neu.busy_poll_ns, 50000);
+}
+
 int
 main(void)
 {
@@ -163,6 +225,8 @@ main(void)
 	    cmocka_unit_test(test_reload_nothing_to_keep),
 	    cmocka_unit_test(test_reload_keeps_each_restart_key),
 	    cmocka_unit_test(test_reload_keeps_routes),
+	    cmocka_unit_test(test_reload_prepare_refuses),
+	    cmocka_unit_test(test_reload_prepare_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
