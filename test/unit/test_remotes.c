@@ -98,6 +98,28 @@ add6(struct lhmsg *m, const char *ip, uint16_t port)
 	m->n6++;
 }
 
+/* c's static_host_map: vpn_ip at the n addresses given. */
+static void
+set_static(struct node_cfg *c, struct static_host *sh, uint32_t vpn_ip,
+    const char *const *addrs, size_t n)
+{
+	size_t i;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->vpn_ip = vpn_ip;
+	for (i = 0; i < n; i++)
+		sh->addrs[i] = ua(addrs[i]);
+	sh->naddrs = n;
+	c->statics = sh;
+	c->nstatics = 1;
+}
+
+#define SET_STATIC(c, sh, ip, ...)                                             \
+	do {                                                                   \
+		static const char *const a_[] = {__VA_ARGS__};                 \
+		set_static(c, sh, ip, a_, sizeof(a_) / sizeof(a_[0]));         \
+	} while (0)
+
 static void
 store(struct remotes *r, const struct node_cfg *c, uint32_t lh, struct lhmsg *m)
 {
@@ -210,12 +232,6 @@ test_remotes_merge_dedup(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	memset(sh, 0, sizeof(sh));
-	sh[0].vpn_ip = PEER;
-	sh[0].addrs[0] = ua("1.2.3.4:1");
-	sh[0].addrs[1] = ua("8.8.8.8:53");
-	sh[0].naddrs = 2;
-
 	m = reply(PEER);
 	add4(m, "9.9.9.9", 9);
 	add4(m, "7.7.7.7", 7);
@@ -232,8 +248,7 @@ test_remotes_merge_dedup(void **state)
 	EXPECT(r, &c, PEER, "[2001:db8::9]:9", "1.2.3.4:1", "6.6.6.6:6",
 	    "7.7.7.7:7", "9.9.9.9:9", "9.9.9.9:10");
 
-	c.statics = sh;
-	c.nstatics = 1;
+	SET_STATIC(&c, sh, PEER, "1.2.3.4:1", "8.8.8.8:53");
 	EXPECT(r, &c, PEER, "[2001:db8::9]:9", "1.2.3.4:1", "6.6.6.6:6",
 	    "7.7.7.7:7", "8.8.8.8:53", "9.9.9.9:9", "9.9.9.9:10");
 	/* The statics alone for a peer nobody answered about. */
@@ -259,17 +274,10 @@ test_remotes_ranking(void **state)
 	    "192.168.1.20:1", "10.255.255.255:1", "[fe80::1]:1", "1.2.3.4:5",
 	    "172.16.0.0:1", "192.168.1.3:7", "192.168.2.1:1", "10.0.0.0:2",
 	    "192.168.255.255:1"};
-	size_t i;
 
 	(void)state;
 	assert_non_null(r);
-	memset(sh, 0, sizeof(sh));
-	sh[0].vpn_ip = PEER;
-	for (i = 0; i < 10; i++)
-		sh[0].addrs[i] = ua(statics[i]);
-	sh[0].naddrs = 10;
-	c.statics = sh;
-	c.nstatics = 1;
+	set_static(&c, sh, PEER, statics, 10);
 
 	m = reply(PEER);
 	add4(m, "192.169.0.0", 1);
@@ -401,12 +409,7 @@ test_remotes_forget(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	memset(sh, 0, sizeof(sh));
-	sh[0].vpn_ip = PEER;
-	sh[0].addrs[0] = ua("8.8.8.8:53");
-	sh[0].naddrs = 1;
-	c.statics = sh;
-	c.nstatics = 1;
+	SET_STATIC(&c, sh, PEER, "8.8.8.8:53");
 
 	m = reply(PEER);
 	add4(m, "1.2.3.4", 1);
@@ -596,13 +599,7 @@ test_remotes_max_keeps_best(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	memset(sh, 0, sizeof(sh));
-	sh[0].vpn_ip = PEER2;
-	sh[0].addrs[0] = ua("5.5.5.5:1");
-	sh[0].addrs[1] = ua("[2001:db8::2]:1");
-	sh[0].naddrs = 2;
-	c.statics = sh;
-	c.nstatics = 1;
+	SET_STATIC(&c, sh, PEER2, "5.5.5.5:1", "[2001:db8::2]:1");
 	m = reply(PEER2);
 	add4(m, "5.5.5.5", 1);
 	add4(m, "10.0.0.1", 1);
