@@ -1,7 +1,8 @@
 /*
- * lib/firewall.c: Nebula 1.6.1 firewall rules: parsing (Nebula's
- * AddFirewallRulesFromConfig, convertRule, parsePort), the merged table,
- * and the per-packet rule decision.  See firewall.h for the layout.
+ * lib/firewall.c: Nebula 1.6.1 firewall rules, plus the `local_cidr` rule
+ * key of later versions: parsing (Nebula's AddFirewallRulesFromConfig,
+ * convertRule, parsePort), the merged table, and the per-packet rule
+ * decision.  See firewall.h for the layout.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,15 +32,21 @@ struct fw_rule {
 	const struct fw_iv *cidr; /* sorted, disjoint */
 };
 
-/* sel: SEL_ANY; 1 + 2k: ca_sha id k; 2 + 2k: ca_name id k. */
+/*
+ * sel: SEL_ANY; 1 + 2k: ca_sha id k; 2 + 2k: ca_name id k.  The rules of
+ * one selector with the same local_cidr, merged: local_any when they have
+ * none (or one holding 0.0.0.0), else LocalIP must lie in `local`.
+ */
 struct fw_casel {
 	uint32_t sel;
+	bool local_any;
+	struct fw_iv local;
 	struct fw_rule r;
 };
 
 struct fw_leaf {
 	uint32_t n;
-	const struct fw_casel *v; /* sorted by sel */
+	const struct fw_casel *v; /* sorted by sel, then local */
 };
 
 /*
@@ -322,6 +329,8 @@ struct prule {
 	size_t ngroups;
 	bool has_cidr;
 	struct fw_iv cidr;
+	bool has_local; /* false: any LocalIP (none, or 0.0.0.0 in it) */
+	struct fw_iv local;
 	/* interned */
 	uint32_t host_id, sels[2], nsels, gcount;
 	uint64_t *gset; /* malloc'd, gwords words; NULL without groups */
@@ -658,14 +667,35 @@ group_fields(struct pctx *c, struct prule *r, const char **group)
 	return 0;
 }
 
+/* cidr, local_cidr: Go's net.ParseCIDR of the %v text s, IPv4 only. */
+static int
+cidr_field(struct pctx *c, const struct config_node *n, const char *key,
+    const char *s, struct fw_iv *out)
+{
+	struct ip4net net;
+	int e = ip4net_parse(s, &net);
+
+	if (e == VPN_ERR_RANGE)
+		return rule_err(c, n, key, VPN_ERR_INVAL,
+		    "%s did not parse; `%s` is an IPv6 CIDR, only IPv4 is "
+		    "supported",
+		    key, s);
+	if (e != 0)
+		return rule_err(c, n, key, VPN_ERR_INVAL,
+		    "%s did not parse; invalid CIDR address: %s", key, s);
+	out->lo = net.addr & net.mask;
+	out->hi = out->lo | ~net.mask;
+	return 0;
+}
+
 /* One entry of firewall.inbound/outbound, in convertRule's order. */
 static int
 parse_rule(struct pctx *c, struct prule *r)
 {
-	const struct config_node *pn, *cn, *prn, *cin, *portnode;
-	const char *port, *code, *proto, *cidr, *host, *group, *sport, *what;
-	char pbuf[128], cbuf[128], prbuf[128], cibuf[128], msg[200];
-	struct ip4net net;
+	const struct config_node *pn, *cn, *prn, *cin, *lcn, *portnode;
+	const char *port, *code, *proto, *cidr, *lcidr, *host, *group, *sport,
+	    *what;
+	char pbuf[128], cbuf[128], prbuf[128], cibuf[128], lcbuf[128], msg[200];
 	size_t i;
 	int e;
 
@@ -676,10 +706,12 @@ parse_rule(struct pctx *c, struct prule *r)
 	cn = config_node_get(c->rule, "code");
 	prn = config_node_get(c->rule, "proto");
 	cin = config_node_get(c->rule, "cidr");
+	lcn = config_node_get(c->rule, "local_cidr");
 	port = gov(pn, pbuf, sizeof(pbuf));
 	code = gov(cn, cbuf, sizeof(cbuf));
 	proto = gov(prn, prbuf, sizeof(prbuf));
 	cidr = gov(cin, cibuf, sizeof(cibuf));
+	lcidr = gov(lcn, lcbuf, sizeof(lcbuf));
 	if ((e = str_field(c, "host", &host)) != 0 ||
 	    (e = str_field(c, "ca_name", &r->ca_name)) != 0 ||
 	    (e = str_field(c, "ca_sha", &r->ca_sha)) != 0 ||
@@ -690,10 +722,11 @@ parse_rule(struct pctx *c, struct prule *r)
 		return rule_err(c, cn, "code", VPN_ERR_INVAL,
 		    "only one of port or code should be provided");
 	if (*host == '\0' && r->ngroups == 0 && *group == '\0' &&
-	    *cidr == '\0' && *r->ca_name == '\0' && *r->ca_sha == '\0')
+	    *cidr == '\0' && *lcidr == '\0' && *r->ca_name == '\0' &&
+	    *r->ca_sha == '\0')
 		return rule_err(c, NULL, NULL, VPN_ERR_INVAL,
-		    "at least one of host, group, cidr, ca_name, or ca_sha "
-		    "must be provided");
+		    "at least one of host, group, cidr, local_cidr, ca_name, "
+		    "or ca_sha must be provided");
 	if (*group != '\0') {
 		if (r->ngroups > 0)
 			return rule_err(c, config_node_get(c->rule, "groups"),
@@ -732,26 +765,27 @@ parse_rule(struct pctx *c, struct prule *r)
 		    "proto was not understood; `%s`", proto);
 
 	if (*cidr != '\0') {
-		e = ip4net_parse(cidr, &net);
-		if (e == VPN_ERR_RANGE)
-			return rule_err(c, cin, "cidr", VPN_ERR_INVAL,
-			    "cidr did not parse; `%s` is an IPv6 CIDR, only "
-			    "IPv4 is supported",
-			    cidr);
-		if (e != 0)
-			return rule_err(c, cin, "cidr", VPN_ERR_INVAL,
-			    "cidr did not parse; invalid CIDR address: %s",
-			    cidr);
+		if ((e = cidr_field(c, cin, "cidr", cidr, &r->cidr)) != 0)
+			return e;
 		r->has_cidr = true;
-		r->cidr.lo = net.addr & net.mask;
-		r->cidr.hi = r->cidr.lo | ~net.mask;
+	}
+	/*
+	 * Nebula 1.7's key; Nebula 1.6.1 ignores it.  Matched as 1.9 does
+	 * (firewallLocalCIDR): in AND with the rest of the rule, any
+	 * LocalIP when the network holds 0.0.0.0.
+	 */
+	if (*lcidr != '\0') {
+		if ((e = cidr_field(c, lcn, "local_cidr", lcidr, &r->local)) !=
+		    0)
+			return e;
+		r->has_local = r->local.lo != 0;
 	}
 
 	if (r->lo > r->hi)
 		return rule_err(c, portnode, what, VPN_ERR_INVAL,
 		    "`start port was lower than end port`");
 
-	/* FirewallRule.isAny */
+	/* FirewallRule.isAny (of the peer: local_cidr is apart) */
 	r->host = *host != '\0' ? host : NULL;
 	if (*r->ca_name == '\0')
 		r->ca_name = NULL;
@@ -820,12 +854,32 @@ struct selrule {
 	const struct prule *r;
 };
 
+/* The local_cidr of a rule as a merge key: no restriction first. */
+static int
+local_cmp(const struct prule *x, const struct prule *y)
+{
+	if (x->has_local != y->has_local)
+		return x->has_local ? 1 : -1;
+	if (!x->has_local)
+		return 0;
+	return iv_cmp(&x->local, &y->local);
+}
+
+/* By selector, then local_cidr: each run is one fw_casel. */
 static int
 selrule_cmp(const void *a, const void *b)
 {
 	const struct selrule *x = a, *y = b;
 
-	return x->sel < y->sel ? -1 : x->sel > y->sel;
+	if (x->sel != y->sel)
+		return x->sel < y->sel ? -1 : 1;
+	return local_cmp(x->r, y->r);
+}
+
+static bool
+same_casel(const struct selrule *x, const struct selrule *y)
+{
+	return x->sel == y->sel && local_cmp(x->r, y->r) == 0;
 }
 
 /* Scratch space reused by every leaf. */
@@ -899,7 +953,12 @@ merge_rule(struct fw *fw, struct scratch *s, const struct selrule *sr, size_t n,
 	return 0;
 }
 
-/* The leaf merging rules rs[0..n) (FirewallCA.addRule); NULL for n 0. */
+/*
+ * The leaf merging rules rs[0..n) (FirewallCA.addRule); NULL for n 0.
+ * Rules are merged per (CA selector, local_cidr): Nebula 1.9 merges per
+ * (CA selector, host/group/cidr) with a set of local networks each,
+ * which allows the same packets.
+ */
 static int
 make_leaf(struct fw *fw, struct scratch *s, const struct prule *const *rs,
     size_t n, const struct fw_leaf **out)
@@ -920,7 +979,7 @@ make_leaf(struct fw *fw, struct scratch *s, const struct prule *const *rs,
 		}
 	qsort(s->sr, k, sizeof(*s->sr), selrule_cmp);
 	for (i = 0; i < k; i++)
-		if (i == 0 || s->sr[i].sel != s->sr[i - 1].sel)
+		if (i == 0 || !same_casel(&s->sr[i], &s->sr[i - 1]))
 			nsel++;
 	if ((leaf = arena_alloc(fw, sizeof(*leaf))) == NULL ||
 	    (v = arena_alloc(fw, nsel * sizeof(*v))) == NULL)
@@ -928,9 +987,11 @@ make_leaf(struct fw *fw, struct scratch *s, const struct prule *const *rs,
 	leaf->n = (uint32_t)nsel;
 	leaf->v = v;
 	for (i = 0; i < k; i = j) {
-		for (j = i; j < k && s->sr[j].sel == s->sr[i].sel; j++)
+		for (j = i; j < k && same_casel(&s->sr[j], &s->sr[i]); j++)
 			;
 		v->sel = s->sr[i].sel;
+		v->local_any = !s->sr[i].r->has_local;
+		v->local = s->sr[i].r->local;
 		if ((e = merge_rule(fw, s, s->sr + i, j - i, &v->r)) != 0)
 			return e;
 		v++;
@@ -1581,9 +1642,10 @@ rule_match(const struct view *v, const struct fw_rule *r, uint32_t rip)
 	return r->ncidr > 0 && iv_contains(r->cidr, r->ncidr, rip);
 }
 
-/* FirewallCA.match */
+/* FirewallCA.match; local_cidr last, as firewallLocalCIDR.match */
 static bool
-leaf_match(const struct view *v, const struct fw_leaf *leaf, uint32_t rip)
+leaf_match(
+    const struct view *v, const struct fw_leaf *leaf, const struct fw_packet *p)
 {
 	const struct fw_casel *c;
 	uint32_t i;
@@ -1592,7 +1654,9 @@ leaf_match(const struct view *v, const struct fw_leaf *leaf, uint32_t rip)
 		c = &leaf->v[i];
 		if ((c->sel == SEL_ANY || c->sel == v->sha_sel ||
 		        c->sel == v->name_sel) &&
-		    rule_match(v, &c->r, rip))
+		    rule_match(v, &c->r, p->remote_ip) &&
+		    (c->local_any || (c->local.lo <= p->local_ip &&
+		                         p->local_ip <= c->local.hi)))
 			return true;
 	}
 	return false;
@@ -1624,9 +1688,9 @@ ports_match(const struct view *v, const struct fw_ports *pm,
 		leaf = NULL; /* port 0 is the `any` entry, tested below */
 	else
 		leaf = port_leaf(pm, port);
-	if (leaf != NULL && leaf_match(v, leaf, p->remote_ip))
+	if (leaf != NULL && leaf_match(v, leaf, p))
 		return true;
-	return pm->any != NULL && leaf_match(v, pm->any, p->remote_ip);
+	return pm->any != NULL && leaf_match(v, pm->any, p);
 }
 
 bool

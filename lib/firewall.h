@@ -1,6 +1,12 @@
 /*
  * lib/firewall.h: Nebula 1.6.1 firewall rules (firewall.md 2-3, 7) as an
- * immutable table, and the per-packet rule decision.
+ * immutable table, and the per-packet rule decision.  Beyond 1.6.1, the
+ * rule key `local_cidr` of Nebula 1.7, matched as Nebula 1.9 does (with
+ * firewall.default_local_cidr_any true, its 1.9 default): a packet
+ * matches the rule only if its LocalIP (inbound: the destination,
+ * outbound: the source) lies in the network, in AND with the rest of the
+ * rule; a network holding 0.0.0.0 is any; without the key any LocalIP
+ * matches.  (Nebula 1.7 and 1.8 OR it with host/group/cidr instead.)
  *
  * fw_build() turns the `firewall` section of a configuration into a
  * struct fw; nothing changes it afterwards, so a reload builds a new one
@@ -17,15 +23,18 @@
  * with its rules merged as Nebula merges them: an "any" flag, the sorted
  * ids of the host names, the one-group selectors as one bitset, each
  * multi-group selector as a bitset, and the cidrs as sorted disjoint
- * address intervals.  Group, host and CA strings are interned when the
- * table is built; a struct fw_peer carries the ids of its certificate's
- * strings, so `group` is a bitset AND and `groups` a word-wise subset
- * test.
+ * address intervals.  Rules with a local_cidr are merged apart, one
+ * entry per (CA selector, local_cidr) that carries the network; LocalIP
+ * is tested only once the rest of that entry matched.  Group, host and
+ * CA strings are interned when the table is built; a struct fw_peer
+ * carries the ids of its certificate's strings, so `group` is a bitset
+ * AND and `groups` a word-wise subset test.
  *
  * A rule decision looks at most at two protocol classes (any, and the
  * packet's), each: one port lookup and the `any` leaf; each leaf at a
  * few CA selectors, each a flag, bitset tests, a binary search over host
- * ids and one over cidr intervals.  It never walks the rule list.
+ * ids and one over cidr intervals (and, with a local_cidr, one interval
+ * test).  It never walks the rule list.
  *
  * Nothing here allocates per packet, logs, or reads a clock.
  */
@@ -113,8 +122,8 @@ struct fw_peer {
  * Nebula (which crashes or silently accepts), refused with its own text:
  * a `firewall` that is not a map; `group: []`; a null, list or map where
  * host, group, ca_name, ca_sha or a groups item needs a string (and a
- * map as groups); an IPv6 cidr (Nebula 1.6.1 would apply its low 32 bits,
- * which for any prefix up to /96 matches every address).
+ * map as groups); an IPv6 cidr or local_cidr (Nebula would apply its low
+ * 32 bits, which for any prefix up to /96 matches every address).
  */
 int fw_build(const struct config *cfg, const struct cert *own_cert,
     uint64_t version, struct fw **out, struct config_err *err);

@@ -493,16 +493,186 @@ static const struct mcase mcases[] = {
         }},
 };
 
+/*
+ * local_cidr (Nebula 1.7's key, AND-ed with the rest of the rule as in
+ * Nebula 1.9): probes with our address in the packet.
+ */
+struct lprobe {
+	const char *lip; /* NULL ends the list */
+	struct probe p;
+};
+
+struct lcase {
+	const char *what;
+	const char *in, *out;
+	struct lprobe p[12];
+};
+
+static const struct lcase lcases[] = {
+    {"local_cidr is the local address, AND the peer and port",
+        "{port: 22, proto: tcp, group: laptop, local_cidr: 10.200.1.0/28}",
+        NULL,
+        {
+            {"10.200.1.5", {"host-b", IN, TCP, 22, NULL, true}},
+            {"10.200.1.0", {"host-b", IN, TCP, 22, NULL, true}},
+            {"10.200.1.15", {"host-b", IN, TCP, 22, NULL, true}},
+            {"10.200.1.16", {"host-b", IN, TCP, 22, NULL, false}},
+            {IP_A, {"host-b", IN, TCP, 22, NULL, false}},
+            {"10.200.1.5", {"other-host", IN, TCP, 22, NULL, false}},
+            {"10.200.1.5", {"host-b", IN, TCP, 23, NULL, false}},
+            {"10.200.1.5", {"host-b", IN, UDP, 22, NULL, false}},
+        }},
+    {"local_cidr outbound is the local (source) address",
+        "{port: any, proto: any, host: any}",
+        "{port: any, proto: any, host: any, local_cidr: 192.168.100.10/32}",
+        {
+            {IP_A, {"host-b", OUT, UDP, 53, NULL, true}},
+            {IP_A, {"host-b", OUT, TCP, 443, NULL, true}},
+            {"10.200.1.1", {"host-b", OUT, UDP, 53, NULL, false}},
+            {"10.200.1.1", {"host-b", IN, UDP, 53, NULL, true}},
+        }},
+    {"local_cidr AND cidr",
+        "{port: 80, proto: tcp, cidr: 10.60.1.0/25, local_cidr: "
+        "10.201.0.0/16}",
+        NULL,
+        {
+            {"10.201.3.4", {"other-host", IN, TCP, 80, "10.60.1.7", true}},
+            {"10.201.3.4", {"other-host", IN, TCP, 80, "10.60.1.200", false}},
+            {"10.200.1.1", {"other-host", IN, TCP, 80, "10.60.1.7", false}},
+            {IP_A, {"other-host", IN, TCP, 80, "10.60.1.7", false}},
+        }},
+    {"local_cidr alone: every peer, only that local network",
+        "{port: 443, proto: tcp, local_cidr: 10.200.1.0/24}", NULL,
+        {
+            {"10.200.1.9", {"host-b", IN, TCP, 443, NULL, true}},
+            {"10.200.1.9", {"other-host", IN, TCP, 443, NULL, true}},
+            {"10.200.1.255", {"host-a", IN, TCP, 443, IP_A, true}},
+            {IP_A, {"host-b", IN, TCP, 443, NULL, false}},
+            {"10.201.0.1", {"host-b", IN, TCP, 443, NULL, false}},
+        }},
+    {"host any does not lift local_cidr (Nebula 1.7 did)",
+        "{port: 5, proto: udp, host: any, local_cidr: 10.200.1.0/24}, "
+        "{port: 6, proto: udp, cidr: 0.0.0.0/0, local_cidr: 10.200.1.0/24}",
+        NULL,
+        {
+            {"10.200.1.1", {"host-b", IN, UDP, 5, NULL, true}},
+            {IP_A, {"host-b", IN, UDP, 5, NULL, false}},
+            {"10.200.1.1", {"other-host", IN, UDP, 6, NULL, true}},
+            {IP_A, {"other-host", IN, UDP, 6, NULL, false}},
+        }},
+    {"local_cidr holding 0.0.0.0 is any local address",
+        "{port: 1, proto: tcp, group: laptop, local_cidr: 0.0.0.0/0}, {port: "
+        "2, proto: tcp, group: laptop, local_cidr: 0.0.0.0/8}, {port: 3, "
+        "proto: tcp, group: laptop, local_cidr: 0.0.0.1/32}",
+        NULL,
+        {
+            {"10.200.1.1", {"host-b", IN, TCP, 1, NULL, true}},
+            {IP_A, {"host-b", IN, TCP, 1, NULL, true}},
+            {IP_A, {"other-host", IN, TCP, 1, NULL, false}},
+            {IP_A, {"host-b", IN, TCP, 2, NULL, true}},
+            {IP_A, {"host-b", IN, TCP, 3, NULL, false}},
+            {"0.0.0.1", {"host-b", IN, TCP, 3, NULL, true}},
+            {"0.0.0.0", {"host-b", IN, TCP, 3, NULL, false}},
+        }},
+    {"local_cidr host bits are masked",
+        "{port: 9, proto: tcp, host: host-b, local_cidr: 10.200.1.7/24}", NULL,
+        {
+            {"10.200.1.200", {"host-b", IN, TCP, 9, NULL, true}},
+            {"10.200.2.7", {"host-b", IN, TCP, 9, NULL, false}},
+        }},
+    {"a rule whose local_cidr fails falls through to the others",
+        "{port: 22, proto: tcp, group: laptop, local_cidr: 10.200.1.0/24}, "
+        "{port: 22, proto: tcp, group: ops}, {port: any, proto: tcp, host: "
+        "host-b, local_cidr: 10.201.0.0/16}, {port: any, proto: any, group: "
+        "laptop, local_cidr: 10.201.7.0/24}",
+        NULL,
+        {
+            {"10.200.1.1", {"host-b", IN, TCP, 22, NULL, true}},
+            {IP_A, {"host-b", IN, TCP, 22, NULL, false}},
+            {"10.201.1.1", {"host-b", IN, TCP, 22, NULL, true}},
+            {IP_A, {"other-host", IN, TCP, 22, NULL, true}},
+            {"10.201.1.1", {"other-host", IN, TCP, 22, NULL, true}},
+            {"10.201.1.1", {"host-b", IN, TCP, 23, NULL, true}},
+            {"10.200.1.1", {"host-b", IN, TCP, 23, NULL, false}},
+            {"10.201.1.1", {"host-b", IN, UDP, 23, NULL, false}},
+            {"10.201.7.1", {"host-b", IN, UDP, 23, NULL, true}},
+        }},
+    {"local networks are not shared between merged rules",
+        "{port: 80, proto: tcp, group: laptop, local_cidr: 10.200.1.0/25}, "
+        "{port: 80, proto: tcp, host: other-host, local_cidr: "
+        "10.200.1.128/25}, {port: 80, proto: tcp, group: laptop, local_cidr: "
+        "10.201.0.0/16}, {port: 80, proto: tcp, host: host-a}",
+        NULL,
+        {
+            {"10.200.1.5", {"host-b", IN, TCP, 80, NULL, true}},
+            {"10.200.1.200", {"host-b", IN, TCP, 80, NULL, false}},
+            {"10.201.9.9", {"host-b", IN, TCP, 80, NULL, true}},
+            {IP_A, {"host-b", IN, TCP, 80, NULL, false}},
+            {"10.200.1.200", {"other-host", IN, TCP, 80, NULL, true}},
+            {"10.200.1.5", {"other-host", IN, TCP, 80, NULL, false}},
+            {"10.201.9.9", {"other-host", IN, TCP, 80, NULL, false}},
+            {"10.200.1.5", {"host-a", IN, TCP, 80, IP_A, true}},
+            {IP_A, {"host-a", IN, TCP, 80, IP_A, true}},
+        }},
+    {"local_cidr AND the CA",
+        "{port: 7, proto: udp, ca_name: nebtest-ca, local_cidr: "
+        "10.200.1.0/24}, {port: 8, proto: udp, ca_sha: " CA2_FP
+        ", local_cidr: 10.200.1.0/24}",
+        NULL,
+        {
+            {"10.200.1.1", {"host-b", IN, UDP, 7, NULL, true}},
+            {IP_A, {"host-b", IN, UDP, 7, NULL, false}},
+            {"10.200.1.1", {"other-host", IN, UDP, 7, NULL, false}},
+            {"10.200.1.1", {"other-host", IN, UDP, 8, NULL, true}},
+            {IP_A, {"other-host", IN, UDP, 8, NULL, false}},
+            {"10.200.1.1", {"host-b", IN, UDP, 8, NULL, false}},
+        }},
+    {"local_cidr with fragments and icmp",
+        "{port: fragment, proto: any, host: any, local_cidr: 10.200.1.0/24}, "
+        "{port: any, proto: icmp, group: laptop, local_cidr: 10.201.0.0/16}",
+        NULL,
+        {
+            {"10.200.1.1", {"host-b", IN, UDP, FRAG, NULL, true}},
+            {IP_A, {"host-b", IN, UDP, FRAG, NULL, false}},
+            {"10.201.0.0", {"host-b", IN, ICMP, 0, NULL, true}},
+            {"10.200.1.1", {"host-b", IN, ICMP, 0, NULL, false}},
+            {"10.201.0.0", {"host-b", IN, ICMP, FRAG, NULL, true}},
+        }},
+};
+
 /* fw_match_rules for probe pr, with the peer resolved or not. */
 static bool
 probe(const struct env *e, const struct fw *fw, const struct probe *pr,
-    const struct fw_peer *peer)
+    const char *lip, const struct fw_peer *peer)
 {
 	const struct cert *c = peer_cert(e, pr->peer);
 	uint32_t rip = pr->rip != NULL ? ip(pr->rip) : c->ips[0].addr;
-	struct fw_packet p = pkt(pr->in, pr->proto, pr->port, ip(IP_A), rip);
+	struct fw_packet p = pkt(pr->in, pr->proto, pr->port, ip(lip), rip);
 
 	return fw_match_rules(fw, pr->in, &p, peer);
+}
+
+/* Probe pr of case `what` with a fresh, a stale and an unresolved peer. */
+static void
+check_probe(const struct env *e, const struct fw *fw, const struct fw *other,
+    const char *what, size_t k, const struct probe *pr, const char *lip)
+{
+	const struct cert *c = peer_cert(e, pr->peer);
+	struct fw_peer fresh, stale, unresolved;
+
+	assert_int_equal(fw_peer_init(&fresh, fw, c, e->pool), 0);
+	assert_int_equal(fw_peer_init(&stale, other, c, e->pool), 0);
+	assert_int_equal(fw_peer_init(&unresolved, NULL, c, e->pool), 0);
+	if (probe(e, fw, pr, lip, &fresh) != pr->want ||
+	    probe(e, fw, pr, lip, &stale) != pr->want ||
+	    probe(e, fw, pr, lip, &unresolved) != pr->want)
+		fail_msg("case \"%s\", probe %zu (%s %s proto %u port %d local "
+		         "%s): want %d",
+		    what, k, pr->peer, pr->in ? "in" : "out", pr->proto,
+		    pr->port, lip, pr->want);
+	fw_peer_clear(&fresh);
+	fw_peer_clear(&stale);
+	fw_peer_clear(&unresolved);
 }
 
 static void
@@ -510,8 +680,8 @@ test_firewall_match_table(void **state)
 {
 	struct env *e = *state;
 	struct fw *fw, *other;
-	struct fw_peer fresh, stale, unresolved;
 	const struct probe *pr;
+	const struct lprobe *lp;
 	size_t i;
 
 	/* a table with other interned ids, to make peers stale */
@@ -521,27 +691,16 @@ test_firewall_match_table(void **state)
 	    NULL);
 	for (i = 0; i < NELEM(mcases); i++) {
 		fw = build(e, mcases[i].in, mcases[i].out);
-		for (pr = mcases[i].p; pr->peer != NULL; pr++) {
-			const struct cert *c = peer_cert(e, pr->peer);
-
-			assert_int_equal(
-			    fw_peer_init(&fresh, fw, c, e->pool), 0);
-			assert_int_equal(
-			    fw_peer_init(&stale, other, c, e->pool), 0);
-			assert_int_equal(
-			    fw_peer_init(&unresolved, NULL, c, e->pool), 0);
-			if (probe(e, fw, pr, &fresh) != pr->want ||
-			    probe(e, fw, pr, &stale) != pr->want ||
-			    probe(e, fw, pr, &unresolved) != pr->want)
-				fail_msg("case \"%s\", probe %zu (%s %s proto "
-				         "%u port %d): want %d",
-				    mcases[i].what, (size_t)(pr - mcases[i].p),
-				    pr->peer, pr->in ? "in" : "out", pr->proto,
-				    pr->port, pr->want);
-			fw_peer_clear(&fresh);
-			fw_peer_clear(&stale);
-			fw_peer_clear(&unresolved);
-		}
+		for (pr = mcases[i].p; pr->peer != NULL; pr++)
+			check_probe(e, fw, other, mcases[i].what,
+			    (size_t)(pr - mcases[i].p), pr, IP_A);
+		fw_free(fw);
+	}
+	for (i = 0; i < NELEM(lcases); i++) {
+		fw = build(e, lcases[i].in, lcases[i].out);
+		for (lp = lcases[i].p; lp->lip != NULL; lp++)
+			check_probe(e, fw, other, lcases[i].what,
+			    (size_t)(lp - lcases[i].p), &lp->p, lp->lip);
 		fw_free(fw);
 	}
 	fw_free(other);
@@ -549,7 +708,8 @@ test_firewall_match_table(void **state)
 
 /*
  * Differential: random rule sets against a naive reading of firewall.md
- * 3.2-3.3 that walks every rule (Nebula's semantics without its merge).
+ * 3.2-3.3 that walks every rule (Nebula's semantics without its merge),
+ * plus local_cidr: AND-ed with the rest, any when it holds 0.0.0.0.
  */
 
 struct rrule {
@@ -560,6 +720,8 @@ struct rrule {
 	int ngroups;
 	bool has_cidr;
 	uint32_t net, mask;
+	bool has_local;
+	uint32_t lnet, lmask;
 };
 
 static uint64_t rng = 0x243f6a8885a308d3u;
@@ -582,6 +744,9 @@ static const char *const pool_ca_names[] = {
 static const char *const pool_ca_shas[] = {CA_FP, CA2_FP, "00"};
 static const uint32_t pool_addrs[] = {0xc0a8640au, 0xc0a86414u, 0x0a320105u,
     0x0a3c0107u, 0x0a3c01f0u, 0x01020304u};
+/* our addresses: IP_A, in 10.200.1.0/24, in 10.201.0.0/16 */
+static const uint32_t pool_local[] = {
+    0xc0a8640au, 0x0ac80105u, 0x0ac801f0u, 0x0ac90101u, 0x0ac9ff02u};
 
 static void
 random_rule(struct rrule *r)
@@ -626,8 +791,14 @@ random_rule(struct rrule *r)
 			r->ca_name = pool_ca_names[rnd(3)];
 		if (rnd(5) == 0)
 			r->ca_sha = pool_ca_shas[rnd(3)];
+		if (rnd(3) == 0) {
+			b = bits[rnd(NELEM(bits))];
+			r->has_local = true;
+			r->lmask = b == 0 ? 0 : 0xffffffffu << (32 - b);
+			r->lnet = pool_local[rnd(NELEM(pool_local))] & r->lmask;
+		}
 	} while (r->host == NULL && r->ngroups == 0 && !r->has_cidr &&
-	         r->ca_name == NULL && r->ca_sha == NULL);
+	         r->ca_name == NULL && r->ca_sha == NULL && !r->has_local);
 }
 
 static size_t
@@ -658,6 +829,13 @@ rule_yaml(char *buf, size_t cap, const struct rrule *r)
 
 		ip4net_format(&n, a);
 		o += (size_t)snprintf(buf + o, cap - o, ", cidr: %s", a);
+	}
+	if (r->has_local) {
+		char a[IP4NET_STRLEN];
+		struct ip4net n = {r->lnet, r->lmask};
+
+		ip4net_format(&n, a);
+		o += (size_t)snprintf(buf + o, cap - o, ", local_cidr: %s", a);
 	}
 	if (r->ca_name != NULL)
 		o += (size_t)snprintf(
@@ -695,6 +873,8 @@ naive_rule(const struct env *e, const struct rrule *r,
 	if (r->cls != 0 && r->cls != p->proto)
 		return false;
 	if (!((r->lo <= port && port <= r->hi) || (r->lo <= 0 && 0 <= r->hi)))
+		return false;
+	if (r->has_local && r->lnet != 0 && (p->local_ip & r->lmask) != r->lnet)
 		return false;
 	if (r->ca_name != NULL || r->ca_sha != NULL) {
 		bool ok = false;
@@ -782,9 +962,10 @@ test_firewall_matches_naive_reading(void **state)
 			bool dir = rnd(2);
 			int dp = dports[rnd(NELEM(dports))];
 			uint8_t proto = protos[rnd(NELEM(protos))];
+			uint32_t lip = pool_local[rnd(NELEM(pool_local))];
 
 			pi = (int)rnd(4);
-			p = pkt(dir, proto, dp, ip(IP_A),
+			p = pkt(dir, proto, dp, lip,
 			    pool_addrs[rnd(NELEM(pool_addrs))]);
 			if (dp == 0 && proto != ICMP)
 				p.local_port = p.remote_port = 0;
@@ -797,9 +978,11 @@ test_firewall_matches_naive_reading(void **state)
 				nno++;
 			if (fw_match_rules(fw, dir, &p, &peers[pi]) != want)
 				fail_msg("iteration %d: %s packet proto %u "
-				         "port %d frag %d from %s: want %d\n%s",
+				         "port %d frag %d from %s local %08x: "
+				         "want %d\n%s",
 				    iter, dir ? "in" : "out", proto, dp,
-				    p.fragment, c[pi]->name.s, want, y);
+				    p.fragment, c[pi]->name.s, p.local_ip, want,
+				    y);
 		}
 		for (k = 0; k < 4; k++)
 			fw_peer_clear(&peers[k]);
@@ -903,6 +1086,210 @@ test_firewall_local_ip_is_ours(void **state)
 	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_BAD_REMOTE_IP);
 	fw_peer_clear(&peer);
 	fw_free(fw);
+}
+
+/* --- local_cidr (Nebula 1.7's key) ------------------------------------ */
+
+/* Valid forms load and count as a peer selector of their own. */
+static void
+test_firewall_local_cidr_loads(void **state)
+{
+	struct env *e = *state;
+	struct fw *fw;
+	struct fw_peer peer;
+	struct fw_packet p;
+
+	fw = build_yaml(e,
+	    "firewall:\n"
+	    "  inbound:\n"
+	    "    - port: 443\n"
+	    "      proto: tcp\n"
+	    "      local_cidr: 10.200.1.0/24\n"
+	    "    - {port: 22, proto: tcp, group: laptop, local_cidr: "
+	    "'10.201.0.0/16'}\n"
+	    "    - {port: 53, proto: udp, ca_name: nebtest-ca, local_cidr: "
+	    "0.0.0.0/0}\n"
+	    "  outbound:\n"
+	    "    - {port: any, proto: any, host: any, local_cidr: "
+	    "192.168.100.10/32}\n",
+	    1);
+	assert_int_equal(fw_nrules(fw, IN), 3);
+	assert_int_equal(fw_nrules(fw, OUT), 1);
+	assert_int_equal(fw_nwarnings(fw), 0);
+	assert_int_equal(fw_peer_init(&peer, fw, e->host_b, e->pool), 0);
+	p = pkt(IN, TCP, 443, ip("10.200.1.1"), ip("192.168.100.20"));
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_OK);
+	p = pkt(IN, TCP, 443, ip(IP_A), ip("192.168.100.20"));
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_NO_RULE);
+	p = pkt(IN, TCP, 22, ip("10.201.9.9"), ip("192.168.100.20"));
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_OK);
+	p = pkt(IN, UDP, 53, ip(IP_A), ip("192.168.100.20"));
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_OK);
+	p = pkt(OUT, UDP, 53, ip(IP_A), ip("192.168.100.20"));
+	assert_int_equal(fw_check(fw, OUT, &p, &peer), FW_OK);
+	p = pkt(OUT, UDP, 53, ip("10.200.1.1"), ip("192.168.100.20"));
+	assert_int_equal(fw_check(fw, OUT, &p, &peer), FW_NO_RULE);
+	/* local_cidr does not widen step 3: the address must still be ours */
+	fw_peer_clear(&peer);
+	fw_free(fw);
+	fw = build(e,
+	    "{port: any, proto: any, host: any, local_cidr: 0.0.0.0/0}", NULL);
+	assert_int_equal(fw_peer_init(&peer, fw, e->host_b, e->pool), 0);
+	p = pkt(IN, TCP, 1, ip("10.200.2.1"), ip("192.168.100.20"));
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_BAD_LOCAL_IP);
+	p = pkt(IN, TCP, 1, ip("10.200.1.1"), ip("192.168.100.20"));
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_OK);
+	fw_peer_clear(&peer);
+	fw_free(fw);
+}
+
+/* An IPv4 header and 20 bytes of TCP with the two ports; 40 bytes. */
+static size_t
+raw_tcp(uint8_t *b, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
+{
+	memset(b, 0, 40);
+	b[0] = 0x45;
+	b[3] = 40;
+	b[8] = 64;
+	b[9] = IPPKT_PROTO_TCP;
+	b[12] = (uint8_t)(src >> 24), b[13] = (uint8_t)(src >> 16);
+	b[14] = (uint8_t)(src >> 8), b[15] = (uint8_t)src;
+	b[16] = (uint8_t)(dst >> 24), b[17] = (uint8_t)(dst >> 16);
+	b[18] = (uint8_t)(dst >> 8), b[19] = (uint8_t)dst;
+	b[20] = (uint8_t)(sport >> 8), b[21] = (uint8_t)sport;
+	b[22] = (uint8_t)(dport >> 8), b[23] = (uint8_t)dport;
+	b[32] = 0x50;
+	return 40;
+}
+
+/*
+ * From the wire: LocalIP is the destination of an inbound packet and the
+ * source of an outbound one (firewall.md 1); local_cidr looks at it.
+ */
+static void
+test_firewall_local_cidr_packet_direction(void **state)
+{
+	struct env *e = *state;
+	/* a router (host-a, subnets 10.200.1.0/24 and 10.201.0.0/16) */
+	struct fw *fw = build(e,
+	    "{port: 22, proto: tcp, group: laptop, local_cidr: 10.200.1.0/24}, "
+	    "{port: 23, proto: tcp, host: any, local_cidr: 192.168.100.20/32}",
+	    "{port: any, proto: any, host: any, local_cidr: "
+	    "192.168.100.10/32}");
+	uint32_t b = ip("192.168.100.20"), lan = ip("10.200.1.7");
+	struct fw_peer peer;
+	struct fw_packet p;
+	uint8_t raw[40];
+	size_t n;
+
+	assert_int_equal(fw_peer_init(&peer, fw, e->host_b, e->pool), 0);
+	/* inbound to the routed network: allowed */
+	n = raw_tcp(raw, b, lan, 40000, 22);
+	assert_int_equal(ippkt_parse(raw, n, IN, &p), 0);
+	assert_int_equal(p.local_ip, lan);
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_OK);
+	/* inbound to the router itself: not by that rule */
+	n = raw_tcp(raw, b, ip(IP_A), 40000, 22);
+	assert_int_equal(ippkt_parse(raw, n, IN, &p), 0);
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_NO_RULE);
+	/* inbound: the source is not the local address */
+	n = raw_tcp(raw, b, ip(IP_A), 40000, 23);
+	assert_int_equal(ippkt_parse(raw, n, IN, &p), 0);
+	assert_int_equal(fw_check(fw, IN, &p, &peer), FW_NO_RULE);
+	/* outbound from the router's own address: allowed */
+	n = raw_tcp(raw, ip(IP_A), b, 40000, 443);
+	assert_int_equal(ippkt_parse(raw, n, OUT, &p), 0);
+	assert_int_equal(p.local_ip, ip(IP_A));
+	assert_int_equal(fw_check(fw, OUT, &p, &peer), FW_OK);
+	/* outbound from the routed network: not by that rule */
+	n = raw_tcp(raw, lan, b, 40000, 443);
+	assert_int_equal(ippkt_parse(raw, n, OUT, &p), 0);
+	assert_int_equal(fw_check(fw, OUT, &p, &peer), FW_NO_RULE);
+	fw_peer_clear(&peer);
+	fw_free(fw);
+}
+
+/*
+ * Conntrack is as before: an accepted flow's replies pass without a rule,
+ * other local addresses do not ride on it, and a reload re-checks the
+ * flow against the new local_cidr.
+ */
+static void
+test_firewall_local_cidr_conntrack(void **state)
+{
+	struct env *e = *state;
+	struct fw *fw1 = build(e,
+	    "{port: 22, proto: tcp, group: laptop, local_cidr: 10.200.1.0/25}",
+	    NULL);
+	char *y = yaml_rules(
+	    "{port: 22, proto: tcp, group: laptop, local_cidr: 10.200.1.0/24}",
+	    NULL, NULL);
+	struct fw *fw2 = build_yaml(e, y, 2);
+	struct fw *fw3;
+	struct conntrack *ct = NULL;
+	struct ct_owner own;
+	struct fw_peer peer;
+	struct fw_packet p, q;
+	enum fw_why why;
+
+	free(y);
+	y = yaml_rules("{port: 22, proto: tcp, group: laptop, local_cidr: "
+	               "10.200.1.128/25}",
+	    NULL, NULL);
+	fw3 = build_yaml(e, y, 3);
+	free(y);
+	assert_int_equal(conntrack_new(0, &ct), 0);
+	conntrack_owner_init(&own);
+	assert_int_equal(fw_peer_init(&peer, fw1, e->host_b, e->pool), 0);
+
+	p = pkt(IN, TCP, 22, ip("10.200.1.7"), ip("192.168.100.20"));
+	assert_int_equal(
+	    fw_decide_why(fw1, ct, IN, &p, &peer, &own, 1000, &why), FW_ACCEPT);
+	assert_int_equal(why, FW_WHY_RULE);
+	assert_int_equal(
+	    fw_decide_why(fw1, ct, IN, &p, &peer, &own, 2000, &why), FW_ACCEPT);
+	assert_int_equal(why, FW_WHY_CONNTRACK);
+	/* the reply: no outbound rule, the tracked flow lets it out */
+	assert_int_equal(
+	    fw_decide_why(fw1, ct, OUT, &p, &peer, &own, 3000, &why),
+	    FW_ACCEPT);
+	assert_int_equal(why, FW_WHY_CONNTRACK);
+	/* the same ports to a local address outside the rule's network */
+	q = p;
+	q.local_ip = ip("10.200.1.200");
+	assert_int_equal(
+	    fw_decide_why(fw1, ct, IN, &q, &peer, &own, 4000, &why), FW_DROP);
+	assert_int_equal(why, FW_WHY_NO_RULE);
+	q.local_ip = ip(IP_A);
+	assert_int_equal(
+	    fw_decide_why(fw1, ct, OUT, &q, &peer, &own, 4000, &why), FW_DROP);
+	assert_int_equal(why, FW_WHY_NO_RULE);
+	assert_int_equal(conntrack_count(ct), 1);
+
+	/* reload to a wider network: the flow is kept */
+	assert_int_equal(
+	    fw_decide_why(fw2, ct, OUT, &p, &peer, &own, 5000, &why),
+	    FW_ACCEPT);
+	assert_int_equal(why, FW_WHY_CONNTRACK);
+	/* reload to a network without its address: forgotten, refused */
+	assert_int_equal(
+	    fw_decide_why(fw3, ct, OUT, &p, &peer, &own, 6000, &why), FW_DROP);
+	assert_int_equal(why, FW_WHY_NO_RULE);
+	assert_int_equal(conntrack_count(ct), 0);
+	/* where the new rules allow, a new flow starts */
+	q = p;
+	q.local_ip = ip("10.200.1.200");
+	assert_int_equal(
+	    fw_decide_why(fw3, ct, IN, &q, &peer, &own, 7000, &why), FW_ACCEPT);
+	assert_int_equal(why, FW_WHY_RULE);
+
+	conntrack_owner_release(ct, &own);
+	assert_int_equal(conntrack_count(ct), 0);
+	conntrack_free(ct);
+	fw_peer_clear(&peer);
+	fw_free(fw1);
+	fw_free(fw2);
+	fw_free(fw3);
 }
 
 static void
@@ -1338,11 +1725,11 @@ static const struct ecase ecases[] = {
         "firewall.inbound[0].code", 3},
     {R("{port: 1, proto: tcp}"),
         "firewall.inbound rule #0; at least one of host, group, cidr, "
-        "ca_name, or ca_sha must be provided",
+        "local_cidr, ca_name, or ca_sha must be provided",
         "firewall.inbound[0]", 3},
     {R("{port: 1, proto: tcp, host: '', groups: []}"),
         "firewall.inbound rule #0; at least one of host, group, cidr, "
-        "ca_name, or ca_sha must be provided",
+        "local_cidr, ca_name, or ca_sha must be provided",
         "firewall.inbound[0]", 3},
     {R("{port: 1, proto: tcp, group: a, groups: [b]}"),
         "firewall.inbound rule #0; only one of group or groups should be "
@@ -1448,14 +1835,71 @@ static const struct ecase ecases[] = {
         "firewall.inbound rule #0; only one of port or code should be "
         "provided",
         "firewall.inbound[0].code", 3},
+    /* local_cidr: Nebula 1.7's texts; an empty one is not given */
+    {R("{port: 1, proto: tcp, local_cidr: ''}"),
+        "firewall.inbound rule #0; at least one of host, group, cidr, "
+        "local_cidr, ca_name, or ca_sha must be provided",
+        "firewall.inbound[0]", 3},
+    {R("{port: 1, proto: tcp, group: a, local_cidr: 10.0.0.0/33}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: 10.0.0.0/33",
+        "firewall.inbound[0].local_cidr", 3},
+    {R("{port: 1, proto: tcp, local_cidr: testh}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: testh",
+        "firewall.inbound[0].local_cidr", 3},
+    {R("{port: 1, proto: tcp, host: any, local_cidr: 192.168.1.1}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: 192.168.1.1",
+        "firewall.inbound[0].local_cidr", 3},
+    {R("{port: 1, proto: tcp, host: any, local_cidr: [10.0.0.0/8]}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: [10.0.0.0/8]",
+        "firewall.inbound[0].local_cidr", 3},
+    {R("{port: 1, proto: tcp, host: any, local_cidr: {a: b}}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: map[a:b]",
+        "firewall.inbound[0].local_cidr", 3},
+    {R("{port: 1, proto: tcp, host: any, local_cidr: ~}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: <nil>",
+        "firewall.inbound[0].local_cidr", 3},
+    {R("{port: 1, proto: tcp, host: any, local_cidr: any}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: any",
+        "firewall.inbound[0].local_cidr", 3},
+    {R("{port: 1, proto: tcp, host: any, local_cidr: 24}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: 24",
+        "firewall.inbound[0].local_cidr", 3},
+    {"firewall:\n  outbound:\n    - port: any\n      proto: any\n"
+     "      group: routers\n      local_cidr: 300.1.2.3/8\n",
+        "firewall.outbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: 300.1.2.3/8",
+        "firewall.outbound[0].local_cidr", 6},
+    /* order: proto, cidr, local_cidr, then the range check */
+    {R("{port: 1, proto: yy, local_cidr: z}"),
+        "firewall.inbound rule #0; proto was not understood; `yy`",
+        "firewall.inbound[0].proto", 3},
+    {R("{port: 1, proto: tcp, cidr: x, local_cidr: z}"),
+        "firewall.inbound rule #0; cidr did not parse; invalid CIDR address: "
+        "x",
+        "firewall.inbound[0].cidr", 3},
+    {R("{port: 10-5, proto: tcp, local_cidr: z}"),
+        "firewall.inbound rule #0; local_cidr did not parse; invalid CIDR "
+        "address: z",
+        "firewall.inbound[0].local_cidr", 3},
+    {R("{port: 10-5, proto: tcp, local_cidr: 10.0.0.0/8}"),
+        "firewall.inbound rule #0; `start port was lower than end port`",
+        "firewall.inbound[0].port", 3},
     {R2("{port: 1, proto: tcp, host: any}", "{port: 1, proto: tcp}"),
         "firewall.inbound rule #1; at least one of host, group, cidr, "
-        "ca_name, or ca_sha must be provided",
+        "local_cidr, ca_name, or ca_sha must be provided",
         "firewall.inbound[1]", 4},
     /* outbound is read first */
     {"firewall:\n  inbound: [{port: x}]\n  outbound:\n    - {port: y}\n",
         "firewall.outbound rule #0; at least one of host, group, cidr, "
-        "ca_name, or ca_sha must be provided",
+        "local_cidr, ca_name, or ca_sha must be provided",
         "firewall.outbound[0]", 4},
     /* beyond Nebula */
     {R("{port: 1, proto: tcp, group: []}"),
@@ -1494,6 +1938,10 @@ static const struct ecase ecases[] = {
         "firewall.inbound rule #0; cidr did not parse; `fd00::/8` is an IPv6 "
         "CIDR, only IPv4 is supported",
         "firewall.inbound[0].cidr", 3},
+    {R("{port: 1, proto: tcp, host: any, local_cidr: '::/0'}"),
+        "firewall.inbound rule #0; local_cidr did not parse; `::/0` is an "
+        "IPv6 CIDR, only IPv4 is supported",
+        "firewall.inbound[0].local_cidr", 3},
     {"firewall:\n  inbound_action: deny\n",
         "firewall.inbound_action must be `drop` or `reject`, not `deny`",
         "firewall.inbound_action", 2},
@@ -1532,6 +1980,15 @@ test_firewall_load_errors(void **state)
 	assert_string_equal(full,
 	    "fw.yml:3: firewall.inbound[0].cidr: firewall.inbound rule #0; "
 	    "cidr did not parse; invalid CIDR address: bad");
+	r = build_err(e,
+	    R2("{port: 1, proto: udp, host: any}",
+	        "{port: 1, proto: udp, local_cidr: 10.1.2.0/24x}"),
+	    &err);
+	assert_int_equal(r, VPN_ERR_INVAL);
+	config_err_format(&err, full, sizeof(full));
+	assert_string_equal(full,
+	    "fw.yml:4: firewall.inbound[1].local_cidr: firewall.inbound rule "
+	    "#1; local_cidr did not parse; invalid CIDR address: 10.1.2.0/24x");
 }
 
 static void
@@ -1570,11 +2027,12 @@ test_firewall_accepted_forms_ok(void **state)
 	struct fw_packet p;
 
 	/* hex YAML ints are their %v text; unknown keys are ignored;
-	 * an empty code is "not given" */
+	 * an empty code (or cidr, or local_cidr) is "not given" */
 	fw = build(e,
 	    "{port: 0x16, proto: tcp, host: any}, {port: 53, code: '', proto: "
-	    "udp, host: any, ignored_key: 1, local_cidr: 1.2.3.4/32}, {port: "
-	    "fragment, proto: any, host: any, group: '', cidr: ''}",
+	    "udp, host: any, ignored_key: 1, dst_cidr: 1.2.3.4/32}, {port: "
+	    "fragment, proto: any, host: any, group: '', cidr: '', local_cidr: "
+	    "''}",
 	    NULL);
 	assert_int_equal(fw_peer_init(&peer, fw, e->host_b, e->pool), 0);
 	p = pkt(IN, TCP, 22, ip(IP_A), ip("192.168.100.20"));
@@ -1596,6 +2054,9 @@ main(void)
 	    cmocka_unit_test(test_firewall_remote_ip_one_ip_no_subnet),
 	    cmocka_unit_test(test_firewall_remote_ip_in_subnets),
 	    cmocka_unit_test(test_firewall_local_ip_is_ours),
+	    cmocka_unit_test(test_firewall_local_cidr_loads),
+	    cmocka_unit_test(test_firewall_local_cidr_packet_direction),
+	    cmocka_unit_test(test_firewall_local_cidr_conntrack),
 	    cmocka_unit_test(test_firewall_cert_masks_as_cidr_tree),
 	    cmocka_unit_test(test_firewall_reason_strings),
 	    cmocka_unit_test(test_firewall_peer_refresh_after_reload),
