@@ -28,10 +28,10 @@ HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
 SECTIONS = -ffunction-sections
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVPN_VERSION='"$(VERSION)"' $(WARN) \
-	$(CFLAGS) -Ilib -Icert-tool -Inode -MMD -MP
+	$(CFLAGS) -Ilib -Icert-tool -Inode -isystem /usr/include/libnl3 -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now,-z,noexecstack $(LDFLAGS)
-LIBS = -lcrypto -lyaml
+LIBS = -lcrypto -lyaml -lnl-route-3 -lnl-3
 EV_LIBS = -levent_core
 # The daemons are static PIEs linked by lld: libcrypto, libyaml, libevent
 # and glibc bring only the objects they use, nothing is relocated at start

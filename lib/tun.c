@@ -1,10 +1,11 @@
-/* lib/tun.c: Linux TUN device setup with ioctl(2). */
+/* lib/tun.c: Linux TUN device setup with ioctl(2); its routes by
+ * rtnetlink (libnl-route). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <net/route.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,10 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/nexthop.h>
+#include <netlink/route/route.h>
 
 #include "err.h"
 #include "tun.h"
@@ -138,28 +143,130 @@ out:
 	return r;
 }
 
+/*
+ * Add (replacing an equal one) or delete a route through the device, by
+ * rtnetlink through libnl-route: the ioctl interface cannot set a route's
+ * MTU (its RTF_MTU sets the advertised MSS).  src: the preferred source
+ * address, or 0; kernel: mark it as the kernel's own (the overlay
+ * network's route, replaced with an MTU).
+ */
+static int
+route_nl(struct tun *t, bool add, uint32_t dst, uint32_t mask, int mtu,
+    int metric, uint32_t src, bool kernel, char *errbuf, size_t errlen)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *a = NULL, *s = NULL;
+	unsigned int ifx = if_nametoindex(t->name);
+	uint8_t b[4];
+	int e, r = 0, bits = 0;
+
+	if (sk == NULL || rt == NULL || nh == NULL) {
+		r = VPN_ERR_NOMEM;
+		goto out;
+	}
+	if (ifx == 0) {
+		r = fail(errbuf, errlen, "find device", t->name);
+		goto out;
+	}
+	while (bits < 32 && (mask & (0x80000000u >> bits)))
+		bits++;
+	b[0] = (uint8_t)((dst & mask) >> 24);
+	b[1] = (uint8_t)((dst & mask) >> 16);
+	b[2] = (uint8_t)((dst & mask) >> 8);
+	b[3] = (uint8_t)(dst & mask);
+	if ((a = nl_addr_build(AF_INET, b, 4)) == NULL) {
+		r = VPN_ERR_NOMEM;
+		goto out;
+	}
+	nl_addr_set_prefixlen(a, bits);
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_type(rt, RTN_UNICAST);
+	rtnl_route_set_scope(rt, RT_SCOPE_LINK);
+	rtnl_route_set_protocol(rt, kernel ? RTPROT_KERNEL : RTPROT_BOOT);
+	rtnl_route_set_priority(rt, (uint32_t)metric);
+	if (rtnl_route_set_dst(rt, a) < 0 ||
+	    (add && mtu > 0 &&
+	        rtnl_route_set_metric(rt, RTAX_MTU, (unsigned int)mtu) < 0)) {
+		r = VPN_ERR_NOMEM;
+		goto out;
+	}
+	if (src != 0) {
+		b[0] = (uint8_t)(src >> 24);
+		b[1] = (uint8_t)(src >> 16);
+		b[2] = (uint8_t)(src >> 8);
+		b[3] = (uint8_t)src;
+		if ((s = nl_addr_build(AF_INET, b, 4)) == NULL ||
+		    rtnl_route_set_pref_src(rt, s) < 0) {
+			r = VPN_ERR_NOMEM;
+			goto out;
+		}
+	}
+	rtnl_route_nh_set_ifindex(nh, (int)ifx);
+	rtnl_route_add_nexthop(rt, nh);
+	nh = NULL; /* the route's now */
+	if ((e = nl_connect(sk, NETLINK_ROUTE)) < 0) {
+		snprintf(errbuf, errlen, "netlink for %s: %s", t->name,
+		    nl_geterror(e));
+		r = VPN_ERR_SYS;
+		goto out;
+	}
+	e = add ? rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_REPLACE)
+	        : rtnl_route_delete(sk, rt, 0);
+	if (e < 0 && !(!add && e == -NLE_OBJ_NOTFOUND)) {
+		snprintf(errbuf, errlen, "%s route via %s: %s",
+		    add ? "add" : "delete", t->name, nl_geterror(e));
+		r = VPN_ERR_SYS;
+	}
+out:
+	if (nh != NULL)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(a);
+	nl_addr_put(s);
+	rtnl_route_put(rt);
+	nl_socket_free(sk);
+	return r;
+}
+
 int
 tun_add_route(struct tun *t, uint32_t dst, uint32_t mask, int mtu, int metric,
     char *errbuf, size_t errlen)
 {
-	struct rtentry rt;
+	return route_nl(t, true, dst, mask, mtu, metric, 0, false, errbuf,
+	    errlen);
+}
+
+int
+tun_del_route(struct tun *t, uint32_t dst, uint32_t mask, int metric,
+    char *errbuf, size_t errlen)
+{
+	return route_nl(t, false, dst, mask, 0, metric, 0, false, errbuf,
+	    errlen);
+}
+
+int
+tun_set_net_mtu(struct tun *t, uint32_t addr, uint32_t mask, int mtu,
+    char *errbuf, size_t errlen)
+{
+	return route_nl(t, true, addr, mask, mtu, 0, addr, true, errbuf,
+	    errlen);
+}
+
+int
+tun_set_mtu(struct tun *t, int mtu, char *errbuf, size_t errlen)
+{
+	struct ifreq ifr;
 	int s, r = 0;
 
-	memset(&rt, 0, sizeof(rt));
-	sin_set(&rt.rt_dst, dst & mask);
-	sin_set(&rt.rt_genmask, mask);
-	sin_set(&rt.rt_gateway, 0);
-	rt.rt_flags = RTF_UP;
-	rt.rt_dev = t->name;
-	rt.rt_metric = (short)(metric + 1); /* the ioctl stores metric - 1 */
-	if (mtu > 0) {
-		rt.rt_flags |= RTF_MTU;
-		rt.rt_mtu = (unsigned long)mtu;
-	}
 	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return fail(errbuf, errlen, "socket for route via", t->name);
-	if (ioctl(s, SIOCADDRT, &rt) == -1 && errno != EEXIST)
-		r = fail(errbuf, errlen, "add route via", t->name);
+		return fail(errbuf, errlen, "socket for", t->name);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
+	ifr.ifr_mtu = mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr) == -1)
+		r = fail(errbuf, errlen, "set mtu of", t->name);
 	close(s);
 	return r;
 }

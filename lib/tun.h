@@ -37,9 +37,20 @@ int tun_from_fd(int fd, const char *name, struct tun **out);
 /* Whether packets carry a virtio-net header (offload asked for and the
  * kernel agreed). */
 bool tun_offload(const struct tun *t);
-/* A route through the device; mtu 0 = the device MTU; metric >= 0. */
+/* A route through the device; mtu 0 = the device MTU; metric >= 0.  An
+ * equal route (destination and metric) already there is replaced. */
 int tun_add_route(struct tun *t, uint32_t dst, uint32_t mask, int mtu,
     int metric, char *errbuf, size_t errlen);
+/* Remove such a route (dst/mask/metric through the device); one that is
+ * not there is not an error. */
+int tun_del_route(struct tun *t, uint32_t dst, uint32_t mask, int metric,
+    char *errbuf, size_t errlen);
+/* The overlay network's own route (made by the kernel when the address
+ * was set) given an MTU: for a device whose MTU is larger. */
+int tun_set_net_mtu(struct tun *t, uint32_t addr, uint32_t mask, int mtu,
+    char *errbuf, size_t errlen);
+/* The device's MTU, changed while it runs. */
+int tun_set_mtu(struct tun *t, int mtu, char *errbuf, size_t errlen);
 int tun_fd(const struct tun *t);
 /*
  * One packet into buf (cap bytes; OFFLOAD_MAX with offload): its length,

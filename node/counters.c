@@ -49,6 +49,8 @@ DP_STAT(fw_rejects)
 DP_STAT(fw_bad_packet)
 DP_STAT(fw_peer_full)
 DP_STAT(tun_super)
+DP_STAT(tx_no_route)
+DP_STAT(rx_spoofed)
 SUB_STAT(rx_hs_bad, hs, hs_stats, bad)
 SUB_STAT(rx_hs_refused, hs, hs_stats, refused)
 SUB_STAT(hs_started, hs, hs_stats, started)
@@ -177,6 +179,10 @@ static const struct counter_def table[] = {
         get_lh_punch_dropped},
     {"lhUnsolicited", "lighthouse answers about a peer not being reached", T,
         get_lh_unsolicited},
+    {"txNoRoute", "packets outside the overlay with no unsafe route", T,
+        get_tx_no_route},
+    {"rxSpoofed", "inbound packets from an address not the peer's", T,
+        get_rx_spoofed},
 };
 
 const struct counter_def *

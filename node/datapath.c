@@ -15,6 +15,7 @@
 #include "lhserver.h"
 #include "log.h"
 #include "nodeint.h"
+#include "routes.h"
 #include "tunnel.h"
 #include "wire.h"
 #include "worker.h"
@@ -77,6 +78,8 @@ pass_firewall(struct worker *w, struct tunnel *t, bool incoming,
 		return true;
 	if (why == FW_WHY_PEER_FULL)
 		w->st.fw_peer_full++;
+	if (why == FW_WHY_REMOTE_IP && incoming)
+		w->st.rx_spoofed++;
 	if (incoming)
 		w->st.fw_in_drop++;
 	else
@@ -308,15 +311,32 @@ dp_rx(struct worker *w, const struct udp_addr *from, uint8_t *pkt, size_t len,
 	}
 }
 
-/* Whether a packet for dst may go into the mesh (the overlay network,
- * not us, not refused multicast or broadcast). */
-static bool
-dst_ok(const struct node_cfg *c, uint32_t dst)
+/*
+ * The peer a packet for dst goes to: dst itself inside the overlay
+ * network (not us, not refused multicast or broadcast), the `via` of the
+ * longest unsafe route that holds dst outside it; 0: nowhere (counted).
+ */
+static uint32_t
+next_hop(struct worker *w, uint32_t dst)
 {
-	return dst != c->vpn_ip &&
-	       (dst & c->vpn_mask) == (c->vpn_ip & c->vpn_mask) &&
-	       !(c->drop_multicast && (dst >> 28) == 0xe) &&
-	       !(c->drop_local_broadcast && dst == (c->vpn_ip | ~c->vpn_mask));
+	const struct node_cfg *c = w->n->cfg;
+	uint32_t via;
+
+	if ((dst & c->vpn_mask) != (c->vpn_ip & c->vpn_mask)) {
+		if (c->drop_multicast && (dst >> 28) == 0xe) {
+			w->st.tx_dropped++;
+			return 0;
+		}
+		if ((via = routes_via(w->n->rt, dst)) == 0)
+			w->st.tx_no_route++;
+		return via;
+	}
+	if (dst == c->vpn_ip || (c->drop_multicast && (dst >> 28) == 0xe) ||
+	    (c->drop_local_broadcast && dst == (c->vpn_ip | ~c->vpn_mask))) {
+		w->st.tx_dropped++;
+		return 0;
+	}
+	return dst;
 }
 
 enum dp_verdict
@@ -327,10 +347,12 @@ dp_tx(struct worker *w, uint8_t *slot, size_t len)
 	struct tunnel *t;
 	uint32_t dst;
 
-	if (!ipv4_ok(p, len) || !dst_ok(n->cfg, dst = be32_get(p + 16))) {
+	if (!ipv4_ok(p, len)) {
 		w->st.tx_dropped++;
 		return DP_DROP;
 	}
+	if ((dst = next_hop(w, be32_get(p + 16))) == 0)
+		return DP_DROP;
 	if ((t = hostmap_by_ip(n->hm, dst)) == NULL) {
 		w->st.tx_no_tunnel++;
 		hs_start(n, dst, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p, len);
@@ -347,15 +369,17 @@ dp_tx_super(
 	struct tunnel *t;
 	struct tso s;
 	uint8_t *slot;
+	uint32_t dst;
 	size_t sl;
 
 	w->st.tun_super++;
-	if (tso_start(&s, p, len, h) != 0 || s.hl + s.mss > TUNNEL_MAX_BODY ||
-	    !dst_ok(n->cfg, be32_get(p + 16))) {
+	if (tso_start(&s, p, len, h) != 0 || s.hl + s.mss > TUNNEL_MAX_BODY) {
 		w->st.tx_dropped++;
 		return DP_DROP;
 	}
-	t = hostmap_by_ip(n->hm, be32_get(p + 16));
+	if ((dst = next_hop(w, be32_get(p + 16))) == 0)
+		return DP_DROP;
+	t = hostmap_by_ip(n->hm, dst);
 	if (t != NULL && !pass_firewall(w, t, false, p, len))
 		return DP_DROP;
 	/* Without a tunnel yet, its segments queue one by one behind the

@@ -25,6 +25,7 @@
 #include "punch.h"
 #include "reload.h"
 #include "remotes.h"
+#include "routes.h"
 #include "sbuf.h"
 #include "tun.h"
 #include "tunnel.h"
@@ -125,13 +126,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* The configured TUN device with its routes, behind io_tun. */
+/* The configured TUN device, behind io_tun (its routes: routes.c). */
 static int
 open_tun(const struct node_cfg *cfg, struct io_tun **out)
 {
 	struct tun *t;
 	char err[512];
-	size_t k;
 
 	*out = NULL;
 	if (tun_open(cfg->tun_dev, cfg->tun_mtu, cfg->tx_queue, cfg->vpn_ip,
@@ -140,13 +140,6 @@ open_tun(const struct node_cfg *cfg, struct io_tun **out)
 		    LOG_LVL_FATAL, "Failed to get a tun/tap device: %s", err);
 		return VPN_ERR_SYS;
 	}
-	for (k = 0; k < cfg->nroutes; k++)
-		if (tun_add_route(t, cfg->routes[k].addr, cfg->routes[k].mask,
-		        cfg->routes[k].mtu, 0, err, sizeof(err)) != 0) {
-			log_msg(LOG_LVL_FATAL, "tun.routes: %s", err);
-			tun_close(t);
-			return VPN_ERR_SYS;
-		}
 	return io_tun_kernel(t, out);
 }
 
@@ -181,6 +174,7 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
     struct event_base *base, struct io_udp *udp, struct io_tun *tun)
 {
 	struct timeval half = {0, 500000};
+	bool own_tun = false;
 	char err[512];
 
 	memset(n, 0, sizeof(*n));
@@ -190,11 +184,13 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	if (cfg->tun_disabled && tun != NULL) {
 		tun->ops->close(tun);
 		tun = NULL;
-	} else if (!cfg->tun_disabled && tun == NULL &&
-	           open_tun(cfg, &tun) != 0) {
-		if (udp != NULL)
-			udp->ops->close(udp);
-		return -1;
+	} else if (!cfg->tun_disabled && tun == NULL) {
+		if (open_tun(cfg, &tun) != 0) {
+			if (udp != NULL)
+				udp->ops->close(udp);
+			return -1;
+		}
+		own_tun = true;
 	}
 	if (udp == NULL &&
 	    io_udp_kernel(cfg->listen_host, cfg->listen_port, cfg->read_buffer,
@@ -210,6 +206,8 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	    (n->hm = hostmap_new()) == NULL ||
 	    (n->cm = connmgr_new()) == NULL ||
 	    (n->rem = remotes_new()) == NULL || conntrack_new(0, &n->ct) != 0 ||
+	    routes_new(cfg, own_tun ? io_tun_kernel_handle(tun) : NULL,
+	        &n->rt) != 0 ||
 	    handshakes_new(n, &n->hs) != 0)
 		return -1;
 	conntrack_set_owner_max(n->ct, (size_t)cfg->ct_max_per_tunnel);
@@ -251,6 +249,7 @@ node_stop(struct node *n)
 	remotes_free(n->rem);
 	connmgr_free(n->cm);
 	hostmap_free(n->hm);
+	routes_free(n->rt);
 	worker_free(n->wk);
 	node_cfg_free(n->cfg);
 	memset(n, 0, sizeof(*n));

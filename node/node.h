@@ -39,6 +39,15 @@ struct tun_route {
 	int mtu;
 };
 
+/* tun.unsafe_routes: a network outside the overlay, through a peer. */
+struct unsafe_route {
+	uint32_t addr, mask;
+	uint32_t via; /* the peer's overlay IP */
+	int mtu;      /* 0: the device's */
+	int metric;
+	bool install; /* put in the kernel's table (install: false: not) */
+};
+
 enum send_recv_error { SRE_ALWAYS, SRE_NEVER, SRE_PRIVATE };
 
 /* Everything read from the configuration, validated; immutable. */
@@ -70,6 +79,8 @@ struct node_cfg {
 	int64_t busy_poll_ns;		  /* listen.busy_poll; 0: off */
 	struct tun_route *routes;
 	size_t nroutes;
+	struct unsafe_route *unsafe;
+	size_t nunsafe;
 	/* protocol */
 	enum crypto_cipher cipher;
 	int64_t hs_try_interval; /* ns */

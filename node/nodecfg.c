@@ -367,6 +367,116 @@ load_routes(struct ld *l)
 	return 0;
 }
 
+/* The error "entry N.KEY in tun.unsafe_routes ..." at node n. */
+static int __attribute__((format(printf, 4, 5)))
+unsafe_fail(struct ld *l, const struct config_node *n, const char *kp,
+    const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return cfail(l, config_node_err(&l->ce, n, kp, VPN_ERR_INVAL, "%s",
+	                    why));
+}
+
+/* tun.unsafe_routes, with Nebula's errors (overlay/route.go). */
+static int
+load_unsafe_routes(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const struct config_node *list, *e, *f;
+	char kp[CONFIG_PATH_LEN], sub[CONFIG_PATH_LEN];
+	struct unsafe_route *u;
+	struct ip4net net;
+	const char *s;
+	int64_t v;
+	size_t i;
+	int r;
+
+	if ((r = config_list(c->raw, "tun.unsafe_routes", &list, &l->ce)) != 0)
+		return cfail(l, r);
+	if (list == NULL || config_node_len(list) == 0)
+		return 0;
+	c->unsafe = calloc(config_node_len(list), sizeof(*c->unsafe));
+	if (c->unsafe == NULL)
+		return VPN_ERR_NOMEM;
+	for (i = 0; i < config_node_len(list); i++) {
+		e = config_node_item(list, i);
+		u = &c->unsafe[i];
+		config_path_index(kp, sizeof(kp), "tun.unsafe_routes", i);
+		if (config_node_type(e) != CONFIG_MAP)
+			return unsafe_fail(l, e, kp,
+			    "entry %zu in tun.unsafe_routes is invalid", i + 1);
+		config_path_key(sub, sizeof(sub), kp, "mtu");
+		if ((r = config_node_int(config_node_get(e, "mtu"), sub, 0, 0,
+		         9001, &v, &l->ce)) != 0)
+			return cfail(l, r);
+		if (v != 0 && v < 500)
+			return unsafe_fail(l, config_node_get(e, "mtu"), sub,
+			    "entry %zu.mtu in tun.unsafe_routes is below 500: "
+			    "%lld",
+			    i + 1, (long long)v);
+		u->mtu = (int)v;
+		config_path_key(sub, sizeof(sub), kp, "metric");
+		if ((r = config_node_int(config_node_get(e, "metric"), sub, 0, 0,
+		         INT32_MAX, &v, &l->ce)) != 0)
+			return cfail(l, r);
+		u->metric = (int)v;
+		config_path_key(sub, sizeof(sub), kp, "install");
+		if ((r = config_node_bool(config_node_get(e, "install"), sub,
+		         true, &u->install, &l->ce)) != 0)
+			return cfail(l, r);
+		config_path_key(sub, sizeof(sub), kp, "via");
+		if ((f = config_node_get(e, "via")) == NULL)
+			return unsafe_fail(l, e, sub,
+			    "entry %zu.via in tun.unsafe_routes is not present",
+			    i + 1);
+		if (config_node_type(f) != CONFIG_SCALAR)
+			return unsafe_fail(l, f, sub,
+			    "entry %zu.via in tun.unsafe_routes is not a string",
+			    i + 1);
+		s = config_node_scalar(f);
+		if (!ip4_parse(s, &u->via))
+			return unsafe_fail(l, f, sub,
+			    "entry %zu.via in tun.unsafe_routes failed to parse "
+			    "address: %s",
+			    i + 1, s);
+		if ((u->via & c->vpn_mask) != (c->vpn_ip & c->vpn_mask) ||
+		    u->via == c->vpn_ip)
+			return unsafe_fail(l, f, sub,
+			    "entry %zu.via in tun.unsafe_routes is not a peer in "
+			    "the network attached to the certificate: %s",
+			    i + 1, s);
+		config_path_key(sub, sizeof(sub), kp, "route");
+		if ((f = config_node_get(e, "route")) == NULL)
+			return unsafe_fail(l, e, sub,
+			    "entry %zu.route in tun.unsafe_routes is not present",
+			    i + 1);
+		s = config_node_type(f) == CONFIG_SCALAR ? config_node_scalar(f)
+		                                          : "";
+		if (ip4net_parse(s, &net) != 0)
+			return unsafe_fail(l, f, sub,
+			    "entry %zu.route in tun.unsafe_routes failed to "
+			    "parse: %s",
+			    i + 1, s);
+		net.addr &= net.mask;
+		/* contained within the overlay network (Nebula's ipWithin) */
+		if (ip4_mask_bits(net.mask) >= ip4_mask_bits(c->vpn_mask) &&
+		    (net.addr & c->vpn_mask) == (c->vpn_ip & c->vpn_mask))
+			return unsafe_fail(l, f, sub,
+			    "entry %zu.route in tun.unsafe_routes is contained "
+			    "within the network attached to the certificate",
+			    i + 1);
+		u->addr = net.addr;
+		u->mask = net.mask;
+		c->nunsafe++;
+	}
+	return 0;
+}
+
 static int
 load_misc(struct ld *l)
 {
@@ -465,7 +575,7 @@ load_misc(struct ld *l)
 		                    config_get(c->raw, "listen.busy_poll"),
 		                    "listen.busy_poll", VPN_ERR_INVAL,
 		                    "must be between 0 and 10ms"));
-	if ((r = load_routes(l)) != 0)
+	if ((r = load_routes(l)) != 0 || (r = load_unsafe_routes(l)) != 0)
 		return r;
 
 	if ((r = config_str(c->raw, "cipher", "aes", &s, &l->ce)))
@@ -542,7 +652,7 @@ load_misc(struct ld *l)
 static void
 warn_unsupported(const struct config *raw)
 {
-	static const char *const keys[] = {"tun.unsafe_routes",
+	static const char *const keys[] = {
 	    "relay.relays", "relay.am_relay", "sshd", "stats.type"};
 	const struct config_node *n, *e;
 	const char *s;
@@ -880,6 +990,7 @@ node_cfg_free(struct node_cfg *c)
 	free(c->cert_nokey);
 	free(c->statics);
 	free(c->routes);
+	free(c->unsafe);
 	free(c->advertise);
 	allowlist_free(c->remote_allow);
 	allowlist_free(c->local_allow);

@@ -12,6 +12,7 @@
  *   handshake.[ch]  Noise IX as initiator (timer wheel) and responder
  *   connmgr.[ch]    liveness: test requests, deletion of silent tunnels
  *   remotes.[ch]    a peer's candidate addresses and their ranking
+ *   routes.[ch]     unsafe routes (longest prefix -> via), kernel routes
  *   lhclient.[ch]   registering with lighthouses, querying them
  *   lhserver.[ch]   the lighthouse's registry and answers
  *   dnsresp.[ch]    lighthouse.serve_dns
@@ -42,6 +43,7 @@ struct node {
 	struct handshakes *hs;
 	struct connmgr *cm;
 	struct remotes *rem;
+	struct routes *rt;     /* unsafe routes; the kernel's routes */
 	struct lhclient *lhc; /* a node with lighthouses */
 	struct lhserver *lhs; /* lighthouse.am_lighthouse */
 	struct dnsresp *dns;  /* lighthouse.serve_dns */

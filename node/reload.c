@@ -4,8 +4,8 @@
  * struct node_cfg and whether it applies live; they are compared as the
  * configuration writes them.  The structured keys (the PKI, firewall
  * rules, static_host_map, lighthouse.hosts, allow lists, preferred
- * ranges) apply live by their subsystem's commit; tun.routes needs a
- * restart.
+ * ranges, tun.routes and tun.unsafe_routes) apply live by their
+ * subsystem's commit.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -15,11 +15,11 @@
 
 #include "conntrack.h"
 #include "err.h"
-#include "ipaddr.h"
 #include "lhclient.h"
 #include "log.h"
 #include "nodeint.h"
 #include "reload.h"
+#include "routes.h"
 #include "tunnel.h"
 
 enum kind { K_BOOL, K_INT, K_I64, K_U16, K_NS, K_STR, K_CIPHER, K_SRE };
@@ -140,26 +140,6 @@ kept(size_t *n, const char *key, const char *was, const char *now)
 	(*n)++;
 }
 
-/* tun.routes as the configuration writes them: "net/bits mtu,...". */
-static void
-routes_str(const struct tun_route *r, size_t nr, char *buf, size_t len)
-{
-	char net[IP4NET_STRLEN];
-	struct ip4net in;
-	size_t i, off = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < nr && off < len; i++) {
-		in.addr = r[i].addr;
-		in.mask = r[i].mask;
-		ip4net_format(&in, net);
-		off += (size_t)snprintf(buf + off, len - off, "%s%s mtu %d",
-		    i > 0 ? ", " : "", net, r[i].mtu);
-	}
-	if (nr == 0)
-		snprintf(buf, len, "[]");
-}
-
 /* The keys compared by value: restart-only ones kept (counted in *nk),
  * live ones said (counted in *nc). */
 static void
@@ -187,37 +167,12 @@ compare(struct node_cfg *old, struct node_cfg *neu, size_t *nk, size_t *nc)
 	}
 }
 
-/* tun.routes: the routes are installed at start only. */
-static void
-keep_routes(struct node_cfg *old, struct node_cfg *neu, size_t *nk)
-{
-	char a[512], b[512];
-	struct tun_route *r;
-	size_t nr;
-
-	if (neu->nroutes == old->nroutes &&
-	    (old->nroutes == 0 ||
-	        memcmp(neu->routes, old->routes,
-	            old->nroutes * sizeof(*old->routes)) == 0))
-		return;
-	routes_str(old->routes, old->nroutes, a, sizeof(a));
-	routes_str(neu->routes, neu->nroutes, b, sizeof(b));
-	kept(nk, "tun.routes", a, b);
-	r = neu->routes;
-	nr = neu->nroutes;
-	neu->routes = old->routes;
-	neu->nroutes = old->nroutes;
-	old->routes = r;
-	old->nroutes = nr;
-}
-
 size_t
 reload_keep_restart_only(struct node_cfg *old, struct node_cfg *neu)
 {
 	size_t n = 0;
 
 	compare(old, neu, &n, NULL);
-	keep_routes(old, neu, &n);
 	return n;
 }
 
@@ -238,9 +193,7 @@ reload_prepare(struct node_cfg *old, struct node_cfg *neu,
 		    "with a restart");
 		return VPN_ERR_INVAL;
 	}
-	/* the routes swap hands old the new array, freed with it */
 	compare(old, neu, &plan->kept, &plan->changed);
-	keep_routes(old, neu, &plan->kept);
 	return 0;
 }
 
@@ -258,6 +211,9 @@ reload_commit(struct node *n, struct node_cfg *neu)
 	tunnels_refresh_fw(n);
 	/* lighthouse client: the registration timer, an update at once */
 	lhclient_reload(n);
+	/* routes: tun.routes and tun.unsafe_routes, in the table and in the
+	 * kernel */
+	routes_apply(n->rt, neu);
 	/* handshakes, hostmap bounds, connmgr, punch, datapath: read the
 	 * configuration when they run */
 	/* pki: peers that no longer verify (pki.disconnect_invalid) */

@@ -10,7 +10,7 @@
  * 4242"); a key that applies live is logged with both values.  Commit:
  * the new configuration replaces the old, and each subsystem applies its
  * part (logging, firewall and conntrack share, lighthouse registration,
- * peers that no longer verify).  Nothing is copied back silently.
+ * routes, peers that no longer verify).  Nothing is copied back silently.
  *
  * Owns: the table of keys and which subsystem each belongs to.
  */
@@ -35,8 +35,7 @@ int reload_prepare(struct node_cfg *old, struct node_cfg *neu,
 void reload_commit(struct node *n, struct node_cfg *neu);
 
 /* Prepare's restart-only part alone: keep in neu, and log, every
- * restart-only setting that differs from old; the tun.routes arrays are
- * swapped (old gets neu's, to be freed with it).  Returns how many keys
+ * restart-only setting that differs from old.  Returns how many keys
  * were kept. */
 size_t reload_keep_restart_only(struct node_cfg *old, struct node_cfg *neu);
 

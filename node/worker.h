@@ -33,6 +33,8 @@ struct dp_stats {
 	uint64_t fw_peer_full; /* new flows over the tunnel's conntrack share */
 	uint64_t tun_super;    /* TCP super-segments read from the TUN */
 	uint64_t lh_bad;       /* lighthouse messages that did not decode */
+	uint64_t tx_no_route;  /* outside the overlay, no unsafe route */
+	uint64_t rx_spoofed;   /* source not the peer's IP nor its subnets */
 };
 
 struct worker {

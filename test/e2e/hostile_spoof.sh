@@ -55,6 +55,7 @@ check "V pings A once more just before the attack" ip netns exec "$V" ping -c 1 
 reps0=$(echo_reps)
 stats_now
 drop0=$(stat fwInDrop)
+spoof0=$(stat rxSpoofed)
 
 ip netns exec "$B" timeout 30 "$EVIL" -ca ca.crt -cert b.crt -key b.key \
 	-target 10.82.0.1:4242 udp $AIP:7000 $VIP:5000 SPOOFED-UDP \
@@ -64,6 +65,7 @@ check "evilpeer sent the spoofed packets" grep -qx "sent icmpreply" evil.out
 reps1=$(echo_reps)
 stats_now
 drop1=$(stat fwInDrop)
+spoof1=$(stat rxSpoofed)
 
 wait_for 8 grep -q "^legit 2 " probe.out
 check_not "V's socket did not get the UDP datagram spoofed from A:7000" grep -q SPOOFED probe.out
@@ -76,6 +78,11 @@ if [ $(( ${drop1:-0} - ${drop0:-0} )) -ge 2 ]; then
 	ok "V's firewall dropped both (fwInDrop $drop0 -> $drop1)"
 else
 	not_ok "V's firewall dropped both (fwInDrop ${drop0:-?} -> ${drop1:-?})"
+fi
+if [ $(( ${spoof1:-0} - ${spoof0:-0} )) -eq 2 ]; then
+	ok "both counted as spoofed (rxSpoofed $spoof0 -> $spoof1)"
+else
+	not_ok "both counted as spoofed (rxSpoofed ${spoof0:-?} -> ${spoof1:-?})"
 fi
 check "A's real datagrams still pass after the attack" grep -qx "legit 2 reply" probe.out
 check "V still pings A" ip netns exec "$V" ping -c 2 -i 0.2 -W 2 $AIP

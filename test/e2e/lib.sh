@@ -201,6 +201,25 @@ mesh_config() {
 	} >"$f"
 }
 
+# tcp_transfer FROM_NS TO_NS TO_IP FILE: send FILE over TCP from one
+# namespace to a listener in the other; true when what arrived has the
+# same sha256.
+tcp_transfer() {
+	local from=$1 to=$2 ip=$3 file=$4 port=$((20000 + RANDOM % 10000))
+	local lp got want
+	rm -f "$file.recv"
+	ip netns exec "$to" timeout 30 nc -l -d "$ip" "$port" >"$file.recv" &
+	lp=$!
+	E2E_PIDS+=("$lp")
+	wait_for 5 ip netns exec "$to" ss -ltn "sport = :$port" | grep -q LISTEN
+	sleep 0.2
+	ip netns exec "$from" timeout 30 nc -N "$ip" "$port" <"$file"
+	wait "$lp"
+	got=$(sha256sum <"$file.recv" | cut -d' ' -f1)
+	want=$(sha256sum <"$file" | cut -d' ' -f1)
+	[ "$got" = "$want" ]
+}
+
 # need BINARY...: stop the test (one failure) if a program is not built.
 need() {
 	local b

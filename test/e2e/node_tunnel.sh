@@ -14,22 +14,9 @@ for h in a b; do "$CT" sign -name "$h" -ip "192.168.77.$([ $h = a ] && echo 1 ||
 A=$(ns a); B=$(ns b)
 link "$A" 10.55.0.1/24 "$B" 10.55.0.2/24
 head -c 20000000 /dev/urandom >blob
-SUM=$(sha256sum <blob | cut -d' ' -f1)
 
 # transfer FROM_NS TO_NS TO_IP: send blob over TCP, compare checksums.
-transfer() {
-	local from=$1 to=$2 ip=$3 port=$((20000 + RANDOM % 10000)) got
-	rm -f recv
-	ip netns exec "$to" timeout 30 nc -l -d "$ip" "$port" >recv &
-	local lp=$!
-	E2E_PIDS+=("$lp")
-	wait_for 5 ip netns exec "$to" ss -ltn "sport = :$port" | grep -q LISTEN
-	sleep 0.2
-	ip netns exec "$from" timeout 30 nc -N "$ip" "$port" <blob
-	wait "$lp"
-	got=$(sha256sum <recv | cut -d' ' -f1)
-	[ "$got" = "$SUM" ]
-}
+transfer() { tcp_transfer "$1" "$2" "$3" blob; }
 
 # udp_check FROM_NS TO_NS TO_IP: one 1200-byte datagram crosses intact
 # (its checksum, finished by the sender from the kernel's partial sum

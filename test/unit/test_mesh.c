@@ -52,7 +52,8 @@ struct peer {
 	bool up;
 	const char *name;
 	char ip[16];
-	char yml[160]; /* its configuration file, for reloads */
+	char yml[160];	  /* its configuration file, for reloads */
+	const char *tunx; /* more keys of its tun: section, ", k: v" */
 };
 
 struct mesh {
@@ -138,14 +139,16 @@ teardown(void **state)
 	return 0;
 }
 
-/* Sign a certificate for name at ip (once per name). */
+/* Sign a certificate for name at ip, with the subnets given (or none),
+ * once per name. */
 static void
-cert_for(struct mesh *m, const char *name, const char *ip)
+cert_with(struct mesh *m, const char *name, const char *ip,
+    const char *subnets)
 {
 	char crt[32], key[32], cidr[32];
 	const char *args[] = {"-ca-crt", path(m, "ca.crt"), "-ca-key",
 	    path(m, "ca.key"), "-name", name, "-ip", NULL, "-out-crt", NULL,
-	    "-out-key", NULL, NULL};
+	    "-out-key", NULL, NULL, NULL, NULL};
 
 	snprintf(crt, sizeof(crt), "%s.crt", name);
 	snprintf(key, sizeof(key), "%s.key", name);
@@ -155,7 +158,17 @@ cert_for(struct mesh *m, const char *name, const char *ip)
 	args[7] = cidr;
 	args[9] = path(m, crt);
 	args[11] = path(m, key);
+	if (subnets != NULL) {
+		args[12] = "-subnets";
+		args[13] = subnets;
+	}
 	assert_int_equal(mode(cmd_sign, args), CT_OK);
+}
+
+static void
+cert_for(struct mesh *m, const char *name, const char *ip)
+{
+	cert_with(m, name, ip, NULL);
 }
 
 /* Write peer i's configuration file (name.yml): listening on
@@ -175,14 +188,15 @@ write_cfg_with(struct mesh *m, size_t i, const char *name, uint16_t port,
 	fprintf(f,
 	    "pki: {ca: %s, cert: %s/%s.crt, key: %s/%s.key}\n"
 	    "listen: {host: 127.0.0.1, port: %u}\n"
-	    "tun: {dev: mesh%zu}\n"
+	    "tun: {dev: mesh%zu%s}\n"
 	    "handshakes: {try_interval: %s}\n"
 	    "logging: {level: error}\n"
 	    "firewall:\n"
 	    "  outbound: [{port: any, proto: any, host: any}]\n"
 	    "  inbound: %s\n"
 	    "%s",
-	    path(m, "ca.crt"), m->dir, name, m->dir, name, port, i, try,
+	    path(m, "ca.crt"), m->dir, name, m->dir, name, port, i,
+	    m->p[i].tunx != NULL ? m->p[i].tunx : "", try,
 	    inbound, extra != NULL ? extra : "");
 	fclose(f);
 }
@@ -1023,6 +1037,79 @@ test_mesh_reload_under_traffic(void **state)
 	assert_int_equal(hostmap_tunnels(m->p[0].n.hm), 1);
 }
 
+/*
+ * tun.unsafe_routes: a reaches 192.168.50.0/24 behind b (whose
+ * certificate holds that subnet) through b, and the answers come back;
+ * a packet for a network with no route is counted and goes nowhere; a
+ * packet b sends with a source that is not b's is dropped by a and
+ * counted as spoofed; a reload takes the route away and gives it back.
+ */
+static void
+test_mesh_unsafe_route(void **state)
+{
+	struct mesh *m = *state;
+	uint8_t pkt[64], got[128];
+	struct tunnel *t;
+	char extra[128];
+	size_t len;
+	ssize_t r;
+
+	cert_with(m, "b", "10.77.0.3", "192.168.50.0/24");
+	start(m, 1, "b", "10.77.0.3", 0, NULL);
+	snprintf(extra, sizeof(extra), "%s",
+	    static_map("10.77.0.3", node_port(&m->p[1].n)));
+	m->p[0].tunx = ", unsafe_routes: [{route: 192.168.50.0/24, "
+	               "via: 10.77.0.3}]";
+	start(m, 0, "a", "10.77.0.2", 0, extra);
+	/* there through b, and back */
+	len = echo(pkt, "10.77.0.2", "192.168.50.7", 70);
+	assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
+	r = pump_until_packet(m, m->p[1].fd, got, sizeof(got), 3000);
+	assert_int_equal(r, (ssize_t)len);
+	assert_memory_equal(got, pkt, len);
+	len = echo(pkt, "192.168.50.7", "10.77.0.2", 71);
+	assert_int_equal(send(m->p[1].fd, pkt, len, 0), (ssize_t)len);
+	r = pump_until_packet(m, m->p[0].fd, got, sizeof(got), 3000);
+	assert_int_equal(r, (ssize_t)len);
+	assert_memory_equal(got, pkt, len);
+	/* no route */
+	len = echo(pkt, "10.77.0.2", "192.168.60.1", 72);
+	assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
+	assert_int_equal(
+	    pump_until_packet(m, m->p[1].fd, got, sizeof(got), 200), -1);
+	assert_int_equal(ctr(&m->p[0].n, "txNoRoute"), 1);
+	/* b, past its own firewall, sends from an address not its own */
+	t = hostmap_by_ip(m->p[1].n.hm, ip4("10.77.0.2"));
+	assert_non_null(t);
+	len = echo(pkt, "192.168.66.6", "10.77.0.2", 73);
+	assert_int_equal(tunnel_send(&m->p[1].n, t, HDR_MESSAGE,
+	                     HDR_SUB_MESSAGE_NONE, pkt, len),
+	    0);
+	worker_flush(m->p[1].n.wk);
+	assert_int_equal(
+	    pump_until_packet(m, m->p[0].fd, got, sizeof(got), 200), -1);
+	assert_int_equal(ctr(&m->p[0].n, "rxSpoofed"), 1);
+	/* a reload takes the route away, another gives it back */
+	m->p[0].tunx = NULL;
+	write_cfg(m, 0, "a", 0, extra);
+	node_reload(&m->p[0].n);
+	len = echo(pkt, "10.77.0.2", "192.168.50.7", 74);
+	assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
+	assert_int_equal(
+	    pump_until_packet(m, m->p[1].fd, got, sizeof(got), 200), -1);
+	assert_int_equal(ctr(&m->p[0].n, "txNoRoute"), 2);
+	m->p[0].tunx = ", unsafe_routes: [{route: 192.168.48.0/20, "
+	               "via: 10.77.0.3, mtu: 1200, metric: 5}]";
+	write_cfg(m, 0, "a", 0, extra);
+	node_reload(&m->p[0].n);
+	len = echo(pkt, "10.77.0.2", "192.168.50.9", 75);
+	assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
+	r = pump_until_packet(m, m->p[1].fd, got, sizeof(got), 3000);
+	assert_int_equal(r, (ssize_t)len);
+	assert_memory_equal(got, pkt, len);
+	assert_int_equal(ctr(&m->p[0].n, "hsCompleted"), 1);
+}
+
 int
 main(void)
 {
@@ -1049,6 +1136,8 @@ main(void)
 	        test_mesh_punch_through_nat, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_reload_under_traffic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_unsafe_route, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,37 @@ test_nodecfg_reads_values(void **state)
 	node_cfg_free(c);
 }
 
+/* tun.unsafe_routes: each entry's values, defaults, and a default route
+ * (which holds the overlay network: allowed, as in Nebula). */
+static void
+test_nodecfg_unsafe_routes(void **state)
+{
+	struct node_cfg *c;
+	char err[512];
+
+	(void)state;
+	if (load("tun:\n  unsafe_routes:\n"
+	         "    - route: 10.9.0.0/16\n      via: 192.168.100.1\n"
+	         "      mtu: 1200\n      metric: \"7\"\n"
+	         "    - {route: 0.0.0.0/0, via: 192.168.100.2, install: false}\n",
+	        true, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->nunsafe, 2);
+	assert_int_equal(c->unsafe[0].addr, 0x0a090000);
+	assert_int_equal(c->unsafe[0].mask, 0xffff0000);
+	assert_int_equal(c->unsafe[0].via, 0xc0a86401);
+	assert_int_equal(c->unsafe[0].mtu, 1200);
+	assert_int_equal(c->unsafe[0].metric, 7);
+	assert_true(c->unsafe[0].install);
+	assert_int_equal(c->unsafe[1].addr, 0);
+	assert_int_equal(c->unsafe[1].mask, 0);
+	assert_int_equal(c->unsafe[1].via, 0xc0a86402);
+	assert_int_equal(c->unsafe[1].mtu, 0);
+	assert_int_equal(c->unsafe[1].metric, 0);
+	assert_false(c->unsafe[1].install);
+	node_cfg_free(c);
+}
+
 /* Every refusal: the text must name the key (or the PKI reason) and,
  * for YAML values, the line. */
 static void
@@ -191,6 +222,55 @@ test_nodecfg_refusals(void **state)
 	        "no port number is set", NULL},
 	    {true, "punchy:\n  delay: -1s\n", "punchy.delay",
 	        "must not be negative"},
+	    {true, "tun:\n  unsafe_routes: [5]\n",
+	        "entry 1 in tun.unsafe_routes is invalid", ":6:"},
+	    {true, "tun:\n  unsafe_routes:\n    - route: 10.9.0.0/16\n",
+	        "entry 1.via in tun.unsafe_routes is not present", ":7:"},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - route: 10.9.0.0/16\n"
+	        "      via: [1]\n",
+	        "entry 1.via in tun.unsafe_routes is not a string", ":8:"},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - route: 10.9.0.0/16\n"
+	        "      via: bogus\n",
+	        "entry 1.via in tun.unsafe_routes failed to parse address: "
+	        "bogus",
+	        "tun.unsafe_routes[0].via"},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - route: 10.9.0.0/16\n"
+	        "      via: 10.1.1.1\n",
+	        "is not a peer in the network attached to the certificate",
+	        ":8:"},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - route: 10.9.0.0/16\n"
+	        "      via: 192.168.100.10\n",
+	        "is not a peer in the network", NULL},
+	    {true, "tun:\n  unsafe_routes:\n    - via: 192.168.100.1\n",
+	        "entry 1.route in tun.unsafe_routes is not present", NULL},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - via: 192.168.100.1\n"
+	        "      route: 10.9.0.0/33\n",
+	        "entry 1.route in tun.unsafe_routes failed to parse: "
+	        "10.9.0.0/33",
+	        ":8:"},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - via: 192.168.100.1\n"
+	        "      route: 192.168.100.128/25\n",
+	        "entry 1.route in tun.unsafe_routes is contained within the "
+	        "network attached to the certificate",
+	        NULL},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - via: 192.168.100.1\n"
+	        "      route: 10.9.0.0/16\n      mtu: 100\n",
+	        "entry 1.mtu in tun.unsafe_routes is below 500: 100", ":9:"},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - via: 192.168.100.1\n"
+	        "      route: 10.9.0.0/16\n      metric: -1\n",
+	        "tun.unsafe_routes[0].metric", ":9:"},
+	    {true,
+	        "tun:\n  unsafe_routes:\n    - via: 192.168.100.1\n"
+	        "      route: 10.9.0.0/16\n      install: maybe\n",
+	        "tun.unsafe_routes[0].install", "maybe"},
 	};
 	struct node_cfg *c;
 	char err[1024];
@@ -279,6 +359,7 @@ main(void)
 	    cmocka_unit_test(test_nodecfg_loads_defaults),
 	    cmocka_unit_test(test_nodecfg_reads_values),
 	    cmocka_unit_test(test_nodecfg_refusals),
+	    cmocka_unit_test(test_nodecfg_unsafe_routes),
 	    cmocka_unit_test(test_nodecfg_static_host_keeps_last_ten),
 	    cmocka_unit_test(test_nodecfg_lighthouse_and_preferred),
 	};
