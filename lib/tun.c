@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -152,7 +153,8 @@ out:
  */
 static int
 route_nl(struct tun *t, bool add, uint32_t dst, uint32_t mask, int mtu,
-    int metric, uint32_t src, bool kernel, char *errbuf, size_t errlen)
+    int metric, uint32_t table, uint32_t src, bool kernel, char *errbuf,
+    size_t errlen)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	struct rtnl_route *rt = rtnl_route_alloc();
@@ -182,7 +184,7 @@ route_nl(struct tun *t, bool add, uint32_t dst, uint32_t mask, int mtu,
 	}
 	nl_addr_set_prefixlen(a, bits);
 	rtnl_route_set_family(rt, AF_INET);
-	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_table(rt, table != 0 ? table : RT_TABLE_MAIN);
 	rtnl_route_set_type(rt, RTN_UNICAST);
 	rtnl_route_set_scope(rt, RT_SCOPE_LINK);
 	rtnl_route_set_protocol(rt, kernel ? RTPROT_KERNEL : RTPROT_BOOT);
@@ -234,7 +236,7 @@ int
 tun_add_route(struct tun *t, uint32_t dst, uint32_t mask, int mtu, int metric,
     char *errbuf, size_t errlen)
 {
-	return route_nl(t, true, dst, mask, mtu, metric, 0, false, errbuf,
+	return route_nl(t, true, dst, mask, mtu, metric, 0, 0, false, errbuf,
 	    errlen);
 }
 
@@ -242,16 +244,77 @@ int
 tun_del_route(struct tun *t, uint32_t dst, uint32_t mask, int metric,
     char *errbuf, size_t errlen)
 {
-	return route_nl(t, false, dst, mask, 0, metric, 0, false, errbuf,
+	return route_nl(t, false, dst, mask, 0, metric, 0, 0, false, errbuf,
 	    errlen);
+}
+
+int
+tun_route_table(struct tun *t, bool add, uint32_t table, uint32_t dst,
+    uint32_t mask, int mtu, int metric, char *errbuf, size_t errlen)
+{
+	return route_nl(t, add, dst, mask, mtu, metric, table, 0, false,
+	    errbuf, errlen);
 }
 
 int
 tun_set_net_mtu(struct tun *t, uint32_t addr, uint32_t mask, int mtu,
     char *errbuf, size_t errlen)
 {
-	return route_nl(t, true, addr, mask, mtu, 0, addr, true, errbuf,
+	return route_nl(t, true, addr, mask, mtu, 0, 0, addr, true, errbuf,
 	    errlen);
+}
+
+/*
+ * One IPv4 policy routing rule, made with libnl's message API (its rule
+ * object has no invert flag nor suppress_prefixlength): priority prio,
+ * action "lookup table"; with mark != 0 it matches that firewall mark
+ * (the opposite with invert); suppress >= 0 refuses routes with a prefix
+ * that short or shorter.
+ */
+int
+tun_rule(bool add, uint32_t prio, uint32_t table, uint32_t mark, bool invert,
+    int suppress, char *errbuf, size_t errlen)
+{
+	struct fib_rule_hdr frh;
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *m;
+	int e, r = 0;
+
+	m = nlmsg_alloc_simple(add ? RTM_NEWRULE : RTM_DELRULE,
+	    add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (sk == NULL || m == NULL) {
+		r = VPN_ERR_NOMEM;
+		goto out;
+	}
+	memset(&frh, 0, sizeof(frh));
+	frh.family = AF_INET;
+	frh.action = FR_ACT_TO_TBL;
+	frh.table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	frh.flags = invert ? FIB_RULE_INVERT : 0;
+	if (nlmsg_append(m, &frh, sizeof(frh), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(m, FRA_PRIORITY, prio) < 0 ||
+	    nla_put_u32(m, FRA_TABLE, table) < 0 ||
+	    (mark != 0 && (nla_put_u32(m, FRA_FWMARK, mark) < 0 ||
+	                      nla_put_u32(m, FRA_FWMASK, 0xffffffffu) < 0)) ||
+	    (suppress >= 0 &&
+	        nla_put_u32(m, FRA_SUPPRESS_PREFIXLEN, (uint32_t)suppress) < 0)) {
+		r = VPN_ERR_NOMEM;
+		goto out;
+	}
+	if ((e = nl_connect(sk, NETLINK_ROUTE)) >= 0) {
+		e = nl_send_sync(sk, m);
+		m = NULL; /* nl_send_sync frees it, also on failure */
+	}
+	if (e < 0 && !(add && e == -NLE_EXIST) &&
+	    !(!add && e == -NLE_OBJ_NOTFOUND)) {
+		snprintf(errbuf, errlen, "%s rule %u: %s",
+		    add ? "add" : "delete", prio, nl_geterror(e));
+		r = VPN_ERR_SYS;
+	}
+out:
+	nlmsg_free(m);
+	nl_socket_free(sk);
+	return r;
 }
 
 int

@@ -45,6 +45,16 @@ int tun_add_route(struct tun *t, uint32_t dst, uint32_t mask, int mtu,
  * not there is not an error. */
 int tun_del_route(struct tun *t, uint32_t dst, uint32_t mask, int metric,
     char *errbuf, size_t errlen);
+/* Add (replacing an equal one) or delete a route through the device in
+ * routing table `table` (0: main). */
+int tun_route_table(struct tun *t, bool add, uint32_t table, uint32_t dst,
+    uint32_t mask, int mtu, int metric, char *errbuf, size_t errlen);
+/* Add or delete an IPv4 policy routing rule: at priority prio, look up
+ * table; only for firewall mark `mark` when not 0 (all but it with
+ * invert); suppress >= 0: "suppress_prefixlength" suppress.  Adding one
+ * that exists, or deleting one that does not, is not an error. */
+int tun_rule(bool add, uint32_t prio, uint32_t table, uint32_t mark,
+    bool invert, int suppress, char *errbuf, size_t errlen);
 /* The overlay network's own route (made by the kernel when the address
  * was set) given an MTU: for a device whose MTU is larger. */
 int tun_set_net_mtu(struct tun *t, uint32_t addr, uint32_t mask, int mtu,

@@ -2,7 +2,11 @@
  * node/io.c: the kernel's implementations of node/io.h, thin wrappers
  * over lib/udp and lib/tun.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "err.h"
 #include "io.h"
@@ -106,7 +110,8 @@ static const struct io_udp_ops kudp_ops = {
 
 int
 io_udp_kernel(const char *host, uint16_t port, int rcvbuf, int sndbuf,
-    bool offload, struct io_udp **out, char *err, size_t errlen)
+    bool offload, uint32_t mark, struct io_udp **out, char *err,
+    size_t errlen)
 {
 	struct kudp *k = calloc(1, sizeof(*k));
 	int r;
@@ -118,6 +123,14 @@ io_udp_kernel(const char *host, uint16_t port, int rcvbuf, int sndbuf,
 	         errlen)) != 0) {
 		free(k);
 		return r;
+	}
+	if (mark != 0 && setsockopt(udp_fd(k->u), SOL_SOCKET, SO_MARK, &mark,
+	                     sizeof(mark)) != 0) {
+		snprintf(err, errlen, "mark the socket (SO_MARK %u): %s", mark,
+		    strerror(errno));
+		udp_close(k->u);
+		free(k);
+		return VPN_ERR_SYS;
 	}
 	k->io.ops = &kudp_ops;
 	*out = &k->io;

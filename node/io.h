@@ -67,10 +67,12 @@ struct io_tun {
 	const struct io_tun_ops *ops;
 };
 
-/* The kernel's: a UDP socket (udp_open's arguments) and a TUN device
+/* The kernel's: a UDP socket (udp_open's arguments; mark != 0: its
+ * packets carry that firewall mark, SO_MARK) and a TUN device
  * taken over (lib/tun's handle; the io_tun owns it from the call on). */
 int io_udp_kernel(const char *host, uint16_t port, int rcvbuf, int sndbuf,
-    bool offload, struct io_udp **out, char *err, size_t errlen);
+    bool offload, uint32_t mark, struct io_udp **out, char *err,
+    size_t errlen);
 int io_tun_kernel(struct tun *tun, struct io_tun **out);
 /* The lib/tun handle under a kernel io_tun (for routes), else NULL. */
 struct tun *io_tun_kernel_handle(struct io_tun *t);

@@ -15,6 +15,7 @@
 #include "counters.h"
 #include "dnsresp.h"
 #include "err.h"
+#include "exit.h"
 #include "handshake.h"
 #include "hostmap.h"
 #include "io.h"
@@ -194,7 +195,8 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	}
 	if (udp == NULL &&
 	    io_udp_kernel(cfg->listen_host, cfg->listen_port, cfg->read_buffer,
-	        cfg->write_buffer, cfg->listen_offload, &udp, err,
+	        cfg->write_buffer, cfg->listen_offload,
+	        cfg->exit_via != 0 ? cfg->exit_fwmark : 0, &udp, err,
 	        sizeof(err)) != 0) {
 		log_msg(LOG_LVL_FATAL, "Failed to open udp listener: %s", err);
 		if (tun != NULL)
@@ -208,6 +210,8 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	    (n->rem = remotes_new()) == NULL || conntrack_new(0, &n->ct) != 0 ||
 	    routes_new(cfg, own_tun ? io_tun_kernel_handle(tun) : NULL,
 	        &n->rt) != 0 ||
+	    exitnode_start(cfg, own_tun ? tun->ops->name(tun) : NULL,
+	        &n->exit) != 0 ||
 	    handshakes_new(n, &n->hs) != 0)
 		return -1;
 	conntrack_set_owner_max(n->ct, (size_t)cfg->ct_max_per_tunnel);
@@ -249,6 +253,7 @@ node_stop(struct node *n)
 	remotes_free(n->rem);
 	connmgr_free(n->cm);
 	hostmap_free(n->hm);
+	exitnode_free(n->exit);
 	routes_free(n->rt);
 	worker_free(n->wk);
 	node_cfg_free(n->cfg);

@@ -112,7 +112,16 @@ struct node_cfg {
 	/* punchy (wire.md 11) */
 	bool punch, punch_respond;
 	int64_t punch_delay; /* ns */
+	/* exit (not a Nebula key): internet-bound traffic through a peer */
+	uint32_t exit_via; /* 0: this node sends nothing to an exit */
+	struct ip4net *exit_routes;
+	size_t nexit_routes;
+	uint32_t exit_table, exit_fwmark, exit_priority;
+	bool exit_serve, exit_masquerade; /* be an exit node */
 };
+
+#define EXIT_TABLE_DEFAULT 51842
+#define EXIT_PRIORITY_DEFAULT 32000
 
 /* Is an underlay address inside preferred_ranges? */
 bool node_cfg_preferred(const struct node_cfg *c, const struct udp_addr *a);

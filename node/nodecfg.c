@@ -477,6 +477,120 @@ load_unsafe_routes(struct ld *l)
 	return 0;
 }
 
+/* A key error at the node of `key` (or the section when absent). */
+static int __attribute__((format(printf, 3, 4)))
+key_fail(struct ld *l, const char *key, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return cfail(l, config_node_err(&l->ce, config_get(l->c->raw, key), key,
+	                    VPN_ERR_INVAL, "%s", why));
+}
+
+/*
+ * exit: (ours; Nebula ignores the section).  A client names the peer
+ * that carries its internet-bound traffic (exit.via) and the prefixes
+ * (exit.routes, default 0.0.0.0/0), routed in a table of their own
+ * (exit.table) that a policy rule applies to all but our own socket's
+ * packets (marked exit.fwmark), so the tunnels never route into
+ * themselves.  An exit node (exit.serve) forwards and masquerades.
+ */
+static int
+load_exit(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const char **list;
+	const char *s;
+	size_t i, n;
+	int64_t v;
+	int r;
+
+	if ((r = config_str(c->raw, "exit.via", "", &s, &l->ce)) != 0)
+		return cfail(l, r);
+	if (*s != '\0') {
+		if (!ip4_parse(s, &c->exit_via))
+			return key_fail(l, "exit.via",
+			    "not an IPv4 address: %s", s);
+		if ((c->exit_via & c->vpn_mask) !=
+		        (c->vpn_ip & c->vpn_mask) ||
+		    c->exit_via == c->vpn_ip)
+			return key_fail(l, "exit.via",
+			    "%s is not a peer in the network attached to the "
+			    "certificate", s);
+	}
+	if ((r = config_str_list(c->raw, "exit.routes", &list, &n,
+	         &l->ce)) != 0)
+		return cfail(l, r);
+	if (n > 0 && c->exit_via == 0) {
+		free(list);
+		return key_fail(l, "exit.routes", "needs exit.via");
+	}
+	if (c->exit_via != 0) {
+		c->exit_routes = calloc(n > 0 ? n : 1, sizeof(*c->exit_routes));
+		if (c->exit_routes == NULL) {
+			free(list);
+			return VPN_ERR_NOMEM;
+		}
+		for (i = 0; i < n; i++) {
+			struct ip4net *e = &c->exit_routes[i];
+
+			if (ip4net_parse(list[i], e) != 0) {
+				r = key_fail(l, "exit.routes",
+				    "entry %zu failed to parse: %s", i + 1,
+				    list[i]);
+				free(list);
+				return r;
+			}
+			e->addr &= e->mask;
+			if (ip4_mask_bits(e->mask) >= ip4_mask_bits(c->vpn_mask) &&
+			    (e->addr & c->vpn_mask) ==
+			        (c->vpn_ip & c->vpn_mask)) {
+				r = key_fail(l, "exit.routes",
+				    "entry %zu is contained within the network "
+				    "attached to the certificate: %s",
+				    i + 1, list[i]);
+				free(list);
+				return r;
+			}
+		}
+		c->nexit_routes = n;
+		if (n == 0) /* the default: everything */
+			c->nexit_routes = 1;
+	}
+	free(list);
+	/* 253-255 are the kernel's default, main and local tables */
+	if ((r = config_int(c->raw, "exit.table", EXIT_TABLE_DEFAULT, 1,
+	         INT32_MAX, &v, &l->ce)) != 0)
+		return cfail(l, r);
+	if (v >= 253 && v <= 255)
+		return key_fail(l, "exit.table",
+		    "%lld is one of the kernel's own tables (default, main, "
+		    "local)",
+		    (long long)v);
+	c->exit_table = (uint32_t)v;
+	if ((r = config_int(c->raw, "exit.fwmark", (int64_t)c->exit_table, 1,
+	         UINT32_MAX, &v, &l->ce)) != 0)
+		return cfail(l, r);
+	c->exit_fwmark = (uint32_t)v;
+	if ((r = config_int(c->raw, "exit.priority", EXIT_PRIORITY_DEFAULT, 1,
+	         32764, &v, &l->ce)) != 0)
+		return cfail(l, r);
+	c->exit_priority = (uint32_t)v;
+	if ((r = config_bool(c->raw, "exit.serve", false, &c->exit_serve,
+	         &l->ce)) != 0 ||
+	    (r = config_bool(c->raw, "exit.masquerade", true,
+	         &c->exit_masquerade, &l->ce)) != 0)
+		return cfail(l, r);
+	if (c->exit_serve && c->tun_disabled)
+		return key_fail(l, "exit.serve", "needs a TUN device "
+		                                 "(tun.disabled is true)");
+	return 0;
+}
+
 static int
 load_misc(struct ld *l)
 {
@@ -575,7 +689,8 @@ load_misc(struct ld *l)
 		                    config_get(c->raw, "listen.busy_poll"),
 		                    "listen.busy_poll", VPN_ERR_INVAL,
 		                    "must be between 0 and 10ms"));
-	if ((r = load_routes(l)) != 0 || (r = load_unsafe_routes(l)) != 0)
+	if ((r = load_routes(l)) != 0 || (r = load_unsafe_routes(l)) != 0 ||
+	    (r = load_exit(l)) != 0)
 		return r;
 
 	if ((r = config_str(c->raw, "cipher", "aes", &s, &l->ce)))
@@ -991,6 +1106,7 @@ node_cfg_free(struct node_cfg *c)
 	free(c->statics);
 	free(c->routes);
 	free(c->unsafe);
+	free(c->exit_routes);
 	free(c->advertise);
 	allowlist_free(c->remote_allow);
 	allowlist_free(c->local_allow);

@@ -13,6 +13,7 @@
  *   connmgr.[ch]    liveness: test requests, deletion of silent tunnels
  *   remotes.[ch]    a peer's candidate addresses and their ranking
  *   routes.[ch]     unsafe routes (longest prefix -> via), kernel routes
+ *   exit.[ch]       the exit node: policy rules, forwarding, masquerade
  *   lhclient.[ch]   registering with lighthouses, querying them
  *   lhserver.[ch]   the lighthouse's registry and answers
  *   dnsresp.[ch]    lighthouse.serve_dns
@@ -44,6 +45,7 @@ struct node {
 	struct connmgr *cm;
 	struct remotes *rem;
 	struct routes *rt;     /* unsafe routes; the kernel's routes */
+	struct exitnode *exit; /* exit: its rules, forwarding, masquerade */
 	struct lhclient *lhc; /* a node with lighthouses */
 	struct lhserver *lhs; /* lighthouse.am_lighthouse */
 	struct dnsresp *dns;  /* lighthouse.serve_dns */

@@ -15,6 +15,7 @@
 
 #include "conntrack.h"
 #include "err.h"
+#include "ipaddr.h"
 #include "lhclient.h"
 #include "log.h"
 #include "nodeint.h"
@@ -22,7 +23,18 @@
 #include "routes.h"
 #include "tunnel.h"
 
-enum kind { K_BOOL, K_INT, K_I64, K_U16, K_NS, K_STR, K_CIPHER, K_SRE };
+enum kind {
+	K_BOOL,
+	K_INT,
+	K_I64,
+	K_U16,
+	K_U32,
+	K_IP,
+	K_NS,
+	K_STR,
+	K_CIPHER,
+	K_SRE
+};
 
 struct key {
 	const char *name;
@@ -70,6 +82,13 @@ static const struct key keys[] = {
     {"punchy.punch", "punch", K_BOOL, F(punch), true},
     {"punchy.respond", "punch", K_BOOL, F(punch_respond), false},
     {"punchy.delay", "punch", K_NS, F(punch_delay), false},
+    /* the exit's socket mark and rules are set at start */
+    {"exit.via", "exit", K_IP, F(exit_via), true},
+    {"exit.table", "exit", K_U32, F(exit_table), true},
+    {"exit.fwmark", "exit", K_U32, F(exit_fwmark), true},
+    {"exit.priority", "exit", K_U32, F(exit_priority), true},
+    {"exit.serve", "exit", K_BOOL, F(exit_serve), true},
+    {"exit.masquerade", "exit", K_BOOL, F(exit_masquerade), true},
 };
 
 /* A key's value as its configuration writes it. */
@@ -91,6 +110,15 @@ format(const struct key *k, const struct node_cfg *c, char *buf, size_t len)
 		return;
 	case K_I64:
 		snprintf(buf, len, "%" PRId64, *(const int64_t *)p);
+		return;
+	case K_U32:
+		snprintf(buf, len, "%" PRIu32, *(const uint32_t *)p);
+		return;
+	case K_IP:
+		if (*(const uint32_t *)p == 0)
+			snprintf(buf, len, "\"\"");
+		else if (len >= IP4_STRLEN)
+			ip4_format(*(const uint32_t *)p, buf);
 		return;
 	case K_NS:
 		v = *(const int64_t *)p;
@@ -194,6 +222,9 @@ reload_prepare(struct node_cfg *old, struct node_cfg *neu,
 		return VPN_ERR_INVAL;
 	}
 	compare(old, neu, &plan->kept, &plan->changed);
+	/* exit.via kept off: its routes would have nobody to go to */
+	if (neu->exit_via == 0)
+		neu->nexit_routes = 0;
 	return 0;
 }
 

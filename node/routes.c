@@ -19,6 +19,7 @@ struct entry {
 struct kroute {
 	uint32_t addr, mask;
 	int mtu, metric;
+	uint32_t table; /* 0: main */
 };
 
 struct routes {
@@ -42,27 +43,33 @@ by_prefix(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* The lookup table of cfg, sorted; NULL with *n 0 when empty. */
+/* The lookup table of cfg (unsafe routes, then the exit's), sorted;
+ * NULL with *n 0 when empty. */
 static int
 table(const struct node_cfg *c, struct entry **out, size_t *n)
 {
+	size_t i, k = c->nunsafe + c->nexit_routes;
 	struct entry *t = NULL;
-	size_t i;
 
 	*out = NULL;
 	*n = 0;
-	if (c->nunsafe == 0)
+	if (k == 0)
 		return 0;
-	if ((t = calloc(c->nunsafe, sizeof(*t))) == NULL)
+	if ((t = calloc(k, sizeof(*t))) == NULL)
 		return VPN_ERR_NOMEM;
 	for (i = 0; i < c->nunsafe; i++) {
 		t[i].addr = c->unsafe[i].addr;
 		t[i].mask = c->unsafe[i].mask;
 		t[i].via = c->unsafe[i].via;
 	}
-	qsort(t, c->nunsafe, sizeof(*t), by_prefix);
+	for (i = 0; i < c->nexit_routes; i++) {
+		t[c->nunsafe + i].addr = c->exit_routes[i].addr;
+		t[c->nunsafe + i].mask = c->exit_routes[i].mask;
+		t[c->nunsafe + i].via = c->exit_via;
+	}
+	qsort(t, k, sizeof(*t), by_prefix);
 	*out = t;
-	*n = c->nunsafe;
+	*n = k;
 	return 0;
 }
 
@@ -77,11 +84,12 @@ wanted(const struct node_cfg *c, struct kroute **out, size_t *n, int *dev)
 	*out = NULL;
 	*n = 0;
 	*dev = c->tun_mtu;
-	if ((k = calloc(c->nroutes + c->nunsafe + 1, sizeof(*k))) == NULL)
+	k = calloc(c->nroutes + c->nunsafe + c->nexit_routes + 1, sizeof(*k));
+	if (k == NULL)
 		return VPN_ERR_NOMEM;
 	for (i = 0; i < c->nroutes; i++) {
 		k[*n] = (struct kroute){c->routes[i].addr, c->routes[i].mask,
-		    c->routes[i].mtu, 0};
+		    c->routes[i].mtu, 0, 0};
 		if (k[*n].mtu > *dev)
 			*dev = k[*n].mtu;
 		(*n)++;
@@ -90,11 +98,15 @@ wanted(const struct node_cfg *c, struct kroute **out, size_t *n, int *dev)
 		if (!c->unsafe[i].install)
 			continue;
 		k[*n] = (struct kroute){c->unsafe[i].addr, c->unsafe[i].mask,
-		    c->unsafe[i].mtu, c->unsafe[i].metric};
+		    c->unsafe[i].mtu, c->unsafe[i].metric, 0};
 		if (k[*n].mtu > *dev)
 			*dev = k[*n].mtu;
 		(*n)++;
 	}
+	/* the exit's, in its own table (exit.c adds the rules) */
+	for (i = 0; i < c->nexit_routes; i++)
+		k[(*n)++] = (struct kroute){c->exit_routes[i].addr,
+		    c->exit_routes[i].mask, 0, 0, c->exit_table};
 	*out = k;
 	return 0;
 }
@@ -103,7 +115,7 @@ static bool
 same(const struct kroute *a, const struct kroute *b)
 {
 	return a->addr == b->addr && a->mask == b->mask && a->mtu == b->mtu &&
-	       a->metric == b->metric;
+	       a->metric == b->metric && a->table == b->table;
 }
 
 static bool
@@ -120,16 +132,18 @@ listed(const struct kroute *k, size_t n, const struct kroute *x)
 static void
 route_log(const char *what, const struct kroute *k, const char *err)
 {
-	char net[IP4NET_STRLEN];
+	char net[IP4NET_STRLEN], tab[32] = "";
 	struct ip4net in = {k->addr, k->mask};
 
 	ip4net_format(&in, net);
+	if (k->table != 0)
+		snprintf(tab, sizeof(tab), " table %u", k->table);
 	if (err != NULL)
-		log_warnx("%s route %s mtu %d metric %d: %s", what, net, k->mtu,
-		    k->metric, err);
+		log_warnx("%s route %s mtu %d metric %d%s: %s", what, net,
+		    k->mtu, k->metric, tab, err);
 	else
-		log_info("%s route %s mtu %d metric %d", what, net, k->mtu,
-		    k->metric);
+		log_info("%s route %s mtu %d metric %d%s", what, net, k->mtu,
+		    k->metric, tab);
 }
 
 /*
@@ -177,8 +191,8 @@ converge(struct routes *r, struct kroute *want, size_t n, int dev, bool say)
 			keep[nk++] = r->k[i];
 			continue;
 		}
-		if (tun_del_route(r->tun, r->k[i].addr, r->k[i].mask,
-		        r->k[i].metric, err, sizeof(err)) != 0) {
+		if (tun_route_table(r->tun, false, r->k[i].table, r->k[i].addr,
+		        r->k[i].mask, 0, r->k[i].metric, err, sizeof(err)) != 0) {
 			route_log("could not remove", &r->k[i], err);
 			keep[nk++] = r->k[i];
 			rc = VPN_ERR_SYS;
@@ -189,8 +203,9 @@ converge(struct routes *r, struct kroute *want, size_t n, int dev, bool say)
 	for (i = 0; i < n; i++) {
 		if (listed(r->k, r->nk, &want[i]))
 			continue;
-		if (tun_add_route(r->tun, want[i].addr, want[i].mask,
-		        want[i].mtu, want[i].metric, err, sizeof(err)) != 0) {
+		if (tun_route_table(r->tun, true, want[i].table, want[i].addr,
+		        want[i].mask, want[i].mtu, want[i].metric, err,
+		        sizeof(err)) != 0) {
 			if (say)
 				route_log("could not add", &want[i], err);
 			else /* at start: the node does not start */

@@ -96,7 +96,7 @@ test_counters_format(void **state)
 	(void)state;
 	memset(&n, 0, sizeof(n));
 	assert_non_null(n.base = event_base_new());
-	assert_int_equal(io_udp_kernel("127.0.0.1", 0, 0, 0, false, &udp, err,
+	assert_int_equal(io_udp_kernel("127.0.0.1", 0, 0, 0, false, 0, &udp, err,
 	                     sizeof(err)),
 	    0);
 	assert_int_equal(worker_start(&n, udp, NULL, &n.wk), 0);

@@ -154,6 +154,49 @@ test_nodecfg_unsafe_routes(void **state)
 	node_cfg_free(c);
 }
 
+/* exit: a client's defaults (everything, table and mark 51842) and an
+ * exit node's. */
+static void
+test_nodecfg_exit(void **state)
+{
+	struct node_cfg *c;
+	char err[512];
+
+	(void)state;
+	if (load("exit:\n  via: 192.168.100.1\n", true, &c, err,
+	        sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->exit_via, 0xc0a86401);
+	assert_int_equal(c->nexit_routes, 1);
+	assert_int_equal(c->exit_routes[0].addr, 0);
+	assert_int_equal(c->exit_routes[0].mask, 0);
+	assert_int_equal(c->exit_table, EXIT_TABLE_DEFAULT);
+	assert_int_equal(c->exit_fwmark, EXIT_TABLE_DEFAULT);
+	assert_int_equal(c->exit_priority, EXIT_PRIORITY_DEFAULT);
+	assert_false(c->exit_serve);
+	node_cfg_free(c);
+	if (load("exit:\n  via: 192.168.100.1\n"
+	         "  routes: [\"10.0.0.0/8\", \"172.16.0.0/12\"]\n"
+	         "  table: 77\n  fwmark: 0x4d\n  priority: 1000\n",
+	        true, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->nexit_routes, 2);
+	assert_int_equal(c->exit_routes[1].addr, 0xac100000);
+	assert_int_equal(c->exit_routes[1].mask, 0xfff00000);
+	assert_int_equal(c->exit_table, 77);
+	assert_int_equal(c->exit_fwmark, 77);
+	assert_int_equal(c->exit_priority, 1000);
+	node_cfg_free(c);
+	if (load("exit:\n  serve: true\n  masquerade: false\n", true, &c,
+	        err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->exit_via, 0);
+	assert_int_equal(c->nexit_routes, 0);
+	assert_true(c->exit_serve);
+	assert_false(c->exit_masquerade);
+	node_cfg_free(c);
+}
+
 /* Every refusal: the text must name the key (or the PKI reason) and,
  * for YAML values, the line. */
 static void
@@ -271,6 +314,24 @@ test_nodecfg_refusals(void **state)
 	        "tun:\n  unsafe_routes:\n    - via: 192.168.100.1\n"
 	        "      route: 10.9.0.0/16\n      install: maybe\n",
 	        "tun.unsafe_routes[0].install", "maybe"},
+	    {true, "exit:\n  via: nowhere\n", "exit.via",
+	        "not an IPv4 address: nowhere"},
+	    {true, "exit:\n  via: 10.0.0.1\n", "exit.via",
+	        "is not a peer in the network"},
+	    {true, "exit:\n  routes: [\"0.0.0.0/1\"]\n", "exit.routes",
+	        "needs exit.via"},
+	    {true, "exit:\n  via: 192.168.100.1\n  routes: [\"bogus\"]\n",
+	        "exit.routes", "entry 1 failed to parse: bogus"},
+	    {true,
+	        "exit:\n  via: 192.168.100.1\n"
+	        "  routes: [\"192.168.100.0/25\"]\n",
+	        "exit.routes", "contained within the network"},
+	    {true, "exit:\n  table: 254\n", "exit.table",
+	        "one of the kernel's own tables"},
+	    {true, "exit:\n  priority: 40000\n", "exit.priority", ":6:"},
+	    {true, "exit:\n  serve: perhaps\n", "exit.serve", "perhaps"},
+	    {true, "tun:\n  disabled: true\nexit:\n  serve: true\n",
+	        "exit.serve", "needs a TUN device"},
 	};
 	struct node_cfg *c;
 	char err[1024];
@@ -360,6 +421,7 @@ main(void)
 	    cmocka_unit_test(test_nodecfg_reads_values),
 	    cmocka_unit_test(test_nodecfg_refusals),
 	    cmocka_unit_test(test_nodecfg_unsafe_routes),
+	    cmocka_unit_test(test_nodecfg_exit),
 	    cmocka_unit_test(test_nodecfg_static_host_keeps_last_ten),
 	    cmocka_unit_test(test_nodecfg_lighthouse_and_preferred),
 	};

@@ -196,6 +196,29 @@ test_reload_prepare_counts(void **state)
 	assert_int_equal(neu.busy_poll_ns, 50000);
 }
 
+/* exit.via is set at start (the socket's mark, the rules): a reload
+ * that adds it keeps it off, and drops the routes that needed it. */
+static void
+test_reload_exit_via_kept(void **state)
+{
+	struct node_cfg old, neu;
+	struct reload_plan plan;
+	struct ip4net all = {0, 0};
+	char err[256];
+
+	(void)state;
+	base(&old);
+	base(&neu);
+	neu.exit_via = 0x0a000009;
+	neu.exit_routes = &all;
+	neu.nexit_routes = 1;
+	assert_int_equal(reload_prepare(&old, &neu, &plan, err, sizeof(err)),
+	    0);
+	assert_int_equal(plan.kept, 1);
+	assert_int_equal(neu.exit_via, 0);
+	assert_int_equal(neu.nexit_routes, 0);
+}
+
 int
 main(void)
 {
@@ -205,6 +228,7 @@ main(void)
 	    cmocka_unit_test(test_reload_routes_not_kept),
 	    cmocka_unit_test(test_reload_prepare_refuses),
 	    cmocka_unit_test(test_reload_prepare_counts),
+	    cmocka_unit_test(test_reload_exit_via_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

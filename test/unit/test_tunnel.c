@@ -63,7 +63,7 @@ setup(void **state)
 	e->n.cfg = &e->cfg;
 	assert_non_null(e->base = e->n.base = event_base_new());
 	assert_int_equal(conntrack_new(0, &e->n.ct), 0);
-	assert_int_equal(io_udp_kernel("127.0.0.1", 0, 1 << 20, 0, false, &udp,
+	assert_int_equal(io_udp_kernel("127.0.0.1", 0, 1 << 20, 0, false, 0, &udp,
 	                     err, sizeof(err)),
 	    0);
 	assert_int_equal(worker_start(&e->n, udp, NULL, &e->n.wk), 0);
