@@ -206,9 +206,8 @@ lighthouse_recv(
 		if (n->lhc != NULL)
 			lhclient_recv(n, t, m);
 		break;
-	default:
-		break; /* moved notifications and the rest do nothing in 1.6.1
-		        */
+	default: /* moved notifications and the rest: nothing in 1.6.1 */
+		break;
 	}
 }
 

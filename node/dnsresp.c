@@ -114,8 +114,7 @@ on_dns(evutil_socket_t fd, short what, void *arg)
 		if (got < 0)
 			return;
 		src = ntohl(from.sin_addr.s_addr);
-		/* TXT (certificate details) only for the overlay and 127.0.0.1
-		 */
+		/* TXT (certificate details): the overlay and 127.0.0.1 */
 		len = dns_answer(d->zone, q, (size_t)got,
 		    (src & d->vpn_mask) == (d->vpn_ip & d->vpn_mask) ||
 		        src == 0x7f000001,
