@@ -31,7 +31,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVPN_VERSION='"$(VERSION)"' $(WARN) \
 	$(CFLAGS) -Ilib -Icert-tool -Inode -isystem /usr/include/libnl3 -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now,-z,noexecstack $(LDFLAGS)
-LIBS = -lcrypto -lyaml -lnl-route-3 -lnl-3
+LIBS = -lcrypto -lyaml -lnl-3
 EV_LIBS = -levent_core
 # The daemons are static PIEs linked by lld: libcrypto, libyaml, libevent
 # and glibc bring only the objects they use, nothing is relocated at start

@@ -1,12 +1,12 @@
-/* lib/tun.c: Linux TUN device setup with ioctl(2); its routes by
- * rtnetlink (libnl-route). */
+/* lib/tun.c: Linux TUN device setup with ioctl(2); its routes and rules
+ * by rtnetlink (libnl's message API). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
 #include <linux/fib_rules.h>
+#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <netlink/attr.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
-#include <netlink/route/nexthop.h>
-#include <netlink/route/route.h>
 
 #include "err.h"
 #include "tun.h"
@@ -64,8 +64,7 @@ offload_on(struct tun *t, struct ifreq *ifr)
 	t->vnet = true;
 	if (ioctl(t->fd, TUNSETVNETHDRSZ, &sz) == -1 ||
 	    ioctl(t->fd, TUNSETOFFLOAD,
-	        (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)) ==
-	        -1)
+	        (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)) == -1)
 		ioctl(t->fd, TUNSETOFFLOAD, 0UL); /* the header stays */
 }
 
@@ -145,10 +144,34 @@ out:
 }
 
 /*
- * Add (replacing an equal one) or delete a route through the device, by
- * rtnetlink through libnl-route: the ioctl interface cannot set a route's
- * MTU (its RTF_MTU sets the advertised MSS).  src: the preferred source
- * address, or 0; kernel: mark it as the kernel's own (the overlay
+ * Send one rtnetlink request m (freed here) and wait for its answer: 0,
+ * or the libnl error.  Through libnl's message API only: its route and
+ * rule objects would link libnl-route, whose constructors cost every
+ * daemon memory at rest, and lack the rule flags we need anyway.
+ */
+static int
+nl_request(struct nl_msg *m)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int e;
+
+	if (sk == NULL) {
+		nlmsg_free(m);
+		return -NLE_NOMEM;
+	}
+	if ((e = nl_connect(sk, NETLINK_ROUTE)) >= 0)
+		e = nl_send_sync(sk, m); /* frees m, also on failure */
+	else
+		nlmsg_free(m);
+	nl_socket_free(sk);
+	return e;
+}
+
+/*
+ * Add (replacing an equal one) or delete a route through the device:
+ * by rtnetlink, since the route ioctl cannot set a route's MTU (its
+ * RTF_MTU sets the advertised MSS).  table 0: main.  src: the preferred
+ * source address, or 0; kernel: mark it as the kernel's own (the overlay
  * network's route, replaced with an MTU).
  */
 static int
@@ -156,112 +179,90 @@ route_nl(struct tun *t, bool add, uint32_t dst, uint32_t mask, int mtu,
     int metric, uint32_t table, uint32_t src, bool kernel, char *errbuf,
     size_t errlen)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	struct rtnl_route *rt = rtnl_route_alloc();
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *a = NULL, *s = NULL;
 	unsigned int ifx = if_nametoindex(t->name);
-	uint8_t b[4];
-	int e, r = 0, bits = 0;
+	struct rtmsg rtm;
+	struct nlattr *mx;
+	struct nl_msg *m;
+	uint32_t a;
+	int e, bits = 0;
 
-	if (sk == NULL || rt == NULL || nh == NULL) {
-		r = VPN_ERR_NOMEM;
-		goto out;
-	}
-	if (ifx == 0) {
-		r = fail(errbuf, errlen, "find device", t->name);
-		goto out;
-	}
+	if (ifx == 0)
+		return fail(errbuf, errlen, "find device", t->name);
 	while (bits < 32 && (mask & (0x80000000u >> bits)))
 		bits++;
-	b[0] = (uint8_t)((dst & mask) >> 24);
-	b[1] = (uint8_t)((dst & mask) >> 16);
-	b[2] = (uint8_t)((dst & mask) >> 8);
-	b[3] = (uint8_t)(dst & mask);
-	if ((a = nl_addr_build(AF_INET, b, 4)) == NULL) {
-		r = VPN_ERR_NOMEM;
-		goto out;
-	}
-	nl_addr_set_prefixlen(a, bits);
-	rtnl_route_set_family(rt, AF_INET);
-	rtnl_route_set_table(rt, table != 0 ? table : RT_TABLE_MAIN);
-	rtnl_route_set_type(rt, RTN_UNICAST);
-	rtnl_route_set_scope(rt, RT_SCOPE_LINK);
-	rtnl_route_set_protocol(rt, kernel ? RTPROT_KERNEL : RTPROT_BOOT);
-	rtnl_route_set_priority(rt, (uint32_t)metric);
-	if (rtnl_route_set_dst(rt, a) < 0 ||
-	    (add && mtu > 0 &&
-	        rtnl_route_set_metric(rt, RTAX_MTU, (unsigned int)mtu) < 0)) {
-		r = VPN_ERR_NOMEM;
-		goto out;
-	}
+	memset(&rtm, 0, sizeof(rtm));
+	rtm.rtm_family = AF_INET;
+	rtm.rtm_dst_len = (unsigned char)bits;
+	rtm.rtm_table = table != 0 && table < 256 ? (unsigned char)table
+	                : table == 0              ? RT_TABLE_MAIN
+	                                          : RT_TABLE_UNSPEC;
+	rtm.rtm_protocol = kernel ? RTPROT_KERNEL : RTPROT_BOOT;
+	rtm.rtm_scope = RT_SCOPE_LINK;
+	rtm.rtm_type = RTN_UNICAST;
+	m = nlmsg_alloc_simple(add ? RTM_NEWROUTE : RTM_DELROUTE,
+	    add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	if (m == NULL)
+		return VPN_ERR_NOMEM;
+	a = htonl(dst & mask);
+	if (nlmsg_append(m, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put(m, RTA_DST, 4, &a) < 0 ||
+	    nla_put_u32(m, RTA_OIF, ifx) < 0 ||
+	    nla_put_u32(m, RTA_PRIORITY, (uint32_t)metric) < 0 ||
+	    nla_put_u32(m, RTA_TABLE, table != 0 ? table : RT_TABLE_MAIN) < 0)
+		goto nomem;
 	if (src != 0) {
-		b[0] = (uint8_t)(src >> 24);
-		b[1] = (uint8_t)(src >> 16);
-		b[2] = (uint8_t)(src >> 8);
-		b[3] = (uint8_t)src;
-		if ((s = nl_addr_build(AF_INET, b, 4)) == NULL ||
-		    rtnl_route_set_pref_src(rt, s) < 0) {
-			r = VPN_ERR_NOMEM;
-			goto out;
-		}
+		a = htonl(src);
+		if (nla_put(m, RTA_PREFSRC, 4, &a) < 0)
+			goto nomem;
 	}
-	rtnl_route_nh_set_ifindex(nh, (int)ifx);
-	rtnl_route_add_nexthop(rt, nh);
-	nh = NULL; /* the route's now */
-	if ((e = nl_connect(sk, NETLINK_ROUTE)) < 0) {
-		snprintf(errbuf, errlen, "netlink for %s: %s", t->name,
-		    nl_geterror(e));
-		r = VPN_ERR_SYS;
-		goto out;
+	if (add && mtu > 0) {
+		if ((mx = nla_nest_start(m, RTA_METRICS)) == NULL ||
+		    nla_put_u32(m, RTAX_MTU, (uint32_t)mtu) < 0)
+			goto nomem;
+		nla_nest_end(m, mx);
 	}
-	e = add ? rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_REPLACE)
-	        : rtnl_route_delete(sk, rt, 0);
+	e = nl_request(m);
 	if (e < 0 && !(!add && e == -NLE_OBJ_NOTFOUND)) {
 		snprintf(errbuf, errlen, "%s route via %s: %s",
 		    add ? "add" : "delete", t->name, nl_geterror(e));
-		r = VPN_ERR_SYS;
+		return VPN_ERR_SYS;
 	}
-out:
-	if (nh != NULL)
-		rtnl_route_nh_free(nh);
-	nl_addr_put(a);
-	nl_addr_put(s);
-	rtnl_route_put(rt);
-	nl_socket_free(sk);
-	return r;
+	return 0;
+nomem:
+	nlmsg_free(m);
+	return VPN_ERR_NOMEM;
 }
 
 int
 tun_add_route(struct tun *t, uint32_t dst, uint32_t mask, int mtu, int metric,
     char *errbuf, size_t errlen)
 {
-	return route_nl(t, true, dst, mask, mtu, metric, 0, 0, false, errbuf,
-	    errlen);
+	return route_nl(
+	    t, true, dst, mask, mtu, metric, 0, 0, false, errbuf, errlen);
 }
 
 int
 tun_del_route(struct tun *t, uint32_t dst, uint32_t mask, int metric,
     char *errbuf, size_t errlen)
 {
-	return route_nl(t, false, dst, mask, 0, metric, 0, 0, false, errbuf,
-	    errlen);
+	return route_nl(
+	    t, false, dst, mask, 0, metric, 0, 0, false, errbuf, errlen);
 }
 
 int
 tun_route_table(struct tun *t, bool add, uint32_t table, uint32_t dst,
     uint32_t mask, int mtu, int metric, char *errbuf, size_t errlen)
 {
-	return route_nl(t, add, dst, mask, mtu, metric, table, 0, false,
-	    errbuf, errlen);
+	return route_nl(
+	    t, add, dst, mask, mtu, metric, table, 0, false, errbuf, errlen);
 }
 
 int
 tun_set_net_mtu(struct tun *t, uint32_t addr, uint32_t mask, int mtu,
     char *errbuf, size_t errlen)
 {
-	return route_nl(t, true, addr, mask, mtu, 0, 0, addr, true, errbuf,
-	    errlen);
+	return route_nl(
+	    t, true, addr, mask, mtu, 0, 0, addr, true, errbuf, errlen);
 }
 
 /*
@@ -276,16 +277,13 @@ tun_rule(bool add, uint32_t prio, uint32_t table, uint32_t mark, bool invert,
     int suppress, char *errbuf, size_t errlen)
 {
 	struct fib_rule_hdr frh;
-	struct nl_sock *sk = nl_socket_alloc();
 	struct nl_msg *m;
-	int e, r = 0;
+	int e;
 
 	m = nlmsg_alloc_simple(add ? RTM_NEWRULE : RTM_DELRULE,
 	    add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	if (sk == NULL || m == NULL) {
-		r = VPN_ERR_NOMEM;
-		goto out;
-	}
+	if (m == NULL)
+		return VPN_ERR_NOMEM;
 	memset(&frh, 0, sizeof(frh));
 	frh.family = AF_INET;
 	frh.action = FR_ACT_TO_TBL;
@@ -296,25 +294,19 @@ tun_rule(bool add, uint32_t prio, uint32_t table, uint32_t mark, bool invert,
 	    nla_put_u32(m, FRA_TABLE, table) < 0 ||
 	    (mark != 0 && (nla_put_u32(m, FRA_FWMARK, mark) < 0 ||
 	                      nla_put_u32(m, FRA_FWMASK, 0xffffffffu) < 0)) ||
-	    (suppress >= 0 &&
-	        nla_put_u32(m, FRA_SUPPRESS_PREFIXLEN, (uint32_t)suppress) < 0)) {
-		r = VPN_ERR_NOMEM;
-		goto out;
+	    (suppress >= 0 && nla_put_u32(m, FRA_SUPPRESS_PREFIXLEN,
+	                          (uint32_t)suppress) < 0)) {
+		nlmsg_free(m);
+		return VPN_ERR_NOMEM;
 	}
-	if ((e = nl_connect(sk, NETLINK_ROUTE)) >= 0) {
-		e = nl_send_sync(sk, m);
-		m = NULL; /* nl_send_sync frees it, also on failure */
-	}
+	e = nl_request(m);
 	if (e < 0 && !(add && e == -NLE_EXIST) &&
 	    !(!add && e == -NLE_OBJ_NOTFOUND)) {
 		snprintf(errbuf, errlen, "%s rule %u: %s",
 		    add ? "add" : "delete", prio, nl_geterror(e));
-		r = VPN_ERR_SYS;
+		return VPN_ERR_SYS;
 	}
-out:
-	nlmsg_free(m);
-	nl_socket_free(sk);
-	return r;
+	return 0;
 }
 
 int
@@ -387,8 +379,8 @@ ssize_t
 tun_write(struct tun *t, const uint8_t *pkt, size_t len)
 {
 	static const uint8_t zero[VNET_HDR_LEN];
-	struct iovec iov[2] = {{(void *)zero, sizeof(zero)},
-	    {(void *)pkt, len}};
+	struct iovec iov[2] = {
+	    {(void *)zero, sizeof(zero)}, {(void *)pkt, len}};
 
 	if (!t->vnet)
 		return write(t->fd, pkt, len);

@@ -27,8 +27,7 @@ struct tun;
  * uint32).  0 or VPN_ERR_SYS with errbuf saying which step failed.
  */
 int tun_open(const char *name, int mtu, int txqlen, uint32_t addr,
-    uint32_t mask, bool offload, struct tun **out, char *errbuf,
-    size_t errlen);
+    uint32_t mask, bool offload, struct tun **out, char *errbuf, size_t errlen);
 /* A device made of a descriptor the caller opened: a datagram socket or
  * pipe whose reads and writes are whole IPv4 packets, non-blocking (the
  * in-process tests' fake TUN).  No offload, no routes; tun_close closes
@@ -67,8 +66,7 @@ int tun_fd(const struct tun *t);
  * 0 when nothing is waiting, -1 on error (errno).  h is its virtio-net
  * header, all zero without offload.
  */
-ssize_t tun_read(struct tun *t, uint8_t *buf, size_t cap,
-    struct vnet_hdr *h);
+ssize_t tun_read(struct tun *t, uint8_t *buf, size_t cap, struct vnet_hdr *h);
 /* One complete packet (a zero header goes first with offload). */
 ssize_t tun_write(struct tun *t, const uint8_t *pkt, size_t len);
 /* With offload: iov[0] is the virtio-net header. */

@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is already there.
 set -eu
 PKGS="build-essential pkg-config libssl-dev libyaml-dev libevent-dev
-libcmocka-dev libqrencode-dev libnl-3-dev libnl-route-3-dev clang lld libclang-rt-14-dev mandoc nebula iproute2 iperf3
+libcmocka-dev libqrencode-dev libnl-3-dev clang lld libclang-rt-14-dev mandoc nebula iproute2 iperf3
 iputils-ping netcat-openbsd procps python3 valgrind nftables"
 missing=""
 for p in $PKGS; do
