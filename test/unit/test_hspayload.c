@@ -42,21 +42,6 @@ load_cert(const char *name)
 	return c;
 }
 
-static size_t
-unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t i, n = strlen(h) / 2;
-	unsigned v;
-
-	assert_int_equal(strlen(h) % 2, 0);
-	assert_true(n <= cap);
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			fail_msg("bad hex in test vector");
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
 
 /* Decode, compare with the capture, re-encode byte for byte. */
 static void
@@ -207,7 +192,7 @@ test_hspayload_decode_rules(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(decode_cases); i++) {
-		len = unhex(decode_cases[i].hex, in, sizeof(in));
+		len = tu_unhex_spaced(decode_cases[i].hex, in, sizeof(in));
 		r = hspayload_decode(&hp, in, len);
 		if (r != decode_cases[i].want)
 			fail_msg("%s: got %d", decode_cases[i].name, r);
@@ -224,7 +209,7 @@ test_hspayload_decode_rules(void **state)
 			assert_int_equal(hp.cert_len, 0);
 		} else {
 			clen =
-			    unhex(decode_cases[i].cert_hex, cert, sizeof(cert));
+			    tu_unhex_spaced(decode_cases[i].cert_hex, cert, sizeof(cert));
 			assert_int_equal(hp.cert_len, clen);
 			assert_memory_equal(hp.cert, cert, clen);
 		}
@@ -257,7 +242,7 @@ test_hspayload_encode_all_fields(void **state)
 	hp.time = 5;
 	hp.hmac = mac;
 	hp.hmac_len = sizeof(mac);
-	wlen = unhex(want_hex, want, sizeof(want));
+	wlen = tu_unhex_spaced(want_hex, want, sizeof(want));
 	assert_int_equal(hspayload_encode(&hp, out, sizeof(out), &len), 0);
 	assert_int_equal(len, wlen);
 	assert_memory_equal(out, want, wlen);

@@ -21,37 +21,19 @@
 #include "lhmsg.h"
 
 #include "../fixtures/capture/vectors.h"
+#include "testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define IP4(a, b, c, d)                                                        \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
-/* Hex (spaces ignored) into buf; returns the length. */
-static size_t
-unhex(const char *s, uint8_t *buf, size_t cap)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*s != '\0') {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		assert_true(n < cap);
-		assert_int_equal(sscanf(s, "%2x", &v), 1);
-		buf[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
 
 /* Decode hex, expecting rc. */
 static int
 dec(struct lhmsg *m, const char *hex)
 {
 	uint8_t buf[1024];
-	size_t n = unhex(hex, buf, sizeof(buf));
+	size_t n = tu_unhex_spaced(hex, buf, sizeof(buf));
 
 	return lhmsg_decode(m, buf, n);
 }
@@ -61,7 +43,7 @@ static void
 enc_eq(const struct lhmsg *m, const char *hex)
 {
 	uint8_t want[1024], got[LHMSG_ENCODED_MAX];
-	size_t wn = unhex(hex, want, sizeof(want)), gn = 0, sz = 0;
+	size_t wn = tu_unhex_spaced(hex, want, sizeof(want)), gn = 0, sz = 0;
 
 	assert_int_equal(lhmsg_encode(m, NULL, 0, &sz), 0);
 	assert_int_equal(lhmsg_encode(m, got, sizeof(got), &gn), 0);

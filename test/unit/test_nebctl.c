@@ -21,6 +21,7 @@
 #include "nebctl.h"
 
 #include "../fixtures/capture/vectors.h"
+#include "testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define IP4(a, b, c, d)                                                        \
@@ -48,25 +49,6 @@ static const char b_to_r_resp[] = "08 02 10 e0ecddc609 18 a6dbd4ec09"
 static const char r_to_a_resp[] = "08 02 10 ebb387a403 18 a9cc9bfc0f"
                                   " 20 94c8a1850c 28 8ac8a1850c";
 
-/* Hex (spaces ignored) into buf; returns the length. */
-static size_t
-unhex(const char *s, uint8_t *buf, size_t cap)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*s != '\0') {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		assert_true(n < cap);
-		assert_int_equal(sscanf(s, "%2x", &v), 1);
-		buf[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
 
 /*
  * Decode len bytes from a heap copy of exactly that size, so that ASan
@@ -91,7 +73,7 @@ static int
 dec(struct nebctl *m, const char *hex)
 {
 	uint8_t buf[256];
-	size_t n = unhex(hex, buf, sizeof(buf));
+	size_t n = tu_unhex_spaced(hex, buf, sizeof(buf));
 
 	return dec_buf(m, buf, n);
 }
@@ -119,7 +101,7 @@ static void
 enc_eq(const struct nebctl *m, const char *hex)
 {
 	uint8_t want[256], got[NEBCTL_ENCODED_MAX];
-	size_t wn = unhex(hex, want, sizeof(want)), gn = 0, sz = 0;
+	size_t wn = tu_unhex_spaced(hex, want, sizeof(want)), gn = 0, sz = 0;
 
 	assert_int_equal(nebctl_encode(m, NULL, 0, &sz), 0);
 	assert_int_equal(nebctl_encode(m, got, sizeof(got), &gn), 0);
@@ -560,7 +542,7 @@ test_nebctl_decode_truncated_prefixes(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(msgs); i++) {
-		n = unhex(msgs[i], buf, sizeof(buf));
+		n = tu_unhex_spaced(msgs[i], buf, sizeof(buf));
 		assert_int_equal(dec_buf(&full, buf, n), 0);
 		/* The boundaries: encodings of the first f fields. */
 		memset(&part, 0, sizeof(part));

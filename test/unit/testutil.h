@@ -83,6 +83,28 @@ tu_load_pool(const char *name, int64_t now)
 	return p;
 }
 
+/* Hex digits into at most cap bytes, spaces ignored; returns the
+ * length. */
+static inline size_t
+tu_unhex_spaced(const char *s, uint8_t *buf, size_t cap)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (*s != '\0') {
+		if (*s == ' ') {
+			s++;
+			continue;
+		}
+		assert_true(n < cap);
+		if (sscanf(s, "%2x", &v) != 1 || s[1] == '\0')
+			fail_msg("bad hex in test vector");
+		buf[n++] = (uint8_t)v;
+		s += 2;
+	}
+	return n;
+}
+
 /* Exactly 2n hex digits into n bytes. */
 static inline void
 tu_unhex(const char *h, uint8_t *out, size_t n)
