@@ -1,6 +1,7 @@
 /*
- * node/node.h: the node daemon: its configuration (nodecfg.c), tunnels
- * and handshakes (tunnel.c), and the event loop (node.c).
+ * node/node.h: the node daemon's configuration (nodecfg.c), validated
+ * and immutable, and its entry points (node_run, daemon_main).  The
+ * running node and its subsystems: nodeint.h.
  */
 #ifndef NODE_H
 #define NODE_H
