@@ -44,8 +44,6 @@ struct simnet {
 	struct endpoint *eps;
 	sim_filter filter;
 	void *filter_arg;
-	struct dgram *held; /* SIM_HOLD: one datagram kept back */
-	struct udp_addr held_to;
 	struct simnet_counts c;
 };
 
@@ -63,7 +61,6 @@ simnet_free(struct simnet *s)
 {
 	if (s == NULL)
 		return;
-	free(s->held);
 	free(s);
 }
 
@@ -164,36 +161,13 @@ send_one(
 {
 	struct simnet *s = e->net;
 	const struct udp_addr *from = e->natted ? &e->pub : &e->addr;
-	enum sim_verdict v = SIM_PASS;
-	struct dgram *held;
 
-	if (s->filter != NULL)
-		v = s->filter(s->filter_arg, from, to, p, len);
-	if (v == SIM_DROP) {
+	if (s->filter != NULL && s->filter(s->filter_arg, from, to, p, len)) {
 		s->c.filtered++;
 		return;
 	}
 	nat_remember(e, to);
-	switch (v) {
-	case SIM_HOLD:
-		if (s->held == NULL) {
-			s->held = copy(from, p, len);
-			s->held_to = *to;
-			return;
-		}
-		break; /* one at a time: this one passes */
-	case SIM_DUP:
-		deliver(s, copy(from, p, len), to);
-		break;
-	case SIM_PASS:
-	case SIM_DROP: /* dropped above */
-		break;
-	}
 	deliver(s, copy(from, p, len), to);
-	if ((held = s->held) != NULL && v != SIM_HOLD) {
-		s->held = NULL;
-		deliver(s, held, &s->held_to);
-	}
 }
 
 static int
@@ -344,12 +318,6 @@ simnet_open(struct simnet *s, const struct udp_addr *addr)
 	e->next = s->eps;
 	s->eps = e;
 	return &e->io;
-}
-
-void
-simnet_move(struct io_udp *u, const struct udp_addr *addr)
-{
-	EP(u)->addr = *addr;
 }
 
 void

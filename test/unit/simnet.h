@@ -4,9 +4,9 @@
  * its nodes over a fake UDP and a router.  Any IPv4 address and port can
  * be an endpoint; a datagram sent is queued for the endpoint it is
  * addressed to (or lost when there is none), and the endpoint's eventfd
- * wakes the event loop.  The test can make the network lose, duplicate
- * and reorder datagrams (a filter), move an endpoint to a new address,
- * and put an endpoint behind a NAT that maps it to a public address and
+ * wakes the event loop.  The test can make the network lose datagrams (a
+ * filter) and put an endpoint behind a NAT that maps it to a public
+ * address and
  * lets in only what comes from where it has sent to (an address- and
  * port-restricted cone, the kind that hole punching is for).
  *
@@ -23,17 +23,10 @@
 
 struct simnet;
 
-enum sim_verdict {
-	SIM_PASS, /* deliver */
-	SIM_DROP, /* lose it */
-	SIM_DUP,  /* deliver it twice */
-	SIM_HOLD, /* keep it back; it goes out right after the next one */
-};
-
-/* Looks at each datagram as it leaves its sender, before its NAT (one it
- * drops opens no mapping); from: the sender's address as the network
- * will see it. */
-typedef enum sim_verdict (*sim_filter)(void *arg, const struct udp_addr *from,
+/* Looks at each datagram as it leaves its sender, before its NAT; true
+ * loses it (and opens no mapping).  from: the sender's address as the
+ * network will see it. */
+typedef bool (*sim_filter)(void *arg, const struct udp_addr *from,
     const struct udp_addr *to, const uint8_t *p, size_t len);
 
 struct simnet *simnet_new(void);
@@ -44,9 +37,6 @@ void simnet_set_filter(struct simnet *s, sim_filter fn, void *arg);
 /* An endpoint at addr (127.0.0.0/8 or any other IPv4 address); NULL
  * when the address is taken.  The node that gets it closes it. */
 struct io_udp *simnet_open(struct simnet *s, const struct udp_addr *addr);
-/* The endpoint now sends and receives at addr (a laptop that changed
- * networks); what was queued for it is kept. */
-void simnet_move(struct io_udp *u, const struct udp_addr *addr);
 /* Behind a NAT from now on: it is seen from outside as pub, and only
  * datagrams from an address it has sent to since get in. */
 void simnet_nat(struct io_udp *u, const struct udp_addr *pub);

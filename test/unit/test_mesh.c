@@ -850,7 +850,7 @@ sa(const char *ip, uint16_t port)
 }
 
 /* The simulated network loses every hole punch (a one-byte datagram). */
-static enum sim_verdict
+static bool
 drop_punches(void *arg, const struct udp_addr *from, const struct udp_addr *to,
     const uint8_t *p, size_t len)
 {
@@ -858,7 +858,7 @@ drop_punches(void *arg, const struct udp_addr *from, const struct udp_addr *to,
 	(void)from;
 	(void)to;
 	(void)p;
-	return len == 1 ? SIM_DROP : SIM_PASS;
+	return len == 1;
 }
 
 /*
