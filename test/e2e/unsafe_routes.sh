@@ -67,6 +67,26 @@ run_pair() {
 			wait_for 3 sh -c "ip -n $A route show 172.30.5.0/24 | grep -q 'metric 9'"
 		check "$tag: and L answers again" ip netns exec "$A" ping -c 3 -i 0.2 -W 2 172.30.5.7
 		check "$tag: the reload said what it did" grep -q "added route 172.30.5.0/24 mtu 1280 metric 9" "$la"
+		# a route with a larger MTU: the device grows, the overlay's
+		# own route keeps tun.mtu; without it, the device shrinks back
+		local dev
+		dev=$(ip -n "$A" -o link show | grep -o 'neb[0-9]*' | head -1)
+		NODE_TUN_EXTRA="$(route_extra 9)
+  routes:
+    - {route: 192.168.78.128/25, mtu: 1400}" \
+			node_config a.yml a 4242 aes "192.168.78.2=10.56.0.2:4242"
+		kill -HUP "$pa"
+		check "$tag: reload with a 1400-byte route: the device MTU is 1400" \
+			wait_for 3 sh -c "ip -n $A link show $dev | grep -q 'mtu 1400'"
+		check "$tag: and the overlay's route keeps mtu 1300" \
+			sh -c "ip -n $A route show 192.168.78.0/24 | grep -q 'mtu 1300'"
+		check "$tag: the 1400-byte route is in" \
+			sh -c "ip -n $A route show 192.168.78.128/25 | grep -q 'mtu 1400'"
+		check "$tag: L still answers" ip netns exec "$A" ping -c 2 -i 0.2 -W 2 172.30.5.7
+		NODE_TUN_EXTRA=$(route_extra 9) node_config a.yml a 4242 aes "192.168.78.2=10.56.0.2:4242"
+		kill -HUP "$pa"
+		check "$tag: reload without it: the device MTU is 1300 again" \
+			wait_for 3 sh -c "ip -n $A link show $dev | grep -q 'mtu 1300'"
 	fi
 	if [ "$nr" = node ]; then
 		# the router's firewall tells itself from the LAN (local_cidr):

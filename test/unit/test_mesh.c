@@ -37,6 +37,7 @@
 #include "lhserver.h"
 #include "nodeint.h"
 #include "punch.h"
+#include "remotes.h"
 #include "simnet.h"
 #include "tun.h"
 #include "tunnel.h"
@@ -836,6 +837,11 @@ test_mesh_punch_pool_bounded(void **state)
 	lhclient_recv(&m->p[1].n, t, msg);
 	assert_int_equal(ctr(&m->p[1].n, "lhPunches"), PUNCH_JOBS + 1);
 	assert_int_equal(ctr(&m->p[1].n, "lhPunchDropped"), 8);
+	/* an answer about a peer b is not reaching is not kept */
+	msg->type = LHMSG_HOST_QUERY_REPLY;
+	lhclient_recv(&m->p[1].n, t, msg);
+	assert_int_equal(ctr(&m->p[1].n, "lhUnsolicited"), 1);
+	assert_int_equal(remotes_count(m->p[1].n.rem), 0);
 	close(tfd);
 	free(msg);
 }
@@ -909,6 +915,8 @@ test_mesh_punch_through_nat(void **state)
 	for (i = 0; i < 40 && ctr(&m->p[0].n, "hsTimedOut") == 0; i++)
 		pump(m, 100);
 	assert_int_equal(ctr(&m->p[0].n, "hsTimedOut"), 1);
+	/* the lighthouse's answer about B went with the handshake */
+	assert_int_equal(remotes_count(m->p[0].n.rem), 0);
 	assert_int_equal(hostmap_tunnels(m->p[0].n.hm), 1); /* the LH's */
 	assert_true(simnet_counts(net)->nat_refused >= 1);
 	assert_true(ctr(&m->p[1].n, "lhPunches") >= 1);
@@ -925,6 +933,45 @@ test_mesh_punch_through_nat(void **state)
 	for (i = 0; i < 3; i++)
 		stop(m, (size_t)i); /* their endpoints close before the net */
 	simnet_free(net);
+}
+
+/* A node started without lighthouse.hosts starts registering when a
+ * reload gives it some, and stops when another takes them away. */
+static void
+test_mesh_reload_starts_registering(void **state)
+{
+	struct mesh *m = *state;
+	char extra[512];
+	uint64_t updates;
+	uint16_t lp;
+
+	start(m, 2, "lh", LH_IP, free_port(),
+	    "lighthouse: {am_lighthouse: true}\n");
+	lp = node_port(&m->p[2].n);
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"127.0.0.1:%u\"]}\n", LH_IP, lp);
+	start(m, 0, "a", "10.77.0.2", 0, extra);
+	pump(m, 300);
+	assert_int_equal(lhserver_registered(m->p[2].n.lhs), 0);
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"127.0.0.1:%u\"]}\n"
+	    "lighthouse: {am_lighthouse: false, interval: 1, hosts: [\"%s\"],"
+	    " advertise_addrs: [\"127.0.0.1:0\"],\n"
+	    "  local_allow_list: {interfaces: {'.*': false}}}\n",
+	    LH_IP, lp, LH_IP);
+	write_cfg(m, 0, "a", 0, extra);
+	node_reload(&m->p[0].n);
+	pump(m, 300);
+	assert_int_equal(lhserver_registered(m->p[2].n.lhs), 1);
+	/* every second (lighthouse.interval: 1) until hosts go away */
+	pump(m, 1500);
+	assert_true((updates = ctr(&m->p[2].n, "lhUpdates")) >= 2);
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"127.0.0.1:%u\"]}\n", LH_IP, lp);
+	write_cfg(m, 0, "a", 0, extra);
+	node_reload(&m->p[0].n);
+	pump(m, 1500);
+	assert_int_equal(ctr(&m->p[2].n, "lhUpdates"), updates);
 }
 
 /* An echo request from a to b, written into a's TUN; the test reads it
@@ -1138,6 +1185,8 @@ main(void)
 	        test_mesh_reload_under_traffic, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_unsafe_route, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_reload_starts_registering, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

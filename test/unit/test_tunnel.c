@@ -174,20 +174,39 @@ test_tunnel_send_refuses_overlong(void **state)
 	free(big);
 }
 
+/* How often needle occurs in hay. */
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
 /*
  * A scan of the overlay starts at most handshakes.max_pending handshakes
  * (counted when refused; our lighthouse is never refused), and the
  * packets queued behind them stay within handshakes.max_queued_bytes and
- * TUNNEL_MAX_BODY each; every byte is given back when they go.
+ * TUNNEL_MAX_BODY each; every byte is given back when they go.  Each
+ * bound is warned about, at most once every 10 s.
  */
 static void
 test_tunnel_pending_bounded(void **state)
 {
 	struct env *e = *state;
 	uint8_t pkt[1000];
+	FILE *logf = tmpfile();
+	char *text;
+	size_t len;
 	uint32_t ip;
 	int i;
 
+	assert_non_null(logf);
+	log_setup(logf, LOG_LVL_INFO, LOG_FMT_TEXT);
 	memset(pkt, 0x45, sizeof(pkt));
 	for (ip = 0x0a000010; ip < 0x0a000010 + 100; ip++)
 		hs_start(&e->n, ip, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, pkt, 100);
@@ -212,6 +231,21 @@ test_tunnel_pending_bounded(void **state)
 	hs_start(&e->n, 0x0a000011, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, pkt,
 	    TUNNEL_MAX_BODY + 1);
 	assert_int_equal(hs_stats(e->n.hs)->queue_full, 3);
+	/* 97 refusals and 3 drops: one warning of each */
+	fflush(logf);
+	len = (size_t)ftell(logf);
+	rewind(logf);
+	assert_non_null(text = calloc(1, len + 1));
+	assert_int_equal(fread(text, 1, len, logf), len);
+	log_setup(stderr, LOG_LVL_ERROR, LOG_FMT_TEXT);
+	fclose(logf);
+	assert_int_equal(count(text, "Reached the pending handshake limit"), 1);
+	assert_int_equal(count(text, "Packet dropped while a handshake runs"),
+	    1);
+	/* the first drop, the one said: the byte bound */
+	assert_non_null(
+	    strstr(text, "reason=handshakes.max_queued_bytes reached"));
+	free(text);
 	handshakes_free(&e->n, e->n.hs);
 	e->n.hs = NULL;
 	assert_int_equal(hostmap_pending(e->n.hm), 0);
