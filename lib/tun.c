@@ -20,6 +20,7 @@
 #include <netlink/netlink.h>
 
 #include "err.h"
+#include "ipaddr.h"
 #include "tun.h"
 
 struct tun {
@@ -184,12 +185,15 @@ route_nl(struct tun *t, bool add, uint32_t dst, uint32_t mask, int mtu,
 	struct nlattr *mx;
 	struct nl_msg *m;
 	uint32_t a;
-	int e, bits = 0;
+	int e, bits;
 
 	if (ifx == 0)
 		return fail(errbuf, errlen, "find device", t->name);
-	while (bits < 32 && (mask & (0x80000000u >> bits)))
-		bits++;
+	if ((bits = ip4_mask_bits(mask)) < 0) {
+		snprintf(errbuf, errlen,
+		    "route via %s: not a prefix mask: %08x", t->name, mask);
+		return VPN_ERR_INVAL;
+	}
 	memset(&rtm, 0, sizeof(rtm));
 	rtm.rtm_family = AF_INET;
 	rtm.rtm_dst_len = (unsigned char)bits;

@@ -367,9 +367,9 @@ load_routes(struct ld *l)
 	return 0;
 }
 
-/* The error "entry N.KEY in tun.unsafe_routes ..." at node n. */
+/* An error at node n (key path kp), refusing the file. */
 static int __attribute__((format(printf, 4, 5)))
-unsafe_fail(struct ld *l, const struct config_node *n, const char *kp,
+node_fail(struct ld *l, const struct config_node *n, const char *kp,
     const char *fmt, ...)
 {
 	char why[256];
@@ -408,14 +408,14 @@ load_unsafe_routes(struct ld *l)
 		u = &c->unsafe[i];
 		config_path_index(kp, sizeof(kp), "tun.unsafe_routes", i);
 		if (config_node_type(e) != CONFIG_MAP)
-			return unsafe_fail(l, e, kp,
+			return node_fail(l, e, kp,
 			    "entry %zu in tun.unsafe_routes is invalid", i + 1);
 		config_path_key(sub, sizeof(sub), kp, "mtu");
 		if ((r = config_node_int(config_node_get(e, "mtu"), sub, 0, 0,
 		         9001, &v, &l->ce)) != 0)
 			return cfail(l, r);
 		if (v != 0 && v < 500)
-			return unsafe_fail(l, config_node_get(e, "mtu"), sub,
+			return node_fail(l, config_node_get(e, "mtu"), sub,
 			    "entry %zu.mtu in tun.unsafe_routes is below 500: "
 			    "%lld",
 			    i + 1, (long long)v);
@@ -431,34 +431,34 @@ load_unsafe_routes(struct ld *l)
 			return cfail(l, r);
 		config_path_key(sub, sizeof(sub), kp, "via");
 		if ((f = config_node_get(e, "via")) == NULL)
-			return unsafe_fail(l, e, sub,
+			return node_fail(l, e, sub,
 			    "entry %zu.via in tun.unsafe_routes is not present",
 			    i + 1);
 		if (config_node_type(f) != CONFIG_SCALAR)
-			return unsafe_fail(l, f, sub,
+			return node_fail(l, f, sub,
 			    "entry %zu.via in tun.unsafe_routes is not a string",
 			    i + 1);
 		s = config_node_scalar(f);
 		if (!ip4_parse(s, &u->via))
-			return unsafe_fail(l, f, sub,
+			return node_fail(l, f, sub,
 			    "entry %zu.via in tun.unsafe_routes failed to parse "
 			    "address: %s",
 			    i + 1, s);
 		if ((u->via & c->vpn_mask) != (c->vpn_ip & c->vpn_mask) ||
 		    u->via == c->vpn_ip)
-			return unsafe_fail(l, f, sub,
+			return node_fail(l, f, sub,
 			    "entry %zu.via in tun.unsafe_routes is not a peer in "
 			    "the network attached to the certificate: %s",
 			    i + 1, s);
 		config_path_key(sub, sizeof(sub), kp, "route");
 		if ((f = config_node_get(e, "route")) == NULL)
-			return unsafe_fail(l, e, sub,
+			return node_fail(l, e, sub,
 			    "entry %zu.route in tun.unsafe_routes is not present",
 			    i + 1);
 		s = config_node_type(f) == CONFIG_SCALAR ? config_node_scalar(f)
 		                                          : "";
 		if (ip4net_parse(s, &net) != 0)
-			return unsafe_fail(l, f, sub,
+			return node_fail(l, f, sub,
 			    "entry %zu.route in tun.unsafe_routes failed to "
 			    "parse: %s",
 			    i + 1, s);
@@ -466,7 +466,7 @@ load_unsafe_routes(struct ld *l)
 		/* contained within the overlay network (Nebula's ipWithin) */
 		if (ip4_mask_bits(net.mask) >= ip4_mask_bits(c->vpn_mask) &&
 		    (net.addr & c->vpn_mask) == (c->vpn_ip & c->vpn_mask))
-			return unsafe_fail(l, f, sub,
+			return node_fail(l, f, sub,
 			    "entry %zu.route in tun.unsafe_routes is contained "
 			    "within the network attached to the certificate",
 			    i + 1);
@@ -477,20 +477,6 @@ load_unsafe_routes(struct ld *l)
 	return 0;
 }
 
-/* A key error at the node of `key` (or the section when absent). */
-static int __attribute__((format(printf, 3, 4)))
-key_fail(struct ld *l, const char *key, const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return cfail(l, config_node_err(&l->ce, config_get(l->c->raw, key), key,
-	                    VPN_ERR_INVAL, "%s", why));
-}
-
 /*
  * exit: (ours; Nebula ignores the section).  A client names the peer
  * that carries its internet-bound traffic (exit.via) and the prefixes
@@ -499,6 +485,9 @@ key_fail(struct ld *l, const char *key, const char *fmt, ...)
  * packets (marked exit.fwmark), so the tunnels never route into
  * themselves.  An exit node (exit.serve) forwards and masquerades.
  */
+/* The node of key, and key: where node_fail points. */
+#define AT(key) config_get(c->raw, key), key
+
 static int
 load_exit(struct ld *l)
 {
@@ -513,12 +502,12 @@ load_exit(struct ld *l)
 		return cfail(l, r);
 	if (*s != '\0') {
 		if (!ip4_parse(s, &c->exit_via))
-			return key_fail(l, "exit.via",
+			return node_fail(l, AT("exit.via"),
 			    "not an IPv4 address: %s", s);
 		if ((c->exit_via & c->vpn_mask) !=
 		        (c->vpn_ip & c->vpn_mask) ||
 		    c->exit_via == c->vpn_ip)
-			return key_fail(l, "exit.via",
+			return node_fail(l, AT("exit.via"),
 			    "%s is not a peer in the network attached to the "
 			    "certificate", s);
 	}
@@ -527,7 +516,7 @@ load_exit(struct ld *l)
 		return cfail(l, r);
 	if (n > 0 && c->exit_via == 0) {
 		free(list);
-		return key_fail(l, "exit.routes", "needs exit.via");
+		return node_fail(l, AT("exit.routes"), "needs exit.via");
 	}
 	if (c->exit_via != 0) {
 		c->exit_routes = calloc(n > 0 ? n : 1, sizeof(*c->exit_routes));
@@ -539,7 +528,7 @@ load_exit(struct ld *l)
 			struct ip4net *e = &c->exit_routes[i];
 
 			if (ip4net_parse(list[i], e) != 0) {
-				r = key_fail(l, "exit.routes",
+				r = node_fail(l, AT("exit.routes"),
 				    "entry %zu failed to parse: %s", i + 1,
 				    list[i]);
 				free(list);
@@ -549,7 +538,7 @@ load_exit(struct ld *l)
 			if (ip4_mask_bits(e->mask) >= ip4_mask_bits(c->vpn_mask) &&
 			    (e->addr & c->vpn_mask) ==
 			        (c->vpn_ip & c->vpn_mask)) {
-				r = key_fail(l, "exit.routes",
+				r = node_fail(l, AT("exit.routes"),
 				    "entry %zu is contained within the network "
 				    "attached to the certificate: %s",
 				    i + 1, list[i]);
@@ -567,7 +556,7 @@ load_exit(struct ld *l)
 	         INT32_MAX, &v, &l->ce)) != 0)
 		return cfail(l, r);
 	if (v >= 253 && v <= 255)
-		return key_fail(l, "exit.table",
+		return node_fail(l, AT("exit.table"),
 		    "%lld is one of the kernel's own tables (default, main, "
 		    "local)",
 		    (long long)v);
@@ -586,10 +575,11 @@ load_exit(struct ld *l)
 	         &c->exit_masquerade, &l->ce)) != 0)
 		return cfail(l, r);
 	if (c->exit_serve && c->tun_disabled)
-		return key_fail(l, "exit.serve", "needs a TUN device "
-		                                 "(tun.disabled is true)");
+		return node_fail(l, AT("exit.serve"),
+		    "needs a TUN device (tun.disabled is true)");
 	return 0;
 }
+#undef AT
 
 static int
 load_misc(struct ld *l)
