@@ -97,6 +97,25 @@ settle(struct connmgr *cm, struct tunnel *t)
 }
 
 void
+connmgr_doom(struct node *n, struct tunnel *t)
+{
+	struct cmq *q = &n->cm->del;
+
+	connmgr_forget(n->cm, t);
+	t->in = false;
+	t->check = CHECK_DELETE;
+	t->check_at = node_mono_ns(); /* due now: first in the queue */
+	t->armed = true;
+	t->arm_prev = NULL;
+	t->arm_next = q->head;
+	if (q->head != NULL)
+		q->head->arm_prev = t;
+	else
+		q->tail = t;
+	q->head = t;
+}
+
+void
 connmgr_tick(struct node *n)
 {
 	struct connmgr *cm = n->cm;
@@ -111,6 +130,8 @@ connmgr_tick(struct node *n)
 			    n, t, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
 			tunnel_delete(n, t, "certificate no longer valid");
 		} else if (t->in) {
+			if (t->relayed) /* a direct path, if one works now */
+				tunnel_probe_preferred(n, t);
 			settle(cm, t);
 		} else {
 			tunnel_send(

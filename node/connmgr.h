@@ -26,6 +26,9 @@ void connmgr_free(struct connmgr *cm); /* NULL-safe; tunnels are not its */
 void connmgr_sent(struct node *n, struct tunnel *t);
 /* t is going away (deleted or replaced): off the queues. */
 void connmgr_forget(struct connmgr *cm, struct tunnel *t);
+/* t can no longer reach its peer (its relays are gone): deleted at the
+ * next tick unless a packet comes from it first. */
+void connmgr_doom(struct node *n, struct tunnel *t);
 /* Run the checks that are due. */
 void connmgr_tick(struct node *n);
 

@@ -12,6 +12,7 @@
 #include "lhserver.h"
 #include "nodeint.h"
 #include "punch.h"
+#include "relay.h"
 #include "sbuf.h"
 #include "worker.h"
 
@@ -64,6 +65,15 @@ SUB_STAT(lh_replies, lhs, lhserver_stats, replies)
 SUB_STAT(lh_punches, punch, punch_stats, punches)
 SUB_STAT(lh_unsolicited, lhc, lhclient_stats, unsolicited)
 SUB_STAT(lh_punch_dropped, punch, punch_stats, dropped)
+SUB_STAT(relay_requests, relays, relays_stats, requests)
+SUB_STAT(relay_responses, relays, relays_stats, responses)
+SUB_STAT(relay_refused, relays, relays_stats, refused)
+SUB_STAT(relay_full, relays, relays_stats, full)
+SUB_STAT(relay_rx, relays, relays_stats, rx)
+SUB_STAT(relay_tx, relays, relays_stats, tx)
+SUB_STAT(relay_forwarded, relays, relays_stats, forwarded)
+SUB_STAT(relay_fwd_dropped, relays, relays_stats, fwd_dropped)
+SUB_STAT(relay_no_path, relays, relays_stats, no_path)
 UDP_STAT(rx_packets)
 UDP_STAT(tx_packets)
 UDP_STAT(tx_errors)
@@ -96,6 +106,12 @@ static uint64_t
 get_registered(const struct node *n)
 {
 	return n->lhs != NULL ? lhserver_registered(n->lhs) : 0;
+}
+
+static uint64_t
+get_relays(const struct node *n)
+{
+	return n->relays != NULL ? relays_count(n->relays) : 0;
 }
 
 static uint64_t
@@ -183,6 +199,20 @@ static const struct counter_def table[] = {
         get_tx_no_route},
     {"rxSpoofed", "inbound packets from an address not the peer's", T,
         get_rx_spoofed},
+    {"relays", "relay entries (ours, and those we forward)", G, get_relays},
+    {"relayRequests", "relay requests received", T, get_relay_requests},
+    {"relayResponses", "relay responses received", T, get_relay_responses},
+    {"relayRefused", "relay requests and responses refused", T,
+        get_relay_refused},
+    {"relayFull", "relay entries not made: a bound", T, get_relay_full},
+    {"relayRx", "relayed packets received for this node", T, get_relay_rx},
+    {"relayTx", "packets this node sent through a relay", T, get_relay_tx},
+    {"relayForwarded", "packets forwarded as a relay", T,
+        get_relay_forwarded},
+    {"relayFwdDropped", "packets not forwarded: no established relay", T,
+        get_relay_fwd_dropped},
+    {"relayNoPath", "packets to a relayed peer with no usable relay", T,
+        get_relay_no_path},
 };
 
 const struct counter_def *

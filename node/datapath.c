@@ -15,6 +15,7 @@
 #include "lhserver.h"
 #include "log.h"
 #include "nodeint.h"
+#include "relay.h"
 #include "routes.h"
 #include "tunnel.h"
 #include "wire.h"
@@ -211,32 +212,28 @@ lighthouse_recv(
 	}
 }
 
-enum dp_verdict
-dp_rx(struct worker *w, const struct udp_addr *from, uint8_t *pkt, size_t len,
-    uint8_t **out, size_t *outlen)
+/*
+ * One message, its header parsed: from the underlay (from), or the inner
+ * packet of a relay packet through relay via (from NULL: no address to
+ * roam to or answer, replies go back through the relay).
+ */
+static enum dp_verdict
+rx_message(struct worker *w, const struct udp_addr *from, uint32_t via,
+    const struct header *h, uint8_t *pkt, size_t len, uint8_t **out,
+    size_t *outlen)
 {
 	struct node *n = w->n;
-	struct header h;
 	struct tunnel *t;
 	size_t clen, plen;
 	uint8_t *pt;
 
-	if (len < HEADER_LEN) {
-		w->st.rx_short++; /* a hole punch, or junk */
-		return DP_DROP;
-	}
-	if (udp_addr_is_v4(from) && (udp_addr_v4(from) & n->cfg->vpn_mask) ==
-	                                (n->cfg->vpn_ip & n->cfg->vpn_mask)) {
-		w->st.rx_own_network++;
-		return DP_DROP;
-	}
-	header_parse(&h, pkt, len);
-	switch (h.type) {
+	switch (h->type) {
 	case HDR_HANDSHAKE:
-		hs_recv(n, from, &h, pkt, len);
+		hs_recv(n, from, via, h, pkt, len);
 		return DP_DONE;
 	case HDR_RECV_ERROR:
-		recv_error(n, from, &h);
+		if (from != NULL)
+			recv_error(n, from, h);
 		return DP_DONE;
 	case HDR_MESSAGE:
 	case HDR_LIGHTHOUSE:
@@ -248,40 +245,33 @@ dp_rx(struct worker *w, const struct udp_addr *from, uint8_t *pkt, size_t len,
 		w->st.rx_unknown_type++;
 		return DP_DROP;
 	}
-	if (h.type == HDR_MESSAGE && h.subtype != HDR_SUB_MESSAGE_NONE) {
-		w->st.rx_unknown_type++; /* relays are not supported */
+	if (h->type == HDR_MESSAGE && h->subtype != HDR_SUB_MESSAGE_NONE) {
+		w->st.rx_unknown_type++; /* a relay packet inside one */
 		return DP_DROP;
 	}
-	t = hostmap_by_index(n->hm, h.remote_index);
-	if (t == NULL || !replay_check(&t->win, h.counter)) {
+	t = hostmap_by_index(n->hm, h->remote_index);
+	if (t == NULL || !replay_check(&t->win, h->counter)) {
 		if (t == NULL)
 			w->st.rx_unknown_index++;
 		else
 			w->st.rx_replay++;
-		send_recv_error(w, from, h.remote_index);
+		if (from != NULL)
+			send_recv_error(w, from, h->remote_index);
 		return DP_DROP;
 	}
 	clen = len - HEADER_LEN;
 	pt = pkt + HEADER_LEN;
-	if (clen < 16 || tunnel_open(n, t, h.type, h.counter, pkt, clen) != 0) {
+	if (clen < 16 || tunnel_open(n, t, h->type, h->counter, pkt, clen) != 0) {
 		w->st.rx_auth++;
 		return DP_DROP;
 	}
 	plen = clen - 16;
-	if (!replay_update(&t->win, h.counter)) {
+	if (!replay_update(&t->win, h->counter)) {
 		w->st.rx_replay++;
 		return DP_DROP;
 	}
-	t->in = true;
-	t->rx_packets++;
-	t->recv_errors = 0;
-	if (t->msg1 != NULL) { /* the peer has its keys: no resends to come */
-		free(t->msg1);
-		free(t->msg2);
-		t->msg1 = t->msg2 = NULL;
-	}
-	tunnel_roam(n, t, from);
-	switch (h.type) {
+	tunnel_heard(n, t, from);
+	switch (h->type) {
 	case HDR_MESSAGE:
 		if (!ipv4_ok(pt, plen)) {
 			w->st.rx_bad_inner++;
@@ -295,7 +285,7 @@ dp_rx(struct worker *w, const struct udp_addr *from, uint8_t *pkt, size_t len,
 		*outlen = plen;
 		return DP_TO_TUN;
 	case HDR_TEST:
-		if (h.subtype == HDR_SUB_TEST_REQUEST)
+		if (h->subtype == HDR_SUB_TEST_REQUEST)
 			tunnel_send(
 			    n, t, HDR_TEST, HDR_SUB_TEST_REPLY, pt, plen);
 		return DP_DONE;
@@ -305,9 +295,44 @@ dp_rx(struct worker *w, const struct udp_addr *from, uint8_t *pkt, size_t len,
 	case HDR_LIGHTHOUSE:
 		lighthouse_recv(w, t, pt, plen);
 		return DP_DONE;
-	default:
-		return DP_DONE; /* control (relays): not handled by this node */
+	default: /* HDR_CONTROL */
+		relay_control(n, t, pt, plen);
+		return DP_DONE;
 	}
+}
+
+enum dp_verdict
+dp_rx(struct worker *w, const struct udp_addr *from, uint8_t *pkt, size_t len,
+    uint8_t **out, size_t *outlen)
+{
+	struct node *n = w->n;
+	struct header h;
+	uint8_t *inner;
+	size_t ilen;
+	uint32_t via;
+
+	if (len < HEADER_LEN) {
+		w->st.rx_short++; /* a hole punch, or junk */
+		return DP_DROP;
+	}
+	if (udp_addr_is_v4(from) && (udp_addr_v4(from) & n->cfg->vpn_mask) ==
+	                                (n->cfg->vpn_ip & n->cfg->vpn_mask)) {
+		w->st.rx_own_network++;
+		return DP_DROP;
+	}
+	header_parse(&h, pkt, len);
+	if (h.type != HDR_MESSAGE || h.subtype != HDR_SUB_MESSAGE_RELAY)
+		return rx_message(w, from, 0, &h, pkt, len, out, outlen);
+	switch (relay_rx(w, from, &h, pkt, len, &via, &inner, &ilen)) {
+	case RELAY_RX_DROP:
+		return DP_DROP;
+	case RELAY_RX_DONE:
+		return DP_DONE;
+	case RELAY_RX_INNER:
+		break;
+	}
+	header_parse(&h, inner, ilen); /* relay_rx checked ilen >= 16 */
+	return rx_message(w, NULL, via, &h, inner, ilen, out, outlen);
 }
 
 /*
@@ -352,7 +377,10 @@ dp_tx(struct worker *w, uint8_t *slot, size_t len)
 	}
 	if ((dst = next_hop(w, be32_get(p + 16))) == 0)
 		return DP_DROP;
-	if ((t = hostmap_by_ip(n->hm, dst)) == NULL) {
+	/* No tunnel, or a relayed one whose relays are gone (it closes at
+	 * the next tick): the packet waits for a new handshake. */
+	t = hostmap_by_ip(n->hm, dst);
+	if (t == NULL || (t->relayed && !relay_usable(n, t))) {
 		w->st.tx_no_tunnel++;
 		hs_start(n, dst, HDR_MESSAGE, HDR_SUB_MESSAGE_NONE, p, len);
 		return DP_DONE;
@@ -379,6 +407,8 @@ dp_tx_super(
 	if ((dst = next_hop(w, be32_get(p + 16))) == 0)
 		return DP_DROP;
 	t = hostmap_by_ip(n->hm, dst);
+	if (t != NULL && t->relayed && !relay_usable(n, t))
+		t = NULL; /* as in dp_tx */
 	if (t != NULL && !pass_firewall(w, t, false, p, len))
 		return DP_DROP;
 	/* Without a tunnel yet, its segments queue one by one behind the

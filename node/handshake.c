@@ -15,6 +15,7 @@
 #include "lhclient.h"
 #include "log.h"
 #include "nodeint.h"
+#include "relay.h"
 #include "remotes.h"
 #include "tunnel.h"
 #include "twheel.h"
@@ -182,7 +183,17 @@ hs_try(struct node *n, struct pending *p, int64_t now)
 			    ip, a, p->local_index, (long long)p->attempts);
 		}
 	}
+	relay_try(n, p->vpn_ip, p->pkt, p->pkt_len);
 	worker_flush(n->wk);
+}
+
+void
+hs_relay_ready(struct node *n, uint32_t vpn_ip, uint32_t via)
+{
+	struct pending *p = hostmap_pending_by_ip(n->hm, vpn_ip);
+
+	if (p != NULL)
+		relay_send_raw(n, via, vpn_ip, p->pkt, p->pkt_len);
 }
 
 void
@@ -428,8 +439,14 @@ peer_cert(struct node *n, const struct hspayload *hp, const uint8_t rs[32],
 	return 0;
 }
 
+/* Where a handshake message came from: see rx_message. */
+struct src {
+	const struct udp_addr *addr; /* NULL: through relay `via` */
+	uint32_t via;
+};
+
 static void
-refuse(struct node *n, const struct udp_addr *from, const char *stage,
+refuse(struct node *n, const struct src *from, const char *stage,
     const char *why)
 {
 	char a[UDP_ADDR_STRLEN];
@@ -438,14 +455,30 @@ refuse(struct node *n, const struct udp_addr *from, const char *stage,
 	if (!log_limit_allow(
 	        &n->hs->refuse_limit, node_mono_ns() / 1000000000, 5, 20))
 		return;
-	udp_addr_format(from, a);
+	if (from->addr != NULL) {
+		udp_addr_format(from->addr, a);
+	} else {
+		memcpy(a, "relay:", 6);
+		ip4_format(from->via, a + 6);
+	}
 	log_warnx(
 	    "Handshake refused: udpAddr=%s stage=%s reason=%s", a, stage, why);
 }
 
+/* A handshake message back where message 1 came from. */
+static void
+reply(struct node *n, const struct src *from, uint32_t peer,
+    const uint8_t *pkt, size_t len)
+{
+	if (from->addr != NULL)
+		worker_send_raw(n->wk, from->addr, pkt, len);
+	else
+		relay_send_raw(n, from->via, peer, pkt, len);
+}
+
 /* Message 1: we are the responder. */
 static void
-hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt, size_t len)
+hs_stage1(struct node *n, const struct src *from, uint8_t *pkt, size_t len)
 {
 	struct handshakes *hs = n->hs;
 	struct noise_hs nh;
@@ -460,7 +493,8 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt, size_t len)
 	uint32_t local, vpn;
 
 	/* lighthouse.remote_allow_list, before the peer is known ... */
-	if (!allowlist_allow(n->cfg->remote_allow, from->ip)) {
+	if (from->addr != NULL &&
+	    !allowlist_allow(n->cfg->remote_allow, from->addr->ip)) {
 		refuse(n, from, "1",
 		    "lighthouse.remote_allow_list denied "
 		    "incoming handshake");
@@ -484,11 +518,18 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt, size_t len)
 		goto out;
 	}
 	/* ... and for this peer (remote_allow_ranges) once it is. */
-	if (!allowlist_remote_allow(
-	        n->cfg->remote_allow, n->cfg->remote_ranges, vpn, from->ip)) {
+	if (from->addr != NULL &&
+	    !allowlist_remote_allow(n->cfg->remote_allow,
+	        n->cfg->remote_ranges, vpn, from->addr->ip)) {
 		refuse(n, from, "1",
 		    "lighthouse.remote_allow_list denied "
 		    "incoming handshake");
+		goto out;
+	}
+	/* Through a relay: only the peer the relay announced. */
+	if (from->addr == NULL && !relay_ready(n->relays, from->via, vpn)) {
+		refuse(n, from, "1",
+		    "the relay did not announce this peer");
 		goto out;
 	}
 	old = hostmap_by_ip(n->hm, vpn);
@@ -499,10 +540,13 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt, size_t len)
 		 * preferred address, probe it (wire.md 5.3): anyone can
 		 * replay message 1, so the tunnel moves only on an
 		 * authenticated answer from there. */
-		worker_send_raw(n->wk, from, old->msg2, old->msg2_len);
-		if (node_cfg_preferred(n->cfg, from) &&
-		    !node_cfg_preferred(n->cfg, &old->remote))
-			tunnel_probe(n, old, from);
+		reply(n, from, vpn, old->msg2, old->msg2_len);
+		if (from->addr == NULL)
+			tunnel_add_relay(old, from->via);
+		else if (node_cfg_preferred(n->cfg, from->addr) &&
+		         (old->relayed ||
+		             !node_cfg_preferred(n->cfg, &old->remote)))
+			tunnel_probe(n, old, from->addr);
 		worker_flush(n->wk);
 		goto out;
 	}
@@ -532,8 +576,8 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt, size_t len)
 		goto out;
 	header_encode(msg2, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0,
 	    hp.initiator_index, 2);
-	t = tunnel_new(
-	    n, &nh, false, c, local, hp.initiator_index, hp.time, from);
+	t = tunnel_new(n, &nh, false, c, local, hp.initiator_index, hp.time,
+	    from->addr, from->via);
 	c = NULL; /* the tunnel owns it, or freed it */
 	if (t == NULL)
 		goto out;
@@ -551,7 +595,7 @@ hs_stage1(struct node *n, const struct udp_addr *from, uint8_t *pkt, size_t len)
 		tunnel_free(n, t);
 		goto out;
 	}
-	worker_send_raw(n->wk, from, msg2, t->msg2_len);
+	reply(n, from, vpn, msg2, t->msg2_len);
 	if (mine != NULL) { /* the higher VPN IP's handshake wins */
 		flush_queue(n, t, mine);
 		pending_free(n, mine);
@@ -564,7 +608,7 @@ out:
 
 /* Message 2: we are the initiator. */
 static void
-hs_stage2(struct node *n, const struct udp_addr *from, const struct header *h,
+hs_stage2(struct node *n, const struct src *from, const struct header *h,
     uint8_t *pkt, size_t len)
 {
 	struct handshakes *hs = n->hs;
@@ -584,16 +628,18 @@ hs_stage2(struct node *n, const struct udp_addr *from, const struct header *h,
 		 * is probed, and an authenticated reply moves it. */
 		struct tunnel *done = hostmap_by_index(n->hm, h->remote_index);
 
-		if (done != NULL && done->initiator &&
-		    node_cfg_preferred(n->cfg, from) &&
-		    !node_cfg_preferred(n->cfg, &done->remote)) {
-			tunnel_probe(n, done, from);
+		if (done != NULL && done->initiator && from->addr != NULL &&
+		    node_cfg_preferred(n->cfg, from->addr) &&
+		    (done->relayed ||
+		        !node_cfg_preferred(n->cfg, &done->remote))) {
+			tunnel_probe(n, done, from->addr);
 			worker_flush(n->wk);
 		}
 		return;
 	}
-	if (!allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
-	        p->vpn_ip, from->ip)) {
+	if (from->addr != NULL &&
+	    !allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
+	        p->vpn_ip, from->addr->ip)) {
 		refuse(n, from, "2",
 		    "lighthouse.remote_allow_list denied "
 		    "handshake reply");
@@ -631,7 +677,7 @@ hs_stage2(struct node *n, const struct udp_addr *from, const struct header *h,
 		return;
 	}
 	t = tunnel_new(n, &p->hs, true, c, p->local_index, hp.responder_index,
-	    hp.time, from);
+	    hp.time, from->addr, from->via);
 	if (t == NULL)
 		return;
 	/* The index passes from the pending handshake to the tunnel. */
@@ -646,13 +692,15 @@ hs_stage2(struct node *n, const struct udp_addr *from, const struct header *h,
 }
 
 void
-hs_recv(struct node *n, const struct udp_addr *from, const struct header *h,
-    uint8_t *pkt, size_t len)
+hs_recv(struct node *n, const struct udp_addr *from, uint32_t via,
+    const struct header *h, uint8_t *pkt, size_t len)
 {
+	struct src s = {from, via};
+
 	if (h->subtype != HDR_SUB_HANDSHAKE_IXPSK0)
 		return;
 	if (h->counter == 1)
-		hs_stage1(n, from, pkt, len);
+		hs_stage1(n, &s, pkt, len);
 	else if (h->counter == 2)
-		hs_stage2(n, from, h, pkt, len);
+		hs_stage2(n, &s, h, pkt, len);
 }

@@ -14,7 +14,9 @@
  * limit.  Bounds: handshakes.max_pending (count; our lighthouses are
  * exempt), handshakes.max_queued_bytes (via the host map's byte count),
  * PENDING_MAX_QUEUE packets each.  Calls: hostmap (indexes), tunnel
- * (make, install, send), remotes (addresses), lhclient (query).
+ * (make, install, send), remotes (addresses), lhclient (query), relay
+ * (each try through the peer's relays; replies through the relay that
+ * carried message 1).
  */
 #ifndef NODE_HANDSHAKE_H
 #define NODE_HANDSHAKE_H
@@ -45,8 +47,13 @@ void hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 /* A lighthouse answered about vpn_ip: a handshake waiting for addresses
  * tries now. */
 void hs_kick(struct node *n, uint32_t vpn_ip);
-void hs_recv(struct node *n, const struct udp_addr *from,
+/* A handshake message from the underlay address from, or (from NULL)
+ * through relay via. */
+void hs_recv(struct node *n, const struct udp_addr *from, uint32_t via,
     const struct header *h, uint8_t *pkt, size_t len);
+/* A relay to vpn_ip through via is up: a handshake waiting for it sends
+ * message 1 through it now. */
+void hs_relay_ready(struct node *n, uint32_t vpn_ip, uint32_t via);
 /* Retries and timeouts that are due (the wheel's own timer calls it). */
 void hs_tick(struct node *n);
 /* A tunnel came up (counted). */

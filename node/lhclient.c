@@ -117,6 +117,9 @@ send_update(struct node *n)
 	m->has_details = true;
 	m->vpn_ip = n->cfg->vpn_ip;
 	local_addrs(n, m);
+	memcpy(m->relays, n->cfg->relays,
+	    n->cfg->nrelays * sizeof(m->relays[0]));
+	m->nrelays = n->cfg->nrelays;
 	send_all(n, m);
 }
 

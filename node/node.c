@@ -24,6 +24,7 @@
 #include "log.h"
 #include "nodeint.h"
 #include "punch.h"
+#include "relay.h"
 #include "reload.h"
 #include "remotes.h"
 #include "routes.h"
@@ -205,7 +206,7 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	}
 	/* from here on, everything made is freed by node_stop */
 	if (worker_start(n, udp, tun, &n->wk) != 0 ||
-	    (n->hm = hostmap_new()) == NULL ||
+	    (n->hm = hostmap_new()) == NULL || relays_new(&n->relays) != 0 ||
 	    (n->cm = connmgr_new()) == NULL ||
 	    (n->rem = remotes_new()) == NULL || conntrack_new(0, &n->ct) != 0 ||
 	    routes_new(cfg, own_tun ? io_tun_kernel_handle(tun) : NULL,
@@ -253,6 +254,7 @@ node_stop(struct node *n)
 	remotes_free(n->rem);
 	connmgr_free(n->cm);
 	hostmap_free(n->hm);
+	relays_free(n->relays);
 	exitnode_free(n->exit);
 	routes_free(n->rt);
 	worker_free(n->wk);

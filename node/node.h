@@ -28,6 +28,7 @@
 #define PENDING_MAX_QUEUE 100
 #define NODE_BATCH 64
 #define NODE_SOCKBUF (8 << 20) /* default listen.read_buffer/write_buffer */
+#define RELAYS_MAX 10 /* relay.relays: what a lighthouse keeps of the list */
 
 struct static_host {
 	uint32_t vpn_ip;
@@ -113,6 +114,11 @@ struct node_cfg {
 	/* punchy (wire.md 11) */
 	bool punch, punch_respond;
 	int64_t punch_delay; /* ns */
+	/* relay (wire.md 9) */
+	bool am_relay;	 /* relay.am_relay: forward for others */
+	bool use_relays; /* relay.use_relays, and not am_relay */
+	uint32_t relays[RELAYS_MAX]; /* relay.relays: who may relay to us */
+	size_t nrelays;
 	/* exit (not a Nebula key): internet-bound traffic through a peer */
 	uint32_t exit_via; /* 0: this node sends nothing to an exit */
 	struct ip4net *exit_routes;

@@ -758,7 +758,7 @@ static void
 warn_unsupported(const struct config *raw)
 {
 	static const char *const keys[] = {
-	    "relay.relays", "relay.am_relay", "sshd", "stats.type"};
+	    "sshd", "stats.type"};
 	const struct config_node *n, *e;
 	const char *s;
 	size_t i;
@@ -954,6 +954,71 @@ fail:
 	return cfail(l, r);
 }
 
+/*
+ * relay (wire.md 9): relay.relays are overlay IPs of nodes that may relay
+ * to us (advertised to the lighthouses); a relay itself lists none and
+ * uses none (Nebula: "Relays aren't allowed to specify other relays").
+ */
+static int
+load_relay(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const struct config_node *n;
+	char kp[CONFIG_PATH_LEN];
+	const char **list = NULL;
+	size_t cnt = 0, i;
+	int r;
+
+	if ((r = config_bool(c->raw, "relay.am_relay", false, &c->am_relay,
+	         &l->ce)) != 0 ||
+	    (r = config_bool(c->raw, "relay.use_relays", true, &c->use_relays,
+	         &l->ce)) != 0 ||
+	    (r = config_str_list(c->raw, "relay.relays", &list, &cnt,
+	         &l->ce)) != 0)
+		return cfail(l, r);
+	if (c->am_relay) {
+		c->use_relays = false;
+		if (cnt > 0)
+			log_info("Ignoring relays from config because am_relay "
+			         "is true");
+		free(list);
+		return 0;
+	}
+	n = config_get(c->raw, "relay.relays");
+	for (i = 0; i < cnt; i++) {
+		config_path_index(kp, sizeof(kp), "relay.relays", i);
+		if (c->nrelays == RELAYS_MAX) {
+			r = config_node_err(&l->ce, config_node_item(n, i), kp,
+			    VPN_ERR_RANGE,
+			    "at most %d relays are advertised (a lighthouse "
+			    "keeps no more)",
+			    RELAYS_MAX);
+			break;
+		}
+		if (!ip4_parse(list[i], &c->relays[c->nrelays])) {
+			r = config_node_err(&l->ce, config_node_item(n, i), kp,
+			    VPN_ERR_INVAL, "not an IPv4 address: %s", list[i]);
+			break;
+		}
+		if ((c->relays[c->nrelays] & c->vpn_mask) !=
+		    (c->vpn_ip & c->vpn_mask)) {
+			r = config_node_err(&l->ce, config_node_item(n, i), kp,
+			    VPN_ERR_INVAL,
+			    "relay %s is not in our overlay network", list[i]);
+			break;
+		}
+		if (c->relays[c->nrelays] == c->vpn_ip) {
+			log_warnx("%s: %s is this node's own IP and is not "
+			          "advertised",
+			    kp, list[i]);
+			continue;
+		}
+		c->nrelays++;
+	}
+	free(list);
+	return r != 0 ? cfail(l, r) : 0;
+}
+
 /* preferred_ranges: IPv4 CIDRs (and local_range, appended). */
 static int
 load_preferred(struct ld *l)
@@ -1045,7 +1110,7 @@ cfg_load(const char *path, int64_t now, bool lighthouse, uint64_t fw_version,
 	if ((r = load_ca(&l)) != 0 || (r = load_cert(&l)) != 0 ||
 	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0 ||
 	    (r = load_lighthouse(&l, lighthouse)) != 0 ||
-	    (r = load_preferred(&l)) != 0)
+	    (r = load_relay(&l)) != 0 || (r = load_preferred(&l)) != 0)
 		goto out;
 	if ((r = fw_build(l.c->raw, l.c->cert, fw_version, &l.c->fw,
 	         &l.ce)) != 0) {

@@ -18,6 +18,7 @@
  *   lhserver.[ch]   the lighthouse's registry and answers
  *   dnsresp.[ch]    lighthouse.serve_dns
  *   punch.[ch]      hole punching and punchy
+ *   relay.[ch]      relays: the relay table, requests, relay packets
  *   reload.[ch]     SIGHUP: each subsystem's prepare, then commit
  *   counters.[ch]   the one table of counters
  *
@@ -50,6 +51,7 @@ struct node {
 	struct lhserver *lhs; /* lighthouse.am_lighthouse */
 	struct dnsresp *dns;  /* lighthouse.serve_dns */
 	struct punch *punch;
+	struct relays *relays;
 	struct conntrack *ct; /* the firewall's flows */
 };
 

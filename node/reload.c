@@ -82,6 +82,8 @@ static const struct key keys[] = {
     {"punchy.punch", "punch", K_BOOL, F(punch), true},
     {"punchy.respond", "punch", K_BOOL, F(punch_respond), false},
     {"punchy.delay", "punch", K_NS, F(punch_delay), false},
+    {"relay.am_relay", "relay", K_BOOL, F(am_relay), false},
+    {"relay.use_relays", "handshakes", K_BOOL, F(use_relays), true},
     /* the exit's socket mark and rules are set at start */
     {"exit.via", "exit", K_IP, F(exit_via), true},
     {"exit.table", "exit", K_U32, F(exit_table), true},

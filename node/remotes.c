@@ -12,6 +12,8 @@ struct rcache {
 		uint32_t lh; /* 0: unused slot */
 		size_t n;
 		struct udp_addr a[RC_MAX];
+		size_t nrel;
+		uint32_t rel[RELAYS_MAX]; /* the peer's relay.relays */
 	} by[LH_MAX_HOSTS];
 };
 
@@ -160,6 +162,29 @@ remotes_store(struct remotes *r, const struct node_cfg *c, uint32_t lh,
 			rc->by[slot].a[cnt++] = a;
 	}
 	rc->by[slot].n = cnt;
+	for (i = cnt = 0; i < m->nrelays && cnt < RELAYS_MAX; i++)
+		if (m->relays[i] != c->vpn_ip && m->relays[i] != m->vpn_ip &&
+		    (m->relays[i] & c->vpn_mask) == (c->vpn_ip & c->vpn_mask))
+			rc->by[slot].rel[cnt++] = m->relays[i];
+	rc->by[slot].nrel = cnt;
+}
+
+size_t
+remotes_relays(const struct remotes *r, uint32_t vpn_ip, uint32_t *out,
+    size_t max)
+{
+	const struct rcache *rc = u32map_get(&r->cache, vpn_ip);
+	size_t cnt = 0, i, j, k;
+
+	for (i = 0; rc != NULL && i < LH_MAX_HOSTS; i++) {
+		for (j = 0; j < rc->by[i].nrel && cnt < max; j++) {
+			for (k = 0; k < cnt && out[k] != rc->by[i].rel[j]; k++)
+				;
+			if (k == cnt)
+				out[cnt++] = rc->by[i].rel[j];
+		}
+	}
+	return cnt;
 }
 
 void

@@ -1,7 +1,7 @@
 /*
  * node/remotes.h: where each peer may be reached (Nebula's RemoteList):
  * its static_host_map addresses and what each lighthouse last answered
- * about it (each answer replaces that lighthouse's previous one, wire.md
+ * about it (addresses and relays) (each answer replaces that lighthouse's previous one, wire.md
  * 8.4), merged without duplicates and ranked (wire.md 8.6: preferred
  * ranges, then IPv6, then public before private IPv4).
  *
@@ -30,8 +30,13 @@ void remotes_free(struct remotes *r); /* NULL-safe */
 /* Every address known for vpn_ip, best first.  Returns the count. */
 size_t remotes_addrs(const struct remotes *r, const struct node_cfg *c,
     uint32_t vpn_ip, struct udp_addr *out, size_t max);
+/* The relays the lighthouses named for vpn_ip (its relay.relays, wire.md
+ * 9), without duplicates, in the order answered.  Returns the count. */
+size_t remotes_relays(const struct remotes *r, uint32_t vpn_ip, uint32_t *out,
+    size_t max);
 /* Lighthouse lh answered m (a HostQueryReply): keep what
- * remote_allow_list allows, in place of lh's previous answer. */
+ * remote_allow_list allows, and the relays inside the overlay network
+ * other than us and the peer, in place of lh's previous answer. */
 void remotes_store(struct remotes *r, const struct node_cfg *c, uint32_t lh,
     const struct lhmsg *m);
 /* The tunnel to vpn_ip went down: ask again next time. */

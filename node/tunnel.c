@@ -14,8 +14,10 @@
 #include "handshake.h"
 #include "hostmap.h"
 #include "lhserver.h"
+#include "lhclient.h"
 #include "log.h"
 #include "nodeint.h"
+#include "relay.h"
 #include "remotes.h"
 #include "tunnel.h"
 #include "worker.h"
@@ -23,7 +25,7 @@
 struct tunnel *
 tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
     struct cert *peer, uint32_t local, uint32_t remote, uint64_t peer_time,
-    const struct udp_addr *from)
+    const struct udp_addr *from, uint32_t via)
 {
 	uint8_t k1[32], k2[32];
 	struct tunnel *t = calloc(1, sizeof(*t));
@@ -49,7 +51,12 @@ tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
 	replay_init(&t->win);
 	replay_update(&t->win, 1);
 	replay_update(&t->win, 2);
-	t->remote = *from;
+	if (from != NULL) {
+		t->remote = *from;
+	} else {
+		t->relayed = true;
+		tunnel_add_relay(t, via);
+	}
 	t->initiator = initiator;
 	t->peer_time = peer_time;
 	conntrack_owner_init(&t->ct_own);
@@ -63,6 +70,25 @@ out:
 	crypto_cleanse(k1, sizeof(k1));
 	crypto_cleanse(k2, sizeof(k2));
 	return t;
+}
+
+void
+tunnel_add_relay(struct tunnel *t, uint32_t via)
+{
+	size_t i;
+
+	for (i = 0; i < TUNNEL_RELAYS; i++) {
+		if (t->relays[i] == via)
+			return;
+		if (t->relays[i] == 0) {
+			t->relays[i] = via;
+			return;
+		}
+	}
+	/* full: the newest replaces the oldest */
+	memmove(t->relays, t->relays + 1,
+	    (TUNNEL_RELAYS - 1) * sizeof(t->relays[0]));
+	t->relays[TUNNEL_RELAYS - 1] = via;
 }
 
 void
@@ -81,17 +107,37 @@ tunnel_free(struct node *n, struct tunnel *t)
 	free(t);
 }
 
+/* The data contexts, keyed on first use. */
+static struct crypto_aead *
+tx_ctx(struct node *n, struct tunnel *t)
+{
+	if (t->tx == NULL &&
+	    crypto_aead_new(n->cfg->cipher, t->ktx, true, &t->tx) != 0)
+		return NULL;
+	return t->tx;
+}
+
+static struct crypto_aead *
+rx_ctx(struct node *n, struct tunnel *t)
+{
+	if (t->rx == NULL &&
+	    crypto_aead_new(n->cfg->cipher, t->krx, false, &t->rx) != 0)
+		return NULL;
+	return t->rx;
+}
+
 int
 tunnel_seal(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
     uint8_t *slot, size_t len)
 {
+	struct crypto_aead *a;
+
 	if (type != HDR_MESSAGE)
 		return crypto_aead_seal1(n->cfg->cipher, t->ktx, ctr, slot,
 		    HEADER_LEN, slot + HEADER_LEN, len, slot + HEADER_LEN);
-	if (t->tx == NULL &&
-	    crypto_aead_new(n->cfg->cipher, t->ktx, true, &t->tx) != 0)
+	if ((a = tx_ctx(n, t)) == NULL)
 		return VPN_ERR_CRYPTO;
-	return crypto_aead_seal(t->tx, ctr, slot, HEADER_LEN, slot + HEADER_LEN,
+	return crypto_aead_seal(a, ctr, slot, HEADER_LEN, slot + HEADER_LEN,
 	    len, slot + HEADER_LEN);
 }
 
@@ -99,14 +145,64 @@ int
 tunnel_open(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
     uint8_t *pkt, size_t clen)
 {
+	struct crypto_aead *a;
+
 	if (type != HDR_MESSAGE)
 		return crypto_aead_open1(n->cfg->cipher, t->krx, ctr, pkt,
 		    HEADER_LEN, pkt + HEADER_LEN, clen, pkt + HEADER_LEN);
-	if (t->rx == NULL &&
-	    crypto_aead_new(n->cfg->cipher, t->krx, false, &t->rx) != 0)
+	if ((a = rx_ctx(n, t)) == NULL)
 		return VPN_ERR_CRYPTO;
-	return crypto_aead_open(t->rx, ctr, pkt, HEADER_LEN, pkt + HEADER_LEN,
+	return crypto_aead_open(a, ctr, pkt, HEADER_LEN, pkt + HEADER_LEN,
 	    clen, pkt + HEADER_LEN);
+}
+
+int
+tunnel_mac(struct node *n, struct tunnel *t, uint64_t ctr, uint8_t *p,
+    size_t adlen)
+{
+	struct crypto_aead *a = tx_ctx(n, t);
+
+	if (a == NULL)
+		return VPN_ERR_CRYPTO;
+	return crypto_aead_seal(a, ctr, p, adlen, p + adlen, 0, p + adlen);
+}
+
+int
+tunnel_mac_check(struct node *n, struct tunnel *t, uint64_t ctr, uint8_t *p,
+    size_t adlen)
+{
+	struct crypto_aead *a = rx_ctx(n, t);
+
+	if (a == NULL)
+		return VPN_ERR_CRYPTO;
+	return crypto_aead_open(a, ctr, p, adlen, p + adlen, 16, p + adlen);
+}
+
+void
+tunnel_heard(struct node *n, struct tunnel *t, const struct udp_addr *from)
+{
+	t->in = true;
+	t->rx_packets++;
+	t->recv_errors = 0;
+	if (t->msg1 != NULL) { /* the peer has its keys: no resends to come */
+		free(t->msg1);
+		free(t->msg2);
+		t->msg1 = t->msg2 = NULL;
+	}
+	if (from != NULL)
+		tunnel_roam(n, t, from);
+}
+
+/* Where t's peer is: its address, or "relay:" and its relay's IP. */
+static void
+where(const struct tunnel *t, char a[UDP_ADDR_STRLEN])
+{
+	if (t->relayed) {
+		memcpy(a, "relay:", 6);
+		ip4_format(t->relays[0], a + 6);
+	} else {
+		udp_addr_format(&t->remote, a);
+	}
 }
 
 void
@@ -115,7 +211,7 @@ tunnel_log(const char *what, const struct tunnel *t, const char *why)
 	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
 
 	ip4_format(t->vpn_ip, ip);
-	udp_addr_format(&t->remote, a);
+	where(t, a);
 	log_info("%s: peer=%s vpnIp=%s udpAddr=%s localIndex=%u "
 	         "remoteIndex=%u initiator=%s%s%s",
 	    what, t->name, ip, a, t->local_index, t->remote_index,
@@ -127,7 +223,7 @@ tunnel_log(const char *what, const struct tunnel *t, const char *why)
 static void
 announce_up(struct node *n, const struct tunnel *t)
 {
-	if (n->lhs != NULL)
+	if (n->lhs != NULL && !t->relayed)
 		lhserver_learned(n->lhs, t);
 	if (n->dns != NULL)
 		dnsresp_tunnel_up(n->dns, t);
@@ -136,14 +232,17 @@ announce_up(struct node *n, const struct tunnel *t)
 void
 tunnel_delete(struct node *n, struct tunnel *t, const char *why)
 {
+	uint32_t ip = t->vpn_ip;
+
 	tunnel_log("Tunnel down", t, why);
 	if (n->lhs != NULL)
-		lhserver_forget(n->lhs, t->vpn_ip);
+		lhserver_forget(n->lhs, ip);
 	if (n->dns != NULL)
-		dnsresp_tunnel_down(n->dns, t->vpn_ip);
-	remotes_forget(n->rem, t->vpn_ip);
+		dnsresp_tunnel_down(n->dns, ip);
+	remotes_forget(n->rem, ip);
 	hostmap_remove(n->hm, t);
 	tunnel_free(n, t);
+	relay_tunnel_gone(n, ip);
 }
 
 static bool
@@ -168,6 +267,8 @@ tunnel_up(struct node *n, struct tunnel *t)
 			conntrack_owner_move(n->ct, &old->ct_own, &t->ct_own);
 		tunnel_log("Tunnel replaced", old, "newer handshake");
 		tunnel_free(n, old);
+		/* The peer may have lost its relays with its old tunnel. */
+		relay_tunnel_gone(n, t->vpn_ip);
 	}
 	hs_completed(n->hs);
 	tunnel_log("Tunnel up", t, NULL);
@@ -200,10 +301,14 @@ tunnel_seal_slot_to(struct worker *w, struct tunnel *t,
 		w->st.tx_dropped++;
 		return;
 	}
-	worker_commit(w, to, HEADER_LEN + len + 16);
+	if (t->relayed && to == &t->remote)
+		relay_send_tunnel(w, t, slot, HEADER_LEN + len + 16);
+	else
+		worker_commit(w, to, HEADER_LEN + len + 16);
 	if (!t->out)
 		connmgr_sent(n, t);
-	if (++t->tx_packets % 1000 == 0 && n->cfg->npreferred > 0)
+	if (++t->tx_packets % 1000 == 0 &&
+	    (t->relayed || n->cfg->npreferred > 0))
 		tunnel_probe_preferred(n, t);
 }
 
@@ -244,18 +349,24 @@ node_send(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 }
 
 /* wire.md 8.6: every 1000 packets to a peer that is not at a preferred
- * address, probe its preferred addresses; its reply roams us there. */
+ * address, probe its preferred addresses; its reply roams us there.  A
+ * relayed peer: every address known (Nebula's TryPromoteBest), or the
+ * lighthouses asked again when none is. */
 void
 tunnel_probe_preferred(struct node *n, struct tunnel *t)
 {
 	struct udp_addr a[REMOTES_MAX];
 	size_t na, i;
 
-	if (n->cfg->npreferred == 0 || node_cfg_preferred(n->cfg, &t->remote))
+	if (!t->relayed && (n->cfg->npreferred == 0 ||
+	                       node_cfg_preferred(n->cfg, &t->remote)))
 		return;
 	na = remotes_addrs(
 	    n->rem, n->cfg, t->vpn_ip, a, sizeof(a) / sizeof(a[0]));
-	for (i = 0; i < na && node_cfg_preferred(n->cfg, &a[i]); i++)
+	if (na == 0 && t->relayed)
+		lhclient_query(n, t->vpn_ip);
+	for (i = 0; i < na && (t->relayed || node_cfg_preferred(n->cfg, &a[i]));
+	     i++)
 		tunnel_send_to(
 		    n, t, &a[i], HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
 }
@@ -279,7 +390,7 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 	char a[UDP_ADDR_STRLEN], b[UDP_ADDR_STRLEN];
 	int64_t now;
 
-	if (udp_addr_eq(&t->remote, from))
+	if (!t->relayed && udp_addr_eq(&t->remote, from))
 		return;
 	if (!allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
 	        t->vpn_ip, from->ip))
@@ -288,13 +399,14 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 	if (udp_addr_eq(&t->roamed_from, from) &&
 	    now - t->roamed_at < 2000000000LL)
 		return; /* anti-flapping */
-	udp_addr_format(&t->remote, a);
+	where(t, a);
 	udp_addr_format(from, b);
 	log_info("Host roamed to new udp ip/port: peer=%s from=%s to=%s",
 	    t->name, a, b);
 	t->roamed_from = t->remote;
 	t->roamed_at = now;
 	t->remote = *from;
+	t->relayed = false; /* direct from now on; its relays stay known */
 	if (n->lhs != NULL) /* a lighthouse learns the new address */
 		lhserver_learned(n->lhs, t);
 }

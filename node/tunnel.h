@@ -5,7 +5,8 @@
  *
  * A tunnel is made by handshake.c, installed in and removed from the
  * host map (hostmap.h), which alone indexes it.  Its fields belong to:
- *   this file       keys, counters, window, remote, roaming, name, peer
+ *   this file       keys, counters, window, remote, roaming, name, peer,
+ *                   relays and relayed
  *   handshake.c     msg1/msg2 (responder resends), peer_time
  *   connmgr.c       in, out and the check queue links
  *   datapath.c      rx/tx packet counts, recv_errors
@@ -28,6 +29,8 @@ struct worker;
 
 enum check_state { CHECK_NONE, CHECK_ALIVE, CHECK_DELETE };
 
+#define TUNNEL_RELAYS 4 /* relays remembered per tunnel */
+
 struct tunnel {
 	uint32_t vpn_ip, local_index, remote_index;
 	struct cert *peer;
@@ -40,6 +43,10 @@ struct tunnel {
 	uint64_t tx_counter;
 	struct replay win;
 	struct udp_addr remote;
+	/* Reached through a relay (wire.md 9): no direct address yet, and
+	 * the relays its handshake came through (0: unused). */
+	bool relayed;
+	uint32_t relays[TUNNEL_RELAYS];
 	bool initiator;
 	uint64_t peer_time; /* the peer's handshake Time, ns */
 	uint8_t *msg1;      /* responder: message 1 body, to spot resends */
@@ -62,10 +69,13 @@ struct tunnel {
 };
 
 /* Keys, counters and the replay window of a completed handshake; the
- * tunnel owns peer from the call on, also on failure (NULL). */
+ * tunnel owns peer from the call on, also on failure (NULL).  from: the
+ * peer's address, or NULL for a handshake through relay `via`. */
 struct tunnel *tunnel_new(struct node *n, const struct noise_hs *hs,
     bool initiator, struct cert *peer, uint32_t local, uint32_t remote,
-    uint64_t peer_time, const struct udp_addr *from);
+    uint64_t peer_time, const struct udp_addr *from, uint32_t via);
+/* Remember that relay via carried a handshake with t's peer. */
+void tunnel_add_relay(struct tunnel *t, uint32_t via);
 /* A tunnel never installed (or already removed from the host map). */
 void tunnel_free(struct node *n, struct tunnel *t);
 
@@ -85,8 +95,20 @@ int tunnel_seal(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
 int tunnel_open(struct node *n, struct tunnel *t, uint8_t type, uint64_t ctr,
     uint8_t *pkt, size_t clen);
 
+/* The relay packet's tag (wire.md 9.4): a MAC over adlen bytes at p,
+ * with t's sending key, written after them; and its check on receipt
+ * (p: the packet less its 16-byte tag). */
+int tunnel_mac(struct node *n, struct tunnel *t, uint64_t ctr, uint8_t *p,
+    size_t adlen);
+int tunnel_mac_check(struct node *n, struct tunnel *t, uint64_t ctr,
+    uint8_t *p, size_t adlen);
+/* An authenticated packet from t's peer, from the underlay address from
+ * (NULL: through a relay): liveness, counts, roaming. */
+void tunnel_heard(struct node *n, struct tunnel *t, const struct udp_addr *from);
+
 /* Seal a packet already at slot + HEADER_LEN (a send slot of worker w)
- * and queue it there for `to` (tunnel_seal_slot: t's address).  A body
+ * and queue it there for `to` (tunnel_seal_slot: t's address, or its
+ * relay when it has none).  A body
  * longer than TUNNEL_MAX_BODY is dropped and counted in w's txDropped. */
 void tunnel_seal_slot(struct worker *w, struct tunnel *t, uint8_t *slot,
     uint8_t type, uint8_t subtype, size_t len);
@@ -111,7 +133,9 @@ void tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from);
  * there, at most once a second; only its authenticated reply moves t. */
 void tunnel_probe(
     struct node *n, struct tunnel *t, const struct udp_addr *from);
-/* wire.md 8.6: probe the peer's preferred addresses. */
+/* wire.md 8.6: probe the peer's preferred addresses; a relayed
+ * tunnel: all its known addresses, so that a direct path, once it
+ * works, replaces the relay. */
 void tunnel_probe_preferred(struct node *n, struct tunnel *t);
 
 /* pki.disconnect_invalid: does the peer's certificate still verify? */

@@ -3,7 +3,7 @@
 # nftables masquerade), and a lighthouse on the "public" side.  The nodes
 # learn each other's public address from the lighthouse, punch, and their
 # tunnel runs directly between the two NAT routers (the lighthouse never
-# relays: it has no relay code, and its packet counters show it).
+# relays: it is not a relay, and its packet counters show it).
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
 command -v nft >/dev/null || { echo "not ok 1 - nft is not installed"; exit 1; }

@@ -35,8 +35,10 @@
 #include "io.h"
 #include "lhclient.h"
 #include "lhserver.h"
+#include "nebctl.h"
 #include "nodeint.h"
 #include "punch.h"
+#include "relay.h"
 #include "remotes.h"
 #include "simnet.h"
 #include "tun.h"
@@ -44,7 +46,7 @@
 #include "wire.h"
 #include "worker.h"
 
-#define MAXN 4
+#define MAXN 5
 #define LH_IP "10.77.0.1"
 
 struct peer {
@@ -1157,6 +1159,288 @@ test_mesh_unsafe_route(void **state)
 	assert_int_equal(ctr(&m->p[0].n, "hsCompleted"), 1);
 }
 
+/* The simulated network loses everything between two addresses. */
+struct cut {
+	struct udp_addr a, b;
+	bool on;
+};
+
+static bool
+cut_path(void *arg, const struct udp_addr *from, const struct udp_addr *to,
+    const uint8_t *p, size_t len)
+{
+	const struct cut *c = arg;
+
+	(void)p;
+	(void)len;
+	return c->on &&
+	       ((udp_addr_eq(from, &c->a) && udp_addr_eq(to, &c->b)) ||
+	           (udp_addr_eq(from, &c->b) && udp_addr_eq(to, &c->a)));
+}
+
+/* Start the lighthouse (slot 0) on net, and return the YAML of a node
+ * that registers with it, with `more` appended. */
+static const char *
+relay_mesh(struct mesh *m, struct simnet *net, const char *more)
+{
+	static char extra[768];
+	struct udp_addr la = sa("198.51.100.1", 4242);
+
+	start_on(m, 0, "lh", LH_IP, simnet_open(net, &la), 4242,
+	    "lighthouse: {am_lighthouse: true}\n");
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"198.51.100.1:4242\"]}\n"
+	    "lighthouse: {am_lighthouse: false, interval: 60, hosts: [\"%s\"],"
+	    "\n  local_allow_list: {interfaces: {'.*': false}}}\n"
+	    "timers: {connection_alive_interval: 1, "
+	    "pending_deletion_interval: 1}\n%s",
+	    LH_IP, LH_IP, more);
+	return extra;
+}
+
+static struct tunnel *
+tunnel_to(struct mesh *m, size_t i, const char *ip)
+{
+	return hostmap_by_ip(m->p[i].n.hm, ip4(ip));
+}
+
+/*
+ * A and B cannot reach each other (the network loses everything between
+ * them); R, a relay, reaches both, and B names it in relay.relays.  A's
+ * handshake goes through R (wire.md 9): data crosses both ways, wrapped
+ * on each hop, and R forwards what it cannot read.  Then the direct path
+ * opens: the tunnel's probes find it and traffic leaves the relay.
+ */
+static void
+test_mesh_relay(void **state)
+{
+	struct mesh *m = *state;
+	struct simnet *net = simnet_new();
+	struct udp_addr ap = sa("192.0.2.2", 4242), bp = sa("192.0.2.3", 4242),
+			rp = sa("192.0.2.9", 4242);
+	struct cut cut = {ap, bp, true};
+	const char *extra;
+	char yr[1024], yb[1024];
+	struct tunnel *t;
+	uint64_t fwd;
+	int i;
+
+	assert_non_null(net);
+	simnet_set_filter(net, cut_path, &cut);
+	extra = relay_mesh(m, net, "");
+	snprintf(yr, sizeof(yr), "%srelay: {am_relay: true}\n", extra);
+	snprintf(yb, sizeof(yb), "%srelay: {relays: [\"10.77.0.9\"]}\n", extra);
+	start_on(m, 1, "r", "10.77.0.9", simnet_open(net, &rp), 0, yr);
+	start_on(m, 2, "b", "10.77.0.3", simnet_open(net, &bp), 0, yb);
+	start_on(m, 3, "a", "10.77.0.2", simnet_open(net, &ap), 0, extra);
+	pump(m, 200);
+	assert_true(crosses(m, 3, 2, 80));
+	assert_true(crosses(m, 2, 3, 81));
+	t = tunnel_to(m, 3, "10.77.0.3");
+	assert_non_null(t);
+	assert_true(t->relayed);
+	assert_int_equal(t->relays[0], ip4("10.77.0.9"));
+	t = tunnel_to(m, 2, "10.77.0.2");
+	assert_non_null(t);
+	assert_true(t->relayed);
+	assert_true(ctr(&m->p[1].n, "relayForwarded") >= 4);
+	assert_true(ctr(&m->p[3].n, "relayTx") >= 1);
+	assert_true(ctr(&m->p[3].n, "relayRx") >= 1);
+	assert_int_equal(ctr(&m->p[1].n, "relays"), 2);
+	assert_int_equal(ctr(&m->p[3].n, "relays"), 1);
+	assert_true(simnet_counts(net)->filtered >= 1);
+	/* the direct path opens: probes move the tunnel onto it */
+	cut.on = false;
+	for (i = 0; i < 50 && (tunnel_to(m, 3, "10.77.0.3")->relayed ||
+	                          tunnel_to(m, 2, "10.77.0.2")->relayed);
+	     i++) {
+		assert_true(crosses(m, 3, 2, (uint16_t)(100 + i)));
+		pump(m, 100);
+	}
+	assert_false(tunnel_to(m, 3, "10.77.0.3")->relayed);
+	assert_false(tunnel_to(m, 2, "10.77.0.2")->relayed);
+	assert_true(udp_addr_eq(&tunnel_to(m, 3, "10.77.0.3")->remote, &bp));
+	fwd = ctr(&m->p[1].n, "relayForwarded");
+	assert_true(crosses(m, 3, 2, 90));
+	assert_true(crosses(m, 2, 3, 91));
+	assert_int_equal(ctr(&m->p[1].n, "relayForwarded"), fwd);
+	for (i = 0; i < 4; i++)
+		stop(m, (size_t)i);
+	simnet_free(net);
+}
+
+/*
+ * Who may use a relay: a node without am_relay refuses to relay; B
+ * refuses a relay it did not list; a relay refuses a request that names
+ * another origin.  Each refusal is counted and nothing is set up.
+ */
+static void
+test_mesh_relay_refused(void **state)
+{
+	struct mesh *m = *state;
+	struct simnet *net = simnet_new();
+	struct udp_addr ap = sa("192.0.2.2", 4242), bp = sa("192.0.2.3", 4242),
+			rp = sa("192.0.2.9", 4242);
+	struct cut cut = {ap, bp, true};
+	uint8_t buf[NEBCTL_ENCODED_MAX], pkt[64];
+	struct nebctl req = {NEBCTL_CREATE_RELAY_REQUEST, 77, 0,
+	    0, 0};
+	const char *extra;
+	char yb[1024];
+	struct tunnel *t;
+	size_t len;
+
+	assert_non_null(net);
+	simnet_set_filter(net, cut_path, &cut);
+	extra = relay_mesh(m, net, "");
+	/* R lists itself nowhere and is no relay; B names R */
+	start_on(m, 1, "r", "10.77.0.9", simnet_open(net, &rp), 0, extra);
+	snprintf(yb, sizeof(yb), "%srelay: {relays: [\"10.77.0.9\"]}\n", extra);
+	start_on(m, 2, "b", "10.77.0.3", simnet_open(net, &bp), 0, yb);
+	start_on(m, 3, "a", "10.77.0.2", simnet_open(net, &ap), 0, extra);
+	pump(m, 200);
+	len = echo(pkt, "10.77.0.2", "10.77.0.3", 82);
+	assert_int_equal(send(m->p[3].fd, pkt, len, 0), (ssize_t)len);
+	pump(m, 1500);
+	assert_null(tunnel_to(m, 3, "10.77.0.3"));
+	assert_true(ctr(&m->p[1].n, "relayRefused") >= 1); /* no am_relay */
+	assert_int_equal(ctr(&m->p[1].n, "relays"), 0);
+	/* a request to B from a relay B did not list (A, over its tunnel
+	 * with B's lighthouse... here: A asks B directly, as if A were a
+	 * relay for the lighthouse) */
+	t = tunnel_to(m, 3, "10.77.0.9");
+	assert_non_null(t);
+	req.relay_from_ip = ip4("10.77.0.1");
+	req.relay_to_ip = ip4("10.77.0.9");
+	assert_int_equal(nebctl_encode(&req, buf, sizeof(buf), &len), 0);
+	assert_int_equal(tunnel_send(&m->p[3].n, t, HDR_CONTROL, 0, buf, len),
+	    0);
+	worker_flush(m->p[3].n.wk);
+	pump(m, 100);
+	/* R is the target but A is not in R's relay.relays (empty) */
+	assert_true(ctr(&m->p[1].n, "relayRefused") >= 2);
+	assert_int_equal(ctr(&m->p[1].n, "relays"), 0);
+	for (int i = 0; i < 4; i++)
+		stop(m, (size_t)i);
+	simnet_free(net);
+}
+
+/*
+ * The relay table's bound per neighbour: a peer that B lets relay to it
+ * asks for more relays than RELAY_MAX_PER_PEER; the rest are refused
+ * and counted, and the table stays at the bound.  Answers to requests
+ * nobody made are refused too.
+ */
+static void
+test_mesh_relay_bounds(void **state)
+{
+	struct mesh *m = *state;
+	struct nebctl req = {NEBCTL_CREATE_RELAY_REQUEST, 0, 0, 0, 0};
+	uint8_t buf[NEBCTL_ENCODED_MAX];
+	char extra[256];
+	struct tunnel *t;
+	size_t len;
+	uint32_t i;
+
+	start(m, 1, "b", "10.77.0.3", 0, "relay: {relays: [\"10.77.0.2\"]}\n");
+	snprintf(extra, sizeof(extra), "%s",
+	    static_map("10.77.0.3", node_port(&m->p[1].n)));
+	start(m, 0, "a", "10.77.0.2", 0, extra);
+	assert_true(crosses(m, 0, 1, 86));
+	t = tunnel_to(m, 0, "10.77.0.3");
+	assert_non_null(t);
+	req.relay_to_ip = ip4("10.77.0.3");
+	for (i = 0; i < RELAY_MAX_PER_PEER + 44; i++) {
+		req.initiator_relay_index = 1000 + i;
+		req.relay_from_ip = ip4("10.77.1.0") + i;
+		assert_int_equal(nebctl_encode(&req, buf, sizeof(buf), &len), 0);
+		assert_int_equal(
+		    tunnel_send(&m->p[0].n, t, HDR_CONTROL, 0, buf, len), 0);
+		if (i % 32 == 31) {
+			worker_flush(m->p[0].n.wk);
+			pump(m, 20);
+		}
+	}
+	worker_flush(m->p[0].n.wk);
+	pump(m, 200);
+	assert_int_equal(ctr(&m->p[1].n, "relayRequests"),
+	    RELAY_MAX_PER_PEER + 44);
+	assert_int_equal(ctr(&m->p[1].n, "relays"), RELAY_MAX_PER_PEER);
+	assert_int_equal(ctr(&m->p[1].n, "relayFull"), 44);
+	/* b answered each it kept; a asked for none of them */
+	assert_int_equal(ctr(&m->p[0].n, "relayResponses"), RELAY_MAX_PER_PEER);
+	assert_int_equal(ctr(&m->p[0].n, "relayRefused"), RELAY_MAX_PER_PEER);
+	assert_int_equal(ctr(&m->p[0].n, "relays"), 0);
+	/* the same origin again with a new index: the entry is reused */
+	req.initiator_relay_index = 5;
+	req.relay_from_ip = ip4("10.77.1.0");
+	assert_int_equal(nebctl_encode(&req, buf, sizeof(buf), &len), 0);
+	tunnel_send(&m->p[0].n, t, HDR_CONTROL, 0, buf, len);
+	worker_flush(m->p[0].n.wk);
+	pump(m, 100);
+	assert_int_equal(ctr(&m->p[1].n, "relays"), RELAY_MAX_PER_PEER);
+	assert_int_equal(ctr(&m->p[1].n, "relayFull"), 44);
+	/* the tunnel goes: so do the entries over it */
+	stop(m, 0);
+	pump(m, 100);
+	assert_int_equal(ctr(&m->p[1].n, "relays"), 0);
+}
+
+/*
+ * Two relays: the one carrying the tunnel goes down; the tunnel, left
+ * without a path, is closed at once and the next packet sets up a new
+ * one through the other relay.
+ */
+static void
+test_mesh_relay_failover(void **state)
+{
+	struct mesh *m = *state;
+	struct simnet *net = simnet_new();
+	struct udp_addr ap = sa("192.0.2.2", 4242), bp = sa("192.0.2.3", 4242),
+			r1 = sa("192.0.2.9", 4242), r2 = sa("192.0.2.10", 4242);
+	struct cut cut = {ap, bp, true};
+	const char *extra;
+	char yr[1024], yb[1024];
+	struct tunnel *t;
+	size_t gone, other;
+	int i;
+
+	assert_non_null(net);
+	simnet_set_filter(net, cut_path, &cut);
+	extra = relay_mesh(m, net, "");
+	snprintf(yr, sizeof(yr), "%srelay: {am_relay: true}\n", extra);
+	snprintf(yb, sizeof(yb),
+	    "%srelay: {relays: [\"10.77.0.9\", \"10.77.0.10\"]}\n", extra);
+	start_on(m, 1, "r1", "10.77.0.9", simnet_open(net, &r1), 0, yr);
+	start_on(m, 4, "r2", "10.77.0.10", simnet_open(net, &r2), 0, yr);
+	start_on(m, 2, "b", "10.77.0.3", simnet_open(net, &bp), 0, yb);
+	start_on(m, 3, "a", "10.77.0.2", simnet_open(net, &ap), 0, extra);
+	pump(m, 200);
+	assert_true(crosses(m, 3, 2, 83));
+	t = tunnel_to(m, 3, "10.77.0.3");
+	assert_non_null(t);
+	assert_true(t->relayed);
+	gone = t->relays[0] == ip4("10.77.0.9") ? 1 : 4;
+	other = gone == 1 ? 4 : 1;
+	stop(m, gone);
+	/* A's tunnel with the dead relay fails its checks, and with it
+	 * goes the relayed tunnel */
+	for (i = 0; i < 60 && tunnel_to(m, 3, m->p[gone].ip) != NULL; i++)
+		pump(m, 100);
+	assert_null(tunnel_to(m, 3, m->p[gone].ip));
+	pump(m, 100);
+	assert_true(crosses(m, 3, 2, 84));
+	assert_true(crosses(m, 2, 3, 85));
+	t = tunnel_to(m, 3, "10.77.0.3");
+	assert_non_null(t);
+	assert_true(t->relayed);
+	assert_int_equal(t->relays[0], ip4(m->p[other].ip));
+	for (i = 0; i < MAXN; i++)
+		if (m->p[i].up)
+			stop(m, (size_t)i);
+	simnet_free(net);
+}
+
 int
 main(void)
 {
@@ -1187,6 +1471,13 @@ main(void)
 	        test_mesh_unsafe_route, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_reload_starts_registering, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mesh_relay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_relay_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_relay_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_relay_failover, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

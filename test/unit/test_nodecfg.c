@@ -197,6 +197,40 @@ test_nodecfg_exit(void **state)
 	node_cfg_free(c);
 }
 
+/* relay: defaults, a relay list, and a relay that lists none and uses
+ * none. */
+static void
+test_nodecfg_relay(void **state)
+{
+	struct node_cfg *c;
+	char err[512];
+
+	(void)state;
+	if (load("", true, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_false(c->am_relay);
+	assert_true(c->use_relays);
+	assert_int_equal(c->nrelays, 0);
+	node_cfg_free(c);
+	/* host-a is 192.168.100.10: its own IP is skipped */
+	if (load("relay:\n  relays: [\"192.168.100.9\", \"192.168.100.10\", "
+	         "\"192.168.100.7\"]\n  use_relays: false\n",
+	        true, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->nrelays, 2);
+	assert_int_equal(c->relays[0], 0xc0a86409);
+	assert_int_equal(c->relays[1], 0xc0a86407);
+	assert_false(c->use_relays);
+	node_cfg_free(c);
+	if (load("relay:\n  am_relay: true\n  relays: [\"192.168.100.9\"]\n",
+	        true, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(c->am_relay);
+	assert_false(c->use_relays);
+	assert_int_equal(c->nrelays, 0);
+	node_cfg_free(c);
+}
+
 /* Every refusal: the text must name the key (or the PKI reason) and,
  * for YAML values, the line. */
 static void
@@ -332,6 +366,18 @@ test_nodecfg_refusals(void **state)
 	    {true, "exit:\n  serve: perhaps\n", "exit.serve", "perhaps"},
 	    {true, "tun:\n  disabled: true\nexit:\n  serve: true\n",
 	        "exit.serve", "needs a TUN device"},
+	    {true, "relay:\n  relays: [\"nope\"]\n", "relay.relays[0]",
+	        "not an IPv4 address: nope"},
+	    {true, "relay:\n  relays: [\"192.168.100.5\", \"10.1.1.1\"]\n",
+	        "relay.relays[1]", "not in our overlay network"},
+	    {true,
+	        "relay:\n  relays: [192.168.100.1, 192.168.100.2, "
+	        "192.168.100.3, 192.168.100.4, 192.168.100.5, 192.168.100.6, "
+	        "192.168.100.7, 192.168.100.8, 192.168.100.9, 192.168.100.12, "
+	        "192.168.100.10, 192.168.100.11]\n",
+	        "relay.relays[10]", "at most 10 relays"},
+	    {true, "relay:\n  am_relay: sure\n", "relay.am_relay", ":6:"},
+	    {true, "relay:\n  use_relays: 3\n", "relay.use_relays", ":6:"},
 	};
 	struct node_cfg *c;
 	char err[1024];
@@ -421,6 +467,7 @@ main(void)
 	    cmocka_unit_test(test_nodecfg_reads_values),
 	    cmocka_unit_test(test_nodecfg_refusals),
 	    cmocka_unit_test(test_nodecfg_unsafe_routes),
+	    cmocka_unit_test(test_nodecfg_relay),
 	    cmocka_unit_test(test_nodecfg_exit),
 	    cmocka_unit_test(test_nodecfg_static_host_keeps_last_ten),
 	    cmocka_unit_test(test_nodecfg_lighthouse_and_preferred),
