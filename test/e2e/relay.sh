@@ -4,10 +4,11 @@
 # namespaces drop everything between A and B, so they can only talk
 # through R, which B names in relay.relays.  Each combination of ours
 # and Nebula 1.6.1 in the roles of lighthouse, relay and ends: ping and
-# a TCP transfer with a matching sha256 both ways.  With ours at every
-# role: the relay is restarted in the middle of a transfer (the tunnel
-# is set up again and the transfer completes), and when the direct path
-# opens the tunnel leaves the relay; that run uses the ASan+UBSan build.
+# a TCP transfer with a matching sha256 both ways.  The relay, ours and
+# then Nebula's (between our ends), is restarted in the middle of a
+# transfer: the relay is set up again and the transfer completes.  With
+# ours at every role (the ASan+UBSan build), when the direct path opens
+# the tunnel leaves the relay.
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
 command -v nft >/dev/null || { echo "not ok 1 - nft is not installed"; exit 1; }
@@ -122,6 +123,33 @@ finish() {
 	ip netns exec "$A" nft reset counters table inet cut >/dev/null 2>&1
 }
 
+# The relay (implementation $1) restarted in the middle of a slow
+# transfer from A to B: the ends set the relay up again and the transfer
+# completes intact.
+restart_mid_transfer() { # IMPL TAG
+	local port=$((20000 + RANDOM % 10000)) lp sp want got
+	head -c 3000000 /dev/urandom >slow
+	ip netns exec "$B" timeout 90 nc -l -d 192.168.95.20 "$port" >slow.recv &
+	lp=$!
+	E2E_PIDS+=("$lp")
+	wait_for 5 bash -c "ip netns exec $B ss -ltn 'sport = :$port' | grep -q LISTEN"
+	slow_send "$A" 192.168.95.20 "$port" slow &
+	sp=$!
+	E2E_PIDS+=("$sp")
+	sleep 2
+	stop_pids "${PIDS[1]}"
+	sleep 1
+	PIDS[1]=$(spawn "$R" "r.restarted.$2.log" "$(bin "$1")" -config r.yml)
+	wait "$sp"
+	wait "$lp"
+	want=$(sha256sum <slow | cut -d' ' -f1)
+	got=$(sha256sum <slow.recv | cut -d' ' -f1)
+	check "relay=$1 restarted mid-transfer: 3 MB arrived, sha256 matches" \
+		test "$want" = "$got"
+	check "relay=$1 restarted: a made a new relayed tunnel to b" \
+		bash -c "[ \$(grep -c 'Tunnel up: peer=b vpnIp=192.168.95.20 udpAddr=relay:' a.$2.log) -ge 2 ]"
+}
+
 OURS=$ASAN_NODE
 # The examples config-examples/relay.yml and relayed-node.yml load, with
 # our node and with Nebula 1.6.1 (certificates of their network).
@@ -139,30 +167,9 @@ done
 
 combo ours ours ours ours
 t=ours-ours-ours-ours
-# The relay restarted in the middle of a transfer.
-port=$((20000 + RANDOM % 10000))
-head -c 3000000 /dev/urandom >slow
-ip netns exec "$B" timeout 60 nc -l -d 192.168.95.20 "$port" >slow.recv &
-lp=$!
-E2E_PIDS+=("$lp")
-wait_for 5 bash -c "ip netns exec $B ss -ltn 'sport = :$port' | grep -q LISTEN"
-slow_send "$A" 192.168.95.20 "$port" slow &
-sp=$!
-E2E_PIDS+=("$sp")
-sleep 2
-stop_pids "${PIDS[1]}"
-sleep 1
-PIDS[1]=$(spawn "$R" "r.restarted.log" "$OURS" -config r.yml)
-wait "$sp"
-wait "$lp"
-want=$(sha256sum <slow | cut -d' ' -f1)
-got=$(sha256sum <slow.recv | cut -d' ' -f1)
-check "relay restarted mid-transfer: 3 MB arrived, sha256 matches" \
-	test "$want" = "$got"
-check "relay restarted: a lost the old relayed tunnel and made a new one" \
-	bash -c "[ \$(grep -c 'Tunnel up: peer=b vpnIp=192.168.95.20 udpAddr=relay:' a.$t.log) -ge 2 ]"
+restart_mid_transfer ours "$t"
 check "relay restarted: the new relay forwarded" \
-	bash -c "kill -USR1 ${PIDS[1]}; sleep 0.5; grep 'stats:' r.restarted.log | tail -1 | grep -Eq 'relayForwarded=[1-9]'"
+	bash -c "kill -USR1 ${PIDS[1]}; sleep 0.5; grep 'stats:' r.restarted.$t.log | tail -1 | grep -Eq 'relayForwarded=[1-9]'"
 # The direct path opens: the tunnel leaves the relay.
 ip netns exec "$A" nft delete table inet cut
 ip netns exec "$B" nft delete table inet cut
@@ -174,11 +181,11 @@ check "direct path open: b's tunnel to a roams off the relay" \
 	wait_for 10 grep -q "Host roamed to new udp ip/port: peer=a from=relay:192.168.95.5 to=10.80.0.10:4242" "b.$t.log"
 kill -USR1 "${PIDS[1]}"
 sleep 0.5
-before=$(grep 'stats:' r.restarted.log | tail -1 | sed -n 's/.*relayForwarded=\([0-9]*\).*/\1/p')
+before=$(grep 'stats:' r.restarted.$t.log | tail -1 | sed -n 's/.*relayForwarded=\([0-9]*\).*/\1/p')
 check "direct path: a pings b" ip netns exec "$A" ping -c 5 -i 0.2 -W 1 192.168.95.20
 kill -USR1 "${PIDS[1]}"
 sleep 0.5
-after=$(grep 'stats:' r.restarted.log | tail -1 | sed -n 's/.*relayForwarded=\([0-9]*\).*/\1/p')
+after=$(grep 'stats:' r.restarted.$t.log | tail -1 | sed -n 's/.*relayForwarded=\([0-9]*\).*/\1/p')
 check "direct path: the relay forwards nothing more ($before then $after)" \
 	test "$before" = "$after"
 finish
@@ -189,6 +196,7 @@ block "$B" 10.80.0.10
 combo ours ours nebula nebula # our relay between Nebula nodes
 finish
 combo nebula nebula ours ours # a Nebula relay and lighthouse between ours
+restart_mid_transfer nebula nebula-nebula-ours-ours
 finish
 combo ours nebula ours nebula # mixed ends, Nebula relay
 finish
