@@ -29,6 +29,7 @@ struct relay {
 	uint32_t via, peer;	/* the neighbour; the far peer */
 	uint8_t type, state;
 	struct relay *next; /* the next entry for the same peer */
+	struct relay *pair; /* forwarding: the other half, or NULL */
 };
 
 struct relays {
@@ -186,6 +187,8 @@ drop(struct relays *r, struct relay *e)
 	struct relay **pp, *head = u32map_get(&r->by_peer, e->peer);
 	size_t vc = via_count(r, e->via);
 
+	if (e->pair != NULL)
+		e->pair->pair = NULL;
 	u32map_del(&r->by_index, e->local);
 	for (pp = &head; *pp != NULL && *pp != e; pp = &(*pp)->next)
 		;
@@ -276,6 +279,7 @@ request_to_relay(struct node *n, struct tunnel *t, const struct nebctl *m)
 	uint32_t to = m->relay_to_ip;
 	struct tunnel *target;
 	struct relay *te, *ae;
+	bool fresh;
 
 	if (!c->am_relay) {
 		say(n, &r->st.refused, "Relay request refused", t->vpn_ip,
@@ -304,6 +308,7 @@ request_to_relay(struct node *n, struct tunnel *t, const struct nebctl *m)
 	te = find(r, to, t->vpn_ip);
 	if (te != NULL && te->type != FORWARDING)
 		return;
+	fresh = te == NULL;
 	if (te == NULL && (te = add(n, to, t->vpn_ip, 0, FORWARDING,
 	                       REQUESTED)) == NULL)
 		return;
@@ -318,11 +323,14 @@ request_to_relay(struct node *n, struct tunnel *t, const struct nebctl *m)
 	if (ae == NULL && (ae = add(n, t->vpn_ip, to,
 	                       m->initiator_relay_index, FORWARDING,
 	                       te->state)) == NULL) {
-		drop(r, te);
+		if (fresh)
+			drop(r, te);
 		return;
 	}
 	ae->remote = m->initiator_relay_index;
 	ae->state = te->state;
+	ae->pair = te;
+	te->pair = ae;
 	if (ae->state == ESTABLISHED)
 		send_ctl(n, t, NEBCTL_CREATE_RELAY_RESPONSE, ae->remote,
 		    ae->local, t->vpn_ip, to);
@@ -360,9 +368,9 @@ response(struct node *n, struct tunnel *t, const struct nebctl *m)
 		return;
 	}
 	/* We relay: tell the origin its half is up. */
-	ae = find(r, e->peer, t->vpn_ip);
+	ae = e->pair;
 	origin = hostmap_by_ip(n->hm, e->peer);
-	if (ae == NULL || ae->type != FORWARDING || origin == NULL)
+	if (ae == NULL || origin == NULL)
 		return;
 	ae->state = ESTABLISHED;
 	send_ctl(n, origin, NEBCTL_CREATE_RELAY_RESPONSE, ae->remote,
@@ -532,10 +540,10 @@ relay_rx(struct worker *w, const struct udp_addr *from, const struct header *h,
 		r->st.rx++;
 		return RELAY_RX_INNER;
 	}
-	pe = find(r, e->peer, e->via);
+	pe = e->pair;
 	target = hostmap_by_ip(n->hm, e->peer);
-	if (pe == NULL || pe->type != FORWARDING || pe->state != ESTABLISHED ||
-	    target == NULL || target->relayed) {
+	if (pe == NULL || pe->state != ESTABLISHED || target == NULL ||
+	    target->relayed) {
 		r->st.fwd_dropped++;
 		return RELAY_RX_DROP;
 	}
@@ -620,15 +628,13 @@ relay_tunnel_gone(struct node *n, uint32_t vpn_ip)
 	while (cnt < want && u32map_next(&r->by_index, &it, &k, &v))
 		if (((struct relay *)v)->via == vpn_ip)
 			over[cnt++] = v;
-	/* A forwarding entry's other half is over another tunnel: drop
-	 * the halves first (drop_pair would free a collected one). */
+	/* A forwarding entry's other half is over another tunnel (never
+	 * one of those collected): it goes too. */
 	for (i = 0; i < cnt; i++) {
 		e = over[i];
 		peers[i] = e->type == TERMINAL ? e->peer : 0;
-		if (e->type == FORWARDING &&
-		    (e = find(r, over[i]->peer, vpn_ip)) != NULL &&
-		    e->type == FORWARDING)
-			drop(r, e);
+		if (e->pair != NULL)
+			drop(r, e->pair);
 	}
 	for (i = 0; i < cnt; i++)
 		drop(r, over[i]);
