@@ -1,6 +1,7 @@
 /*
  * node/connmgr.c: liveness of tunnels (connmgr.h).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "connmgr.h"
@@ -57,10 +58,11 @@ connmgr_forget(struct connmgr *cm, struct tunnel *t)
 	t->check = CHECK_NONE;
 }
 
-/* Queue t for a check at `at`, behind everything due earlier. */
+/* Queue t for a check at `at`: behind everything due earlier, or, with
+ * front (at is now), ahead of everything. */
 static void
-enqueue(
-    struct connmgr *cm, struct tunnel *t, enum check_state check, int64_t at)
+enqueue(struct connmgr *cm, struct tunnel *t, enum check_state check,
+    int64_t at, bool front)
 {
 	struct cmq *q;
 
@@ -69,13 +71,16 @@ enqueue(
 	t->check_at = at;
 	q = queue_of(cm, t);
 	t->armed = true;
-	t->arm_next = NULL;
-	t->arm_prev = q->tail;
-	if (q->tail != NULL)
+	t->arm_next = front ? q->head : NULL;
+	t->arm_prev = front ? NULL : q->tail;
+	if (front && q->head != NULL)
+		q->head->arm_prev = t;
+	else if (!front && q->tail != NULL)
 		q->tail->arm_next = t;
-	else
+	if (front || q->head == NULL)
 		q->head = t;
-	q->tail = t;
+	if (!front || q->tail == NULL)
+		q->tail = t;
 }
 
 void
@@ -84,7 +89,8 @@ connmgr_sent(struct node *n, struct tunnel *t)
 	t->out = true;
 	if (!t->armed)
 		enqueue(n->cm, t, CHECK_ALIVE,
-		    node_mono_ns() + n->cfg->alive_interval * 1000000000LL);
+		    node_mono_ns() + n->cfg->alive_interval * 1000000000LL,
+		    false);
 }
 
 /* Traffic came back since the check was armed: nothing to do until the
@@ -99,20 +105,8 @@ settle(struct connmgr *cm, struct tunnel *t)
 void
 connmgr_doom(struct node *n, struct tunnel *t)
 {
-	struct cmq *q = &n->cm->del;
-
-	connmgr_forget(n->cm, t);
 	t->in = false;
-	t->check = CHECK_DELETE;
-	t->check_at = node_mono_ns(); /* due now: first in the queue */
-	t->armed = true;
-	t->arm_prev = NULL;
-	t->arm_next = q->head;
-	if (q->head != NULL)
-		q->head->arm_prev = t;
-	else
-		q->tail = t;
-	q->head = t;
+	enqueue(n->cm, t, CHECK_DELETE, node_mono_ns(), true);
 }
 
 void
@@ -137,7 +131,8 @@ connmgr_tick(struct node *n)
 			tunnel_send(
 			    n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
 			enqueue(cm, t, CHECK_DELETE,
-			    now + n->cfg->deletion_interval * 1000000000LL);
+			    now + n->cfg->deletion_interval * 1000000000LL,
+			    false);
 		}
 	}
 	while ((t = cm->del.head) != NULL && t->check_at <= now &&

@@ -219,6 +219,29 @@ test_reload_exit_via_kept(void **state)
 	assert_int_equal(neu.nexit_routes, 0);
 }
 
+/* relay.am_relay applies live; relay.use_relays (forced off by it)
+ * only at start, as in Nebula. */
+static void
+test_reload_relay(void **state)
+{
+	struct node_cfg old, neu;
+	struct reload_plan plan;
+	char err[256];
+
+	(void)state;
+	base(&old);
+	base(&neu);
+	old.use_relays = true;
+	neu.am_relay = true;
+	neu.use_relays = false;
+	assert_int_equal(reload_prepare(&old, &neu, &plan, err, sizeof(err)),
+	    0);
+	assert_int_equal(plan.changed, 1);
+	assert_int_equal(plan.kept, 1);
+	assert_true(neu.am_relay);
+	assert_true(neu.use_relays);
+}
+
 int
 main(void)
 {
@@ -229,6 +252,7 @@ main(void)
 	    cmocka_unit_test(test_reload_prepare_refuses),
 	    cmocka_unit_test(test_reload_prepare_counts),
 	    cmocka_unit_test(test_reload_exit_via_kept),
+	    cmocka_unit_test(test_reload_relay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
