@@ -455,12 +455,10 @@ refuse(struct node *n, const struct src *from, const char *stage,
 	if (!log_limit_allow(
 	        &n->hs->refuse_limit, node_mono_ns() / 1000000000, 5, 20))
 		return;
-	if (from->addr != NULL) {
+	if (from->addr != NULL)
 		udp_addr_format(from->addr, a);
-	} else {
-		memcpy(a, "relay:", 6);
-		ip4_format(from->via, a + 6);
-	}
+	else
+		relay_where(from->via, a);
 	log_warnx(
 	    "Handshake refused: udpAddr=%s stage=%s reason=%s", a, stage, why);
 }

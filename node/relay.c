@@ -100,6 +100,13 @@ find(const struct relays *r, uint32_t via, uint32_t peer)
 	return e;
 }
 
+void
+relay_where(uint32_t via, char out[UDP_ADDR_STRLEN])
+{
+	memcpy(out, "relay:", 6);
+	ip4_format(via, out + 6);
+}
+
 bool
 relay_ready(const struct relays *r, uint32_t via, uint32_t peer)
 {

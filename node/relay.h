@@ -95,6 +95,10 @@ bool relay_ready(const struct relays *r, uint32_t via, uint32_t peer);
 void relay_try(struct node *n, uint32_t vpn_ip, const uint8_t *pkt,
     size_t len);
 
+/* How logs name a place reached through relay via: "relay:" and its IP
+ * (in place of an underlay address). */
+void relay_where(uint32_t via, char out[UDP_ADDR_STRLEN]);
+
 /* The tunnel to vpn_ip is going away (down or replaced): the entries
  * over it go, and tunnels that it alone carried are deleted. */
 void relay_tunnel_gone(struct node *n, uint32_t vpn_ip);

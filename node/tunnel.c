@@ -197,12 +197,10 @@ tunnel_heard(struct node *n, struct tunnel *t, const struct udp_addr *from)
 static void
 where(const struct tunnel *t, char a[UDP_ADDR_STRLEN])
 {
-	if (t->relayed) {
-		memcpy(a, "relay:", 6);
-		ip4_format(t->relays[0], a + 6);
-	} else {
+	if (t->relayed)
+		relay_where(t->relays[0], a);
+	else
 		udp_addr_format(&t->remote, a);
-	}
 }
 
 void
