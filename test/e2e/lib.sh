@@ -220,6 +220,43 @@ tcp_transfer() {
 	[ -n "$got" ] && [ "$got" = "$want" ]
 }
 
+# slow_start FROM_NS TO_NS TO_IP FILE: a TCP transfer of FILE that takes
+# its time (50 kB every 0.1 s), in the background, for what must happen
+# while a connection is open; slow_done waits for it and is true when
+# what arrived has the same sha256.
+slow_start() {
+	local from=$1 to=$2 ip=$3 file=$4
+	E2E_SLOW_PORT=$((20000 + RANDOM % 10000))
+	E2E_SLOW_FILE=$file
+	rm -f "$file.recv"
+	ip netns exec "$to" timeout 120 nc -l -d "$ip" "$E2E_SLOW_PORT" >"$file.recv" &
+	E2E_SLOW_L=$!
+	E2E_PIDS+=("$E2E_SLOW_L")
+	wait_for 5 bash -c "ip netns exec $to ss -ltn 'sport = :$E2E_SLOW_PORT' | grep -q LISTEN"
+	ip netns exec "$from" timeout 120 python3 - "$ip" "$E2E_SLOW_PORT" "$file" <<'PY' &
+import socket, sys, time
+ip, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+data = open(path, "rb").read()
+s = socket.create_connection((ip, port), timeout=60)
+for i in range(0, len(data), 50000):
+    s.sendall(data[i:i + 50000])
+    time.sleep(0.1)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)
+s.close()
+PY
+	E2E_SLOW_S=$!
+	E2E_PIDS+=("$E2E_SLOW_S")
+}
+slow_done() {
+	local got want
+	wait "$E2E_SLOW_S" || return 1
+	wait "$E2E_SLOW_L"
+	got=$(sha256sum <"$E2E_SLOW_FILE.recv" | cut -d' ' -f1)
+	want=$(sha256sum <"$E2E_SLOW_FILE" | cut -d' ' -f1)
+	[ -n "$got" ] && [ "$got" = "$want" ]
+}
+
 # need BINARY...: stop the test (one failure) if a program is not built.
 need() {
 	local b
