@@ -331,6 +331,23 @@ tun_set_mtu(struct tun *t, int mtu, char *errbuf, size_t errlen)
 }
 
 int
+tun_set_txqlen(struct tun *t, int txqlen, char *errbuf, size_t errlen)
+{
+	struct ifreq ifr;
+	int s, r = 0;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return fail(errbuf, errlen, "socket for", t->name);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
+	ifr.ifr_qlen = txqlen;
+	if (ioctl(s, SIOCSIFTXQLEN, &ifr) == -1)
+		r = fail(errbuf, errlen, "set tx queue length of", t->name);
+	close(s);
+	return r;
+}
+
+int
 tun_from_fd(int fd, const char *name, struct tun **out)
 {
 	struct tun *t = calloc(1, sizeof(*t));

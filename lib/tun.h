@@ -60,6 +60,8 @@ int tun_set_net_mtu(struct tun *t, uint32_t addr, uint32_t mask, int mtu,
     char *errbuf, size_t errlen);
 /* The device's MTU, changed while it runs. */
 int tun_set_mtu(struct tun *t, int mtu, char *errbuf, size_t errlen);
+/* Its transmit queue length (packets), likewise. */
+int tun_set_txqlen(struct tun *t, int txqlen, char *errbuf, size_t errlen);
 int tun_fd(const struct tun *t);
 /*
  * One packet into buf (cap bytes; OFFLOAD_MAX with offload): its length,

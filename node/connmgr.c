@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "connmgr.h"
+#include "handshake.h"
+#include "hostmap.h"
 #include "nodeint.h"
 #include "tunnel.h"
 #include "worker.h"
@@ -17,18 +19,61 @@ struct cmq {
 
 struct connmgr {
 	struct cmq alive, del;
+	int64_t next_expiry; /* the first peer certificate to expire (Unix
+	                        seconds), 0: none known */
+	struct u32map recheck; /* our index -> when to verify again (mono
+	                          ns, as a pointer) */
 };
 
 struct connmgr *
 connmgr_new(void)
 {
-	return calloc(1, sizeof(struct connmgr));
+	struct connmgr *cm = calloc(1, sizeof(struct connmgr));
+
+	if (cm != NULL)
+		u32map_init(&cm->recheck);
+	return cm;
 }
 
 void
 connmgr_free(struct connmgr *cm)
 {
+	if (cm != NULL)
+		u32map_free(&cm->recheck);
 	free(cm);
+}
+
+void
+connmgr_recheck(struct node *n, struct tunnel *t)
+{
+	int64_t at = node_mono_ns() + 500000000LL; /* + a tick: < 1 s */
+
+	if (u32map_get(&n->cm->recheck, t->local_index) == NULL)
+		u32map_put(&n->cm->recheck, t->local_index,
+		    (void *)(intptr_t)at);
+}
+
+/* The tunnels given a second to come back with a valid certificate:
+ * the ones still there (not replaced by a new handshake) are checked
+ * again, and closed if they still do not verify. */
+static void
+recheck_due(struct node *n, int64_t now)
+{
+	struct connmgr *cm = n->cm;
+	uint32_t due[64], k;
+	size_t it = 0, cnt = 0, i;
+	struct tunnel *t;
+	void *v;
+
+	while (cnt < 64 && u32map_next(&cm->recheck, &it, &k, &v))
+		if ((int64_t)(intptr_t)v <= now)
+			due[cnt++] = k;
+	for (i = 0; i < cnt; i++) {
+		u32map_del(&cm->recheck, due[i]);
+		if ((t = hostmap_by_index(n->hm, due[i])) != NULL &&
+		    !tunnel_peer_valid(n, t))
+			tunnel_close(n, t, "certificate no longer valid");
+	}
 }
 
 static struct cmq *
@@ -110,19 +155,66 @@ connmgr_doom(struct node *n, struct tunnel *t)
 }
 
 void
+connmgr_track(struct node *n, const struct tunnel *t)
+{
+	struct connmgr *cm = n->cm;
+
+	if (cm->next_expiry == 0 || t->peer->not_after < cm->next_expiry)
+		cm->next_expiry = t->peer->not_after;
+}
+
+/*
+ * A peer certificate expired: its tunnel is closed (unless
+ * pki.disconnect_invalid is false), and the next expiry found.  A walk
+ * of the tunnels, only when one expires.
+ */
+static void
+expire(struct node *n, int64_t now)
+{
+	struct connmgr *cm = n->cm;
+	struct tunnel *t, **gone;
+	size_t it = 0, cnt = 0, i;
+
+	cm->next_expiry = 0;
+	gone = malloc((hostmap_tunnels(n->hm) + 1) * sizeof(*gone));
+	while (hostmap_next(n->hm, &it, &t)) {
+		if (t->peer->not_after < now) {
+			if (gone != NULL)
+				gone[cnt++] = t;
+		} else if (cm->next_expiry == 0 ||
+		           t->peer->not_after < cm->next_expiry) {
+			cm->next_expiry = t->peer->not_after;
+		}
+	}
+	for (i = 0; i < cnt; i++)
+		if (!tunnel_peer_valid(n, gone[i])) /* disconnect_invalid */
+			tunnel_close(n, gone[i], "certificate expired");
+	free(gone);
+}
+
+void
 connmgr_tick(struct node *n)
 {
 	struct connmgr *cm = n->cm;
 	int64_t now = node_mono_ns();
 	struct tunnel *t;
 	size_t work = 0;
+	int64_t real = node_real_ns() / 1000000000;
+
+	/* expired when past not_after, as Nebula's Expired() */
+	if (cm->next_expiry != 0 && real > cm->next_expiry)
+		expire(n, real);
+	if (cm->recheck.len > 0)
+		recheck_due(n, now);
 
 	while ((t = cm->alive.head) != NULL && t->check_at <= now &&
 	       work++ < CM_BUDGET) {
-		if (!tunnel_peer_valid(n, t)) {
-			tunnel_send(
-			    n, t, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
-			tunnel_delete(n, t, "certificate no longer valid");
+		/* made with our previous certificate: a new handshake
+		 * replaces it, while it carries traffic meanwhile */
+		if (t->cert_gen != n->cert_gen)
+			hs_start(n, t->vpn_ip, 0, 0, NULL, 0);
+		if (!tunnel_revalidate(n, t)) {
+			continue; /* closed */
 		} else if (t->in) {
 			if (t->relayed) /* a direct path, if one works now */
 				tunnel_probe_preferred(n, t);

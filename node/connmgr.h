@@ -4,7 +4,8 @@
  * nothing back within alive_interval is sent a test request, and
  * deleted when nothing comes back within deletion_interval; a tunnel
  * whose peer certificate stopped verifying (pki.disconnect_invalid) is
- * closed at its check.
+ * closed at its check, and one whose certificate expires, at its
+ * expiry (the housekeeping tick after it: within half a second).
  *
  * Owns: two queues of tunnels in check order (the intervals are
  * constant, so each queue is sorted by construction and a tick pops only
@@ -29,6 +30,13 @@ void connmgr_forget(struct connmgr *cm, struct tunnel *t);
 /* t can no longer reach its peer (its relays are gone): deleted at the
  * next tick unless a packet comes from it first. */
 void connmgr_doom(struct node *n, struct tunnel *t);
+/* A tunnel came up: its peer's certificate is closed at its expiry
+ * (pki.disconnect_invalid). */
+void connmgr_track(struct node *n, const struct tunnel *t);
+/* t's peer no longer verifies and a new handshake runs: within a second
+ * (half of one, at the next tick), unless replaced meanwhile, t is
+ * verified again and closed if it still does not. */
+void connmgr_recheck(struct node *n, struct tunnel *t);
 /* Run the checks that are due. */
 void connmgr_tick(struct node *n);
 

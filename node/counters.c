@@ -65,6 +65,7 @@ SUB_STAT(lh_replies, lhs, lhserver_stats, replies)
 SUB_STAT(lh_punches, punch, punch_stats, punches)
 SUB_STAT(lh_unsolicited, lhc, lhclient_stats, unsolicited)
 SUB_STAT(lh_punch_dropped, punch, punch_stats, dropped)
+SUB_STAT(lh_readdressed, lhc, lhclient_stats, readdressed)
 SUB_STAT(relay_requests, relays, relays_stats, requests)
 SUB_STAT(relay_responses, relays, relays_stats, responses)
 SUB_STAT(relay_refused, relays, relays_stats, refused)
@@ -199,6 +200,8 @@ static const struct counter_def table[] = {
         get_tx_no_route},
     {"rxSpoofed", "inbound packets from an address not the peer's", T,
         get_rx_spoofed},
+    {"lhReaddressed", "updates sent at once: our addresses changed", T,
+        get_lh_readdressed},
     {"relays", "relay entries (ours, and those we forward)", G, get_relays},
     {"relayRequests", "relay requests received", T, get_relay_requests},
     {"relayResponses", "relay responses received", T, get_relay_responses},

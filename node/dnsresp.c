@@ -14,6 +14,7 @@
 #include "dnsresp.h"
 #include "err.h"
 #include "gotime.h"
+#include "hostmap.h"
 #include "log.h"
 #include "nodeint.h"
 #include "sbuf.h"
@@ -21,8 +22,10 @@
 
 struct dnsresp {
 	struct dns_zone *zone;
-	int fd;
+	int fd; /* -1: not serving (turned off by a reload) */
 	struct event *ev;
+	char host[64]; /* where fd is bound */
+	uint16_t port;
 	uint32_t vpn_ip, vpn_mask; /* TXT for the overlay */
 };
 
@@ -124,44 +127,172 @@ on_dns(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int
-dnsresp_open(struct node *n, struct dnsresp **out)
+/* A socket bound to host:port whose datagrams go to on_dns: 0 with *fd
+ * and *ev, or an error with the reason in err and errno kept. */
+static int
+bind_at(struct dnsresp *d, struct event_base *base, const char *host,
+    uint16_t port, int *fd, struct event **ev, char *err, size_t errlen)
 {
-	const struct node_cfg *c = n->cfg;
 	struct sockaddr_in sa;
+	int e;
+
+	*fd = -1;
+	*ev = NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		snprintf(err, errlen,
+		    "lighthouse.dns.host %s is not an IPv4 address", host);
+		errno = EINVAL;
+		return VPN_ERR_INVAL;
+	}
+	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fd < 0 || bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		e = errno;
+		snprintf(err, errlen, "Failed to start DNS server on %s:%u: %s",
+		    host, port, strerror(e));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		errno = e;
+		return VPN_ERR_SYS;
+	}
+	*ev = event_new(base, *fd, EV_READ | EV_PERSIST, on_dns, d);
+	if (*ev == NULL || event_add(*ev, NULL) != 0) {
+		if (*ev != NULL)
+			event_free(*ev);
+		close(*fd);
+		*fd = -1;
+		*ev = NULL;
+		snprintf(err, errlen, "DNS server on %s:%u: out of memory",
+		    host, port);
+		errno = ENOMEM;
+		return VPN_ERR_NOMEM;
+	}
+	return 0;
+}
+
+static void
+stop_serving(struct dnsresp *d)
+{
+	if (d->ev != NULL)
+		event_free(d->ev);
+	if (d->fd >= 0)
+		close(d->fd);
+	d->ev = NULL;
+	d->fd = -1;
+}
+
+/* Serve on fd and ev (from bind_at) from now on. */
+static void
+serve(struct dnsresp *d, int fd, struct event *ev, const char *host,
+    uint16_t port)
+{
+	stop_serving(d);
+	d->fd = fd;
+	d->ev = ev;
+	snprintf(d->host, sizeof(d->host), "%s", host);
+	d->port = port;
+	log_info("Starting DNS responder at %s:%u", host, port);
+}
+
+/* A responder with an empty zone, serving nothing yet. */
+static int
+responder_new(const struct node_cfg *c, struct dnsresp **out)
+{
 	struct dnsresp *d;
-	char err[128];
 
 	if ((*out = d = calloc(1, sizeof(*d))) == NULL)
 		return VPN_ERR_NOMEM;
 	d->fd = -1;
 	d->vpn_ip = c->vpn_ip;
 	d->vpn_mask = c->vpn_mask;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(c->dns_port);
-	if (inet_pton(AF_INET, c->dns_host, &sa.sin_addr) != 1) {
-		log_msg(LOG_LVL_ERROR,
-		    "lighthouse.dns.host %s is not an IPv4 "
-		    "address",
-		    c->dns_host);
-		return VPN_ERR_INVAL;
-	}
 	if ((d->zone = dns_zone_new()) == NULL)
 		return VPN_ERR_NOMEM;
-	d->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->fd < 0 || bind(d->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		snprintf(err, sizeof(err), "%s", strerror(errno));
-		log_msg(LOG_LVL_ERROR,
-		    "Failed to start DNS server on %s:%u: %s", c->dns_host,
-		    c->dns_port, err);
-		return VPN_ERR_SYS;
-	}
-	d->ev = event_new(n->base, d->fd, EV_READ | EV_PERSIST, on_dns, d);
-	if (d->ev == NULL || event_add(d->ev, NULL) != 0)
-		return VPN_ERR_NOMEM;
-	log_info("Starting DNS responder at %s:%u", c->dns_host, c->dns_port);
 	return 0;
+}
+
+int
+dnsresp_open(struct node *n, struct dnsresp **out)
+{
+	const struct node_cfg *c = n->cfg;
+	struct event *ev;
+	char err[256];
+	int fd, r;
+
+	if ((r = responder_new(c, out)) != 0)
+		return r;
+	if ((r = bind_at(*out, n->base, c->dns_host, c->dns_port, &fd, &ev, err,
+	         sizeof(err))) != 0) {
+		log_msg(LOG_LVL_ERROR, "%s", err);
+		return r;
+	}
+	serve(*out, fd, ev, c->dns_host, c->dns_port);
+	return 0;
+}
+
+void
+dnsresp_reload(struct node *n)
+{
+	const struct node_cfg *c = n->cfg;
+	struct dnsresp *d = n->dns;
+	struct tunnel *t;
+	struct event *ev;
+	char err[256], again[256], old[sizeof(d->host)];
+	size_t it = 0;
+	int fd, r;
+
+	if (!c->serve_dns) {
+		if (d != NULL && d->fd >= 0) {
+			log_info("Stopping DNS responder at %s:%u", d->host,
+			    d->port);
+			stop_serving(d); /* the zone stays, and follows */
+		}
+		return;
+	}
+	if (d == NULL) { /* off since start: the tunnels up now */
+		if (responder_new(c, &d) != 0) {
+			log_msg(LOG_LVL_ERROR, "DNS server: out of memory");
+			dnsresp_free(d);
+			return;
+		}
+		n->dns = d;
+		while (hostmap_next(n->hm, &it, &t))
+			dnsresp_tunnel_up(d, t);
+	}
+	if (d->fd >= 0 && d->port == c->dns_port &&
+	    strcmp(d->host, c->dns_host) == 0)
+		return;
+	r = bind_at(
+	    d, n->base, c->dns_host, c->dns_port, &fd, &ev, err, sizeof(err));
+	if (r == VPN_ERR_SYS && errno == EADDRINUSE && d->fd >= 0 &&
+	    d->port == c->dns_port) {
+		/* the same port, on an address that overlaps ours (0.0.0.0
+		 * and one of the machine's): ours must go first, and comes
+		 * back if the new one fails all the same */
+		snprintf(old, sizeof(old), "%s", d->host);
+		stop_serving(d);
+		r = bind_at(d, n->base, c->dns_host, c->dns_port, &fd, &ev, err,
+		    sizeof(err));
+		if (r != 0 && bind_at(d, n->base, old, c->dns_port, &fd, &ev,
+		                  again, sizeof(again)) != 0)
+			log_msg(LOG_LVL_ERROR, "%s", again);
+		else if (r != 0)
+			serve(d, fd, ev, old, c->dns_port);
+	}
+	if (r != 0) {
+		if (d->fd >= 0)
+			log_msg(LOG_LVL_ERROR,
+			    "%s; keeping the DNS responder at %s:%u", err,
+			    d->host, d->port);
+		else
+			log_msg(LOG_LVL_ERROR, "%s; not serving DNS", err);
+		return;
+	}
+	if (d->fd >= 0)
+		log_info("Stopping DNS responder at %s:%u", d->host, d->port);
+	serve(d, fd, ev, c->dns_host, c->dns_port);
 }
 
 void

@@ -108,18 +108,25 @@ handshakes_new(struct node *n, struct handshakes **out)
 	return 0;
 }
 
+/* Queued packets dropped, their bytes given back. */
 static void
-pending_free(struct node *n, struct pending *p)
+free_queue(struct node *n, struct qpkt *q)
 {
-	struct qpkt *q, *next;
+	struct qpkt *next;
 
-	twheel_del(&n->hs->wheel, &p->timer);
-	hostmap_pending_remove(n->hm, p, p->local_index, p->vpn_ip);
-	for (q = p->qhead; q != NULL; q = next) {
+	for (; q != NULL; q = next) {
 		next = q->next;
 		hostmap_release(n->hm, q->len);
 		free(q);
 	}
+}
+
+static void
+pending_free(struct node *n, struct pending *p)
+{
+	twheel_del(&n->hs->wheel, &p->timer);
+	hostmap_pending_remove(n->hm, p, p->local_index, p->vpn_ip);
+	free_queue(n, p->qhead);
 	noise_clear(&p->hs);
 	free(p->pkt);
 	free(p);
@@ -162,17 +169,26 @@ hs_completed(struct handshakes *hs)
 static void
 hs_try(struct node *n, struct pending *p, int64_t now)
 {
-	struct udp_addr addrs[REMOTES_MAX];
+	struct udp_addr addrs[REMOTES_MAX + 1];
+	const struct tunnel *t = hostmap_by_ip(n->hm, p->vpn_ip);
 	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
 	size_t i, na;
 
 	p->attempts++;
 	twheel_add(&n->hs->wheel, &p->timer,
 	    now + p->attempts * n->cfg->hs_try_interval);
-	na = remotes_addrs(
-	    n->rem, n->cfg, p->vpn_ip, addrs, sizeof(addrs) / sizeof(addrs[0]));
+	na = remotes_addrs(n->rem, n->cfg, p->vpn_ip, addrs, REMOTES_MAX);
 	if (na <= 1)
 		lhclient_query(n, p->vpn_ip);
+	/* A new handshake with a peer we have a tunnel with (our new
+	 * certificate, its certificate to learn again): where the tunnel
+	 * is, too, which a lighthouse may not know from elsewhere. */
+	if (t != NULL && !t->relayed) {
+		for (i = 0; i < na && !udp_addr_eq(&addrs[i], &t->remote); i++)
+			;
+		if (i == na)
+			addrs[na++] = t->remote;
+	}
 	for (i = 0; i < na; i++) {
 		worker_send_raw(n->wk, &addrs[i], p->pkt, p->pkt_len);
 		if (log_enabled(LOG_LVL_INFO)) {
@@ -339,9 +355,11 @@ hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 		enqueue(n, p, type, subtype, pkt, len);
 	if (!fresh)
 		return;
-	/* A static host is tried at once; others on the next tick, after
-	 * asking the lighthouses where it is. */
-	if (node_cfg_static(n->cfg, vpn_ip) != NULL) {
+	/* A static host, or a peer we have a tunnel with, is tried at
+	 * once; others on the next tick, after asking the lighthouses
+	 * where it is. */
+	if (node_cfg_static(n->cfg, vpn_ip) != NULL ||
+	    hostmap_by_ip(n->hm, vpn_ip) != NULL) {
 		hs_try(n, p, node_mono_ns());
 	} else {
 		twheel_add(&n->hs->wheel, &p->timer,
@@ -604,6 +622,69 @@ out:
 	noise_clear(&nh);
 }
 
+/*
+ * The responder of p's handshake, whose message 2 we read but refuse
+ * (its certificate, or the wrong host), made a tunnel: it is told to
+ * close it, with the keys of that handshake (our first message after
+ * it, counter 3), so that it does not wait for its liveness check.
+ */
+static void
+tell_close(struct node *n, struct pending *p, const struct hspayload *hp,
+    const struct src *from)
+{
+	uint8_t k1[32], k2[32], pkt[HEADER_LEN + 16];
+
+	if (noise_split(&p->hs, k1, k2) != 0)
+		return;
+	header_encode(pkt, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, hp->responder_index,
+	    3);
+	if (crypto_aead_seal1(n->cfg->cipher, k1, 3, pkt, HEADER_LEN,
+	        pkt + HEADER_LEN, 0, pkt + HEADER_LEN) == 0)
+		reply(n, from, p->vpn_ip, pkt, sizeof(pkt));
+	worker_flush(n->wk);
+	crypto_cleanse(k1, sizeof(k1));
+	crypto_cleanse(k2, sizeof(k2));
+}
+
+/*
+ * wire.md 4.5: another host answered p's handshake.  It
+ * is told to close the tunnel it made, its address is not tried again
+ * for p's peer, and a new handshake with the packets p queued tries the
+ * peer's other addresses (as Nebula: "Blocked addresses for
+ * handshakes").
+ */
+static void
+wrong_host(struct node *n, struct pending *p, const struct src *from,
+    const struct hspayload *hp)
+{
+	uint32_t vpn_ip = p->vpn_ip;
+	struct pending *np;
+	struct qpkt *q;
+	size_t nq;
+
+	tell_close(n, p, hp, from);
+	if (from->addr != NULL)
+		remotes_block(n->rem, vpn_ip, from->addr);
+	/* the queue moves to the new handshake, its bytes still held */
+	q = p->qhead;
+	nq = p->nq;
+	p->qhead = NULL;
+	p->qtail = &p->qhead;
+	p->nq = 0;
+	pending_free(n, p);
+	if ((np = pending_new(n, vpn_ip)) == NULL) {
+		free_queue(n, q);
+		return;
+	}
+	np->qhead = q;
+	np->nq = nq;
+	while (q != NULL && q->next != NULL)
+		q = q->next;
+	np->qtail = q != NULL ? &q->next : &np->qhead;
+	hs_try(n, np, node_mono_ns());
+	rearm(n);
+}
+
 /* Message 2: we are the initiator. */
 static void
 hs_stage2(struct node *n, const struct src *from, const struct header *h,
@@ -660,6 +741,7 @@ hs_stage2(struct node *n, const struct src *from, const struct header *h,
 	}
 	if (peer_cert(n, &hp, rs, &c, why, sizeof(why)) != 0) {
 		refuse(n, from, "2", why);
+		tell_close(n, p, &hp, from);
 		pending_free(n, p);
 		return;
 	}
@@ -671,7 +753,7 @@ hs_stage2(struct node *n, const struct src *from, const struct header *h,
 		    want, got);
 		refuse(n, from, "2", why);
 		cert_free(c);
-		pending_free(n, p);
+		wrong_host(n, p, from, &hp);
 		return;
 	}
 	t = tunnel_new(n, &p->hs, true, c, p->local_index, hp.responder_index,

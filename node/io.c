@@ -87,6 +87,60 @@ ku_stats(const struct io_udp *u)
 	return udp_stats(KUC(u));
 }
 
+/* The system's size of a new socket's buffer (net.core.rmem_default or
+ * wmem_default, of our network namespace), or -1. */
+static int
+sys_default(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* One buffer as udp_open sets it at start: the FORCE option (with
+ * CAP_NET_ADMIN, over net.core.[rw]mem_max), else the plain one.  0: the
+ * size a new socket gets, told halved since the kernel doubles it. */
+static int
+set_buffer(int fd, int force, int plain, int size, const char *dflt,
+    const char *what, char *err, size_t errlen)
+{
+	if (size == 0) {
+		if ((size = sys_default(dflt)) <= 0) {
+			snprintf(err, errlen, "read %s", dflt);
+			return VPN_ERR_SYS;
+		}
+		size /= 2;
+	}
+	if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)) == -1 &&
+	    setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size)) == -1) {
+		snprintf(err, errlen, "set %s buffer to %d: %s", what, size,
+		    strerror(errno));
+		return VPN_ERR_SYS;
+	}
+	return 0;
+}
+
+static int
+ku_set_buffers(
+    struct io_udp *u, int rcvbuf, int sndbuf, char *err, size_t errlen)
+{
+	int fd = udp_fd(KU(u)), r = 0;
+
+	if (rcvbuf >= 0)
+		r = set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf,
+		    "/proc/sys/net/core/rmem_default", "receive", err, errlen);
+	if (r == 0 && sndbuf >= 0)
+		r = set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf,
+		    "/proc/sys/net/core/wmem_default", "send", err, errlen);
+	return r;
+}
+
 static void
 ku_close(struct io_udp *u)
 {
@@ -105,6 +159,7 @@ static const struct io_udp_ops kudp_ops = {
     .gso = ku_gso,
     .gro = ku_gro,
     .stats = ku_stats,
+    .set_buffers = ku_set_buffers,
     .close = ku_close,
 };
 

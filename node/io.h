@@ -42,6 +42,11 @@ struct io_udp_ops {
 	bool (*gso)(const struct io_udp *u);
 	bool (*gro)(const struct io_udp *u);
 	const struct udp_stats *(*stats)(const struct io_udp *u);
+	/* listen.read_buffer and write_buffer while running: bytes, 0 for
+	 * the system's default, < 0 to leave one as it is.  0, or < 0 with
+	 * the reason in err. */
+	int (*set_buffers)(
+	    struct io_udp *u, int rcvbuf, int sndbuf, char *err, size_t errlen);
 	void (*close)(struct io_udp *u);
 };
 
@@ -105,6 +110,13 @@ static inline const struct udp_stats *
 io_udp_stats(const struct io_udp *u)
 {
 	return u->ops->stats(u);
+}
+
+static inline int
+io_udp_set_buffers(
+    struct io_udp *u, int rcvbuf, int sndbuf, char *err, size_t errlen)
+{
+	return u->ops->set_buffers(u, rcvbuf, sndbuf, err, errlen);
 }
 
 static inline ssize_t

@@ -4,6 +4,8 @@
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "hostmap.h"
 #include "lhclient.h"
 #include "lhmsg.h"
+#include "log.h"
 #include "nodeint.h"
 #include "punch.h"
 #include "remotes.h"
@@ -25,6 +28,9 @@ struct lhclient {
 	struct event *ev; /* lighthouse.interval */
 	struct lhmsg m;   /* scratch: an update or a query */
 	struct lhc_stats st;
+	/* our addresses changing: an update soon (not each event) */
+	struct nl_sock *nl;
+	struct event *ev_nl, *ev_soon;
 };
 
 /* To every lighthouse, through its tunnel or behind a handshake. */
@@ -168,6 +174,73 @@ on_update_timer(evutil_socket_t fd, short what, void *arg)
 	send_update(arg);
 }
 
+static int
+nl_drop(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_SKIP;
+}
+
+/* An address was added or removed on this machine: the lighthouses hear
+ * our new addresses within 200 ms (the events of one change come in a
+ * burst), not at the next lighthouse.interval. */
+static void
+on_addr_change(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct lhclient *c = n->lhc;
+	struct timeval soon = {0, 200000};
+
+	(void)fd;
+	(void)what;
+	while (nl_recvmsgs_default(c->nl) >= 0)
+		; /* drained: the content does not matter */
+	if (c->ev != NULL && !event_pending(c->ev_soon, EV_TIMEOUT, NULL))
+		event_add(c->ev_soon, &soon);
+}
+
+static void
+on_soon(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+
+	(void)fd;
+	(void)what;
+	n->lhc->st.readdressed++;
+	send_update(n);
+}
+
+/* Address change events (rtnetlink); without them (no netlink: a
+ * sandbox), updates still go every lighthouse.interval. */
+static void
+watch_addresses(struct node *n)
+{
+	struct lhclient *c = n->lhc;
+
+	if ((c->nl = nl_socket_alloc()) == NULL)
+		return;
+	nl_socket_disable_seq_check(c->nl);
+	nl_socket_modify_cb(c->nl, NL_CB_VALID, NL_CB_CUSTOM, nl_drop, NULL);
+	if (nl_connect(c->nl, NETLINK_ROUTE) < 0 ||
+	    nl_socket_add_memberships(c->nl, RTNLGRP_IPV4_IFADDR,
+	        RTNLGRP_IPV6_IFADDR, 0) < 0 ||
+	    nl_socket_set_nonblocking(c->nl) < 0 ||
+	    (c->ev_soon = evtimer_new(n->base, on_soon, n)) == NULL ||
+	    (c->ev_nl = event_new(n->base, nl_socket_get_fd(c->nl),
+	         EV_READ | EV_PERSIST, on_addr_change, n)) == NULL ||
+	    event_add(c->ev_nl, NULL) != 0) {
+		log_debug("not watching address changes: netlink unavailable");
+		if (c->ev_nl != NULL)
+			event_free(c->ev_nl);
+		if (c->ev_soon != NULL)
+			event_free(c->ev_soon);
+		nl_socket_free(c->nl);
+		c->nl = NULL;
+		c->ev_nl = c->ev_soon = NULL;
+	}
+}
+
 /* The registration timer for the configuration now in n->cfg, and an
  * update at once. */
 static int
@@ -196,6 +269,7 @@ lhclient_new(struct node *n, struct lhclient **out)
 	if ((n->lhc = calloc(1, sizeof(*n->lhc))) == NULL)
 		return VPN_ERR_NOMEM;
 	*out = n->lhc;
+	watch_addresses(n);
 	return schedule(n);
 }
 
@@ -206,6 +280,12 @@ lhclient_free(struct lhclient *c)
 		return;
 	if (c->ev != NULL)
 		event_free(c->ev);
+	if (c->ev_nl != NULL)
+		event_free(c->ev_nl);
+	if (c->ev_soon != NULL)
+		event_free(c->ev_soon);
+	if (c->nl != NULL)
+		nl_socket_free(c->nl);
 	free(c);
 }
 

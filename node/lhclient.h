@@ -25,6 +25,7 @@ struct lhclient;
 struct lhc_stats {
 	uint64_t refused;     /* answers from a host that is no lighthouse */
 	uint64_t unsolicited; /* answers about a peer we are not reaching */
+	uint64_t readdressed; /* updates sent because our addresses changed */
 };
 
 int lhclient_new(struct node *n, struct lhclient **out);

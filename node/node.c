@@ -23,6 +23,8 @@
 #include "lhserver.h"
 #include "log.h"
 #include "nodeint.h"
+#include "notify.h"
+#include "privs.h"
 #include "punch.h"
 #include "relay.h"
 #include "reload.h"
@@ -61,6 +63,8 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	connmgr_tick(n);
 	conntrack_expire(n->ct, node_mono_ns(), 4096);
+	certwatch_tick(&n->cw, n->cfg, node_mono_ns(),
+	    node_real_ns() / 1000000000);
 }
 
 static void
@@ -115,13 +119,16 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
+		notify_reloading(); /* systemd: notify.h */
 		node_reload(n);
+		notify_ready(hostmap_tunnels(n->hm), hostmap_pending(n->hm));
 		break;
 	case SIGUSR1:
 		dump_stats(n);
 		break;
 	default:
 		log_info("Caught signal %d, shutting down", (int)sig);
+		notify_stopping();
 		tunnels_close_all(n);
 		dump_stats(n);
 		event_base_loopexit(n->base, NULL);
@@ -229,6 +236,8 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	if (n->ev_cm == NULL || event_add(n->ev_cm, &half) != 0)
 		return -1;
 	announce_start(n);
+	certwatch_tick(&n->cw, n->cfg, node_mono_ns(),
+	    node_real_ns() / 1000000000);
 	return 0;
 }
 
@@ -283,15 +292,22 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	}
 	if (node_start(&n, cfg, config_path, base, NULL, NULL) != 0)
 		goto out;
+	/* the device, its routes and the sockets are set up: what is left
+	 * needs CAP_NET_ADMIN only (privs.h) */
+	if (*n.cfg->run_user != '\0' && privs_drop(n.cfg) != 0)
+		goto out;
 	for (i = 0; i < 4; i++) {
 		n.ev_sig[i] = evsignal_new(n.base, sigs[i], on_signal, &n);
 		if (n.ev_sig[i] == NULL || event_add(n.ev_sig[i], NULL) != 0)
 			goto out;
 	}
+	if (notify_init())
+		notify_ready(hostmap_tunnels(n.hm), hostmap_pending(n.hm));
 	worker_loop(n.wk);
 	rc = 0;
 out:
 	node_stop(&n);
 	event_base_free(base);
+	notify_close();
 	return rc;
 }

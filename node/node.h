@@ -64,6 +64,7 @@ struct node_cfg {
 	uint32_t vpn_ip, vpn_mask;
 	char name[128]; /* sanitised certificate name, for logs */
 	bool disconnect_invalid;
+	int64_t expiry_warning; /* pki.expiry_warning, ns; 0: never */
 	/* static_host_map */
 	struct static_host *statics;
 	size_t nstatics;
@@ -125,6 +126,11 @@ struct node_cfg {
 	size_t nexit_routes;
 	uint32_t exit_table, exit_fwmark, exit_priority;
 	bool exit_serve, exit_masquerade; /* be an exit node */
+	/* process (not a Nebula key): who node_run becomes once started
+	 * (privs.h); run_user "": stays as started.  run_group as written
+	 * ("": the user's primary group); the ids are read at start only. */
+	char run_user[64], run_group[64];
+	uint32_t run_uid, run_gid;
 };
 
 #define EXIT_TABLE_DEFAULT 51842

@@ -5,6 +5,7 @@
  * path, line and reason.  Unknown keys are ignored.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "node.h"
 #include "pem.h"
+#include "privs.h"
 
 #define MS 1000000LL
 
@@ -663,7 +665,8 @@ load_misc(struct ld *l)
 	         &c->drop_local_broadcast, &l->ce)) ||
 	    (r = config_bool(c->raw, "tun.drop_multicast", false,
 	         &c->drop_multicast, &l->ce)) ||
-	    (r = config_bool(c->raw, "pki.disconnect_invalid", false,
+	    /* true by default as in Nebula >= 1.7 (1.6.1: false) */
+	    (r = config_bool(c->raw, "pki.disconnect_invalid", true,
 	         &c->disconnect_invalid, &l->ce)) ||
 	    /* ours, not Nebula's: segmentation offload (lib/offload.h) */
 	    (r = config_bool(c->raw, "tun.offload", true, &c->tun_offload,
@@ -674,6 +677,15 @@ load_misc(struct ld *l)
 	if ((r = config_duration(c->raw, "listen.busy_poll", 0,
 	         &c->busy_poll_ns, &l->ce)))
 		return cfail(l, r);
+	/* ours: warn ahead of our certificate's and CAs' expiry */
+	if ((r = config_duration(c->raw, "pki.expiry_warning",
+	         720LL * 3600 * 1000 * MS, &c->expiry_warning, &l->ce)))
+		return cfail(l, r);
+	if (c->expiry_warning < 0)
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "pki.expiry_warning"),
+		                    "pki.expiry_warning", VPN_ERR_RANGE,
+		                    "must not be negative"));
 	if (c->busy_poll_ns < 0 || c->busy_poll_ns > 10 * MS)
 		return cfail(l, config_node_err(&l->ce,
 		                    config_get(c->raw, "listen.busy_poll"),
@@ -1019,6 +1031,72 @@ load_relay(struct ld *l)
 	return r != 0 ? cfail(l, r) : 0;
 }
 
+/* process.user or process.group that privs.c did not find. */
+static int
+unknown_name(struct ld *l, const char *key, int r, const char *what,
+    const char *file, const char *name)
+{
+	int e = errno;
+	const struct config_node *n = config_get(l->c->raw, key);
+
+	if (r == VPN_ERR_SYS)
+		return cfail(l, config_node_err(&l->ce, n, key, r,
+		                    "cannot read %s: %s", file, strerror(e)));
+	return cfail(l, config_node_err(&l->ce, n, key, r,
+	                    "no such %s in %s: %s", what, file, name));
+}
+
+/*
+ * process (ours, not Nebula's): the user and group the daemon becomes
+ * once started (privs.h), looked up now so that a name that does not
+ * exist is refused at load, -test included.
+ */
+static int
+load_process(struct ld *l)
+{
+	static const char *const keys[2] = {"process.user", "process.group"};
+	struct node_cfg *c = l->c;
+	char *dst[2] = {c->run_user, c->run_group};
+	const char *s;
+	size_t i;
+	int r;
+
+	for (i = 0; i < 2; i++) {
+		if ((r = config_str(c->raw, keys[i], "", &s, &l->ce)) != 0)
+			return cfail(l, r);
+		if (strlen(s) >= sizeof(c->run_user))
+			return cfail(l, config_node_err(&l->ce,
+			                    config_get(c->raw, keys[i]), keys[i],
+			                    VPN_ERR_INVAL,
+			                    "names are at most %zu bytes",
+			                    sizeof(c->run_user) - 1));
+		snprintf(dst[i], sizeof(c->run_user), "%s", s);
+	}
+	if (*c->run_user == '\0') {
+		if (*c->run_group == '\0')
+			return 0;
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "process.group"),
+		                    "process.group", VPN_ERR_INVAL,
+		                    "needs process.user"));
+	}
+	if ((r = privs_user(c->run_user, &c->run_uid, &c->run_gid)) != 0)
+		return unknown_name(l, "process.user", r, "user", "/etc/passwd",
+		    c->run_user);
+	if (*c->run_group != '\0' &&
+	    (r = privs_group(c->run_group, &c->run_gid)) != 0)
+		return unknown_name(l, "process.group", r, "group",
+		    "/etc/group", c->run_group);
+	if (c->run_uid == 0)
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "process.user"),
+		                    "process.user", VPN_ERR_INVAL,
+		                    "%s is root (uid 0): nothing would be "
+		                    "dropped",
+		                    c->run_user));
+	return 0;
+}
+
 /* preferred_ranges: IPv4 CIDRs (and local_range, appended). */
 static int
 load_preferred(struct ld *l)
@@ -1110,7 +1188,8 @@ cfg_load(const char *path, int64_t now, bool lighthouse, uint64_t fw_version,
 	if ((r = load_ca(&l)) != 0 || (r = load_cert(&l)) != 0 ||
 	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0 ||
 	    (r = load_lighthouse(&l, lighthouse)) != 0 ||
-	    (r = load_relay(&l)) != 0 || (r = load_preferred(&l)) != 0)
+	    (r = load_relay(&l)) != 0 || (r = load_preferred(&l)) != 0 ||
+	    (r = load_process(&l)) != 0)
 		goto out;
 	if ((r = fw_build(l.c->raw, l.c->cert, fw_version, &l.c->fw,
 	         &l.ce)) != 0) {

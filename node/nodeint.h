@@ -21,6 +21,7 @@
  *   relay.[ch]      relays: the relay table, requests, relay packets
  *   reload.[ch]     SIGHUP: each subsystem's prepare, then commit
  *   counters.[ch]   the one table of counters
+ *   certwatch.[ch]  warnings ahead of certificate expiry
  *
  * Nothing in node/ reaches into another file's state but through its
  * header.
@@ -30,6 +31,7 @@
 
 #include <event2/event.h>
 
+#include "certwatch.h"
 #include "node.h"
 
 struct io_udp;
@@ -53,6 +55,8 @@ struct node {
 	struct punch *punch;
 	struct relays *relays;
 	struct conntrack *ct; /* the firewall's flows */
+	struct certwatch cw;  /* expiry warnings */
+	uint32_t cert_gen;    /* bumped when a reload changes our cert */
 };
 
 /*

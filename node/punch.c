@@ -156,21 +156,48 @@ on_punchy(evutil_socket_t fd, short what, void *arg)
 	worker_flush(n->wk);
 }
 
+/* The punchy timer running when punchy.punch says so, and only then; the
+ * first round 10 s after it starts. */
+static int
+punchy_follow(struct node *n, struct punch *p)
+{
+	struct timeval tv = {PUNCHY_INTERVAL, 0};
+
+	if (n->cfg->punch == (p->ev_punchy != NULL))
+		return 0;
+	if (n->cfg->punch) {
+		p->ev_punchy = event_new(n->base, -1, EV_PERSIST, on_punchy, n);
+		if (p->ev_punchy != NULL && event_add(p->ev_punchy, &tv) == 0)
+			return 0;
+	}
+	if (p->ev_punchy != NULL)
+		event_free(p->ev_punchy);
+	p->ev_punchy = NULL;
+	return n->cfg->punch ? VPN_ERR_NOMEM : 0;
+}
+
 int
 punch_new(struct node *n, struct punch **out)
 {
-	struct timeval tv = {PUNCHY_INTERVAL, 0};
 	struct punch *p = calloc(1, sizeof(*p));
 
 	*out = p;
 	if (p == NULL)
 		return VPN_ERR_NOMEM;
-	if (!n->cfg->punch)
-		return 0;
-	p->ev_punchy = event_new(n->base, -1, EV_PERSIST, on_punchy, n);
-	if (p->ev_punchy == NULL || event_add(p->ev_punchy, &tv) != 0)
-		return VPN_ERR_NOMEM;
-	return 0;
+	return punchy_follow(n, p);
+}
+
+void
+punch_reload(struct node *n)
+{
+	if (punchy_follow(n, n->punch) != 0)
+		log_warnx("punchy.punch: out of memory, not punching");
+}
+
+bool
+punch_punchy(const struct punch *p)
+{
+	return p->ev_punchy != NULL;
 }
 
 void

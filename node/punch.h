@@ -13,6 +13,7 @@
 #ifndef NODE_PUNCH_H
 #define NODE_PUNCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PUNCH_JOBS 32 /* punches waiting for punchy.delay, at most */
@@ -27,6 +28,11 @@ struct punch_stats {
 
 int punch_new(struct node *n, struct punch **out);
 void punch_free(struct punch *p); /* NULL-safe; cancels pending jobs */
+/* A reload: the punchy timer starts or stops with punchy.punch (its first
+ * round 10 s after it starts); punches waiting for punchy.delay stay. */
+void punch_reload(struct node *n);
+/* Whether the punchy timer runs. */
+bool punch_punchy(const struct punch *p);
 
 /* A HostPunchNotification from a lighthouse. */
 void punch_notified(struct node *n, const struct lhmsg *m);

@@ -5,7 +5,9 @@
  * configuration writes them.  The structured keys (the PKI, firewall
  * rules, static_host_map, lighthouse.hosts, allow lists, preferred
  * ranges, tun.routes and tun.unsafe_routes) apply live by their
- * subsystem's commit.
+ * subsystem's commit.  node.yml(5), under Reloading, has a row for each
+ * key of the table with the same word, live or restart (test_reload
+ * checks).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -14,14 +16,18 @@
 #include <string.h>
 
 #include "conntrack.h"
+#include "dnsresp.h"
 #include "err.h"
+#include "io.h"
 #include "ipaddr.h"
 #include "lhclient.h"
 #include "log.h"
 #include "nodeint.h"
+#include "punch.h"
 #include "reload.h"
 #include "routes.h"
 #include "tunnel.h"
+#include "worker.h"
 
 enum kind {
 	K_BOOL,
@@ -49,8 +55,8 @@ struct key {
 static const struct key keys[] = {
     {"listen.host", "worker", K_STR, F(listen_host), true},
     {"listen.port", "worker", K_U16, F(listen_port), true},
-    {"listen.read_buffer", "worker", K_INT, F(read_buffer), true},
-    {"listen.write_buffer", "worker", K_INT, F(write_buffer), true},
+    {"listen.read_buffer", "worker", K_INT, F(read_buffer), false},
+    {"listen.write_buffer", "worker", K_INT, F(write_buffer), false},
     {"listen.offload", "worker", K_BOOL, F(listen_offload), true},
     {"listen.busy_poll", "worker", K_NS, F(busy_poll_ns), false},
     {"listen.send_recv_error", "datapath", K_SRE, F(send_recv_error), false},
@@ -58,7 +64,7 @@ static const struct key keys[] = {
     {"tun.disabled", "worker", K_BOOL, F(tun_disabled), true},
     {"tun.dev", "worker", K_STR, F(tun_dev), true},
     {"tun.mtu", "worker", K_INT, F(tun_mtu), true},
-    {"tun.tx_queue", "worker", K_INT, F(tx_queue), true},
+    {"tun.tx_queue", "routes", K_INT, F(tx_queue), false},
     {"tun.offload", "worker", K_BOOL, F(tun_offload), true},
     {"tun.drop_local_broadcast", "datapath", K_BOOL, F(drop_local_broadcast),
         false},
@@ -75,11 +81,12 @@ static const struct key keys[] = {
     {"firewall.conntrack.max_per_tunnel", "firewall", K_I64,
         F(ct_max_per_tunnel), false},
     {"pki.disconnect_invalid", "tunnels", K_BOOL, F(disconnect_invalid), false},
+    {"pki.expiry_warning", "node", K_NS, F(expiry_warning), false},
     {"lighthouse.interval", "lhclient", K_I64, F(lh_interval), false},
-    {"lighthouse.serve_dns", "dnsresp", K_BOOL, F(serve_dns), true},
-    {"lighthouse.dns.host", "dnsresp", K_STR, F(dns_host), true},
-    {"lighthouse.dns.port", "dnsresp", K_U16, F(dns_port), true},
-    {"punchy.punch", "punch", K_BOOL, F(punch), true},
+    {"lighthouse.serve_dns", "dnsresp", K_BOOL, F(serve_dns), false},
+    {"lighthouse.dns.host", "dnsresp", K_STR, F(dns_host), false},
+    {"lighthouse.dns.port", "dnsresp", K_U16, F(dns_port), false},
+    {"punchy.punch", "punch", K_BOOL, F(punch), false},
     {"punchy.respond", "punch", K_BOOL, F(punch_respond), false},
     {"punchy.delay", "punch", K_NS, F(punch_delay), false},
     {"relay.am_relay", "relay", K_BOOL, F(am_relay), false},
@@ -91,6 +98,9 @@ static const struct key keys[] = {
     {"exit.priority", "exit", K_U32, F(exit_priority), true},
     {"exit.serve", "exit", K_BOOL, F(exit_serve), true},
     {"exit.masquerade", "exit", K_BOOL, F(exit_masquerade), true},
+    /* the user is changed once, after start-up */
+    {"process.user", "privs", K_STR, F(run_user), true},
+    {"process.group", "privs", K_STR, F(run_group), true},
 };
 
 /* A key's value as its configuration writes it. */
@@ -197,6 +207,34 @@ compare(struct node_cfg *old, struct node_cfg *neu, size_t *nk, size_t *nc)
 	}
 }
 
+const char *
+reload_key(size_t i, bool *restart)
+{
+	if (i >= sizeof(keys) / sizeof(keys[0]))
+		return NULL;
+	*restart = keys[i].restart;
+	return keys[i].name;
+}
+
+/* listen.read_buffer and write_buffer, those that changed, on the
+ * running socket (as at start: over net.core.[rw]mem_max with
+ * CAP_NET_ADMIN). */
+static void
+set_buffers(
+    struct node *n, const struct node_cfg *old, const struct node_cfg *neu)
+{
+	int rb = -1, wb = -1; /* -1: unchanged */
+	char err[256];
+
+	if (neu->read_buffer != old->read_buffer)
+		rb = neu->read_buffer;
+	if (neu->write_buffer != old->write_buffer)
+		wb = neu->write_buffer;
+	if ((rb >= 0 || wb >= 0) &&
+	    io_udp_set_buffers(n->wk->udp, rb, wb, err, sizeof(err)) != 0)
+		log_msg(LOG_LVL_ERROR, "listen: %s", err);
+}
+
 size_t
 reload_keep_restart_only(struct node_cfg *old, struct node_cfg *neu)
 {
@@ -233,8 +271,24 @@ reload_prepare(struct node_cfg *old, struct node_cfg *neu,
 void
 reload_commit(struct node *n, struct node_cfg *neu)
 {
+	uint8_t a[CERT_FP_LEN], b[CERT_FP_LEN];
+
+	/* pki.cert: a new certificate of ours is presented by new
+	 * handshakes, which replace each tunnel at its next check while
+	 * it carries traffic (as Nebula >= 1.7) */
+	if (cert_fingerprint(n->cfg->cert, a) != 0 ||
+	    cert_fingerprint(neu->cert, b) != 0 || memcmp(a, b, sizeof(a))) {
+		n->cert_gen++;
+		log_info("Our certificate changed: tunnels handshake again "
+		         "with it as they carry traffic");
+	}
+	certwatch_reset(&n->cw);
+	/* worker: the socket's buffers */
+	set_buffers(n, n->cfg, neu);
 	node_cfg_free(n->cfg);
 	n->cfg = neu;
+	certwatch_tick(
+	    &n->cw, neu, node_mono_ns(), node_real_ns() / 1000000000);
 	/* logging */
 	log_setup(NULL, neu->log_level, neu->log_format);
 	/* firewall: each tunnel's peer resolved against the new table (the
@@ -245,10 +299,15 @@ reload_commit(struct node *n, struct node_cfg *neu)
 	/* lighthouse client: the registration timer, an update at once */
 	lhclient_reload(n);
 	/* routes: tun.routes and tun.unsafe_routes, in the table and in the
-	 * kernel */
+	 * kernel, and the device's tun.tx_queue */
 	routes_apply(n->rt, neu);
-	/* handshakes, hostmap bounds, connmgr, punch, datapath: read the
-	 * configuration when they run */
+	/* the lighthouse's DNS responder: on, off, or moved */
+	if (neu->am_lighthouse)
+		dnsresp_reload(n);
+	/* punch: the punchy.punch timer started or stopped */
+	punch_reload(n);
+	/* handshakes, hostmap bounds, connmgr, punch delays, datapath: read
+	 * the configuration when they run */
 	/* pki: peers that no longer verify (pki.disconnect_invalid) */
 	tunnels_recheck(n);
 }

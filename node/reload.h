@@ -9,14 +9,17 @@
  * ("listen.port changed from 4242 to 4343: needs a restart, keeping
  * 4242"); a key that applies live is logged with both values.  Commit:
  * the new configuration replaces the old, and each subsystem applies its
- * part (logging, firewall and conntrack share, lighthouse registration,
- * routes, peers that no longer verify).  Nothing is copied back silently.
+ * part (the socket's buffers, logging, firewall and conntrack share,
+ * lighthouse registration, routes and the device's queue length, the DNS
+ * responder, the punchy timer, peers that no longer verify).  Nothing is
+ * copied back silently.
  *
  * Owns: the table of keys and which subsystem each belongs to.
  */
 #ifndef NODE_RELOAD_H
 #define NODE_RELOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct node;
@@ -38,5 +41,10 @@ void reload_commit(struct node *n, struct node_cfg *neu);
  * restart-only setting that differs from old.  Returns how many keys
  * were kept. */
 size_t reload_keep_restart_only(struct node_cfg *old, struct node_cfg *neu);
+
+/* The table of keys compared by value, read-only: the name of key i
+ * ("listen.port") with *restart set when only a restart changes it, or
+ * NULL past the last. */
+const char *reload_key(size_t i, bool *restart);
 
 #endif

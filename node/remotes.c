@@ -8,6 +8,10 @@
 #include "remotes.h"
 
 struct rcache {
+	/* addresses where another host answered for this peer ("Incorrect
+	 * host responded"): never tried again for it; the oldest goes */
+	struct udp_addr blocked[REMOTES_BLOCKED];
+	size_t nblocked;
 	struct {
 		uint32_t lh; /* 0: unused slot */
 		size_t n;
@@ -103,6 +107,9 @@ addrs_unsorted(const struct remotes *r, const struct node_cfg *c,
 		for (j = 0; j < cnt; j++)
 			if (udp_addr_eq(&out[j], cand))
 				break;
+		for (i = 0; rc != NULL && i < rc->nblocked && j == cnt; i++)
+			if (udp_addr_eq(&rc->blocked[i], cand))
+				j = cnt + 1;
 		if (j == cnt)
 			out[cnt++] = *cand;
 	}
@@ -123,24 +130,34 @@ remotes_addrs(const struct remotes *r, const struct node_cfg *c,
 	return cnt;
 }
 
+/* The cache entry for vpn_ip, made if need be; NULL: out of memory. */
+static struct rcache *
+entry(struct remotes *r, uint32_t vpn_ip)
+{
+	struct rcache *rc = u32map_get(&r->cache, vpn_ip);
+
+	if (rc == NULL) {
+		if ((rc = calloc(1, sizeof(*rc))) == NULL ||
+		    u32map_put(&r->cache, vpn_ip, rc) != 0) {
+			free(rc);
+			return NULL;
+		}
+	}
+	return rc;
+}
+
 void
 remotes_store(struct remotes *r, const struct node_cfg *c, uint32_t lh,
     const struct lhmsg *m)
 {
-	struct rcache *rc = u32map_get(&r->cache, m->vpn_ip);
+	struct rcache *rc;
 	size_t i, slot = LH_MAX_HOSTS, cnt = 0;
 	struct udp_addr a;
 
 	if (m->vpn_ip == c->vpn_ip ||
-	    (m->vpn_ip & c->vpn_mask) != (c->vpn_ip & c->vpn_mask))
+	    (m->vpn_ip & c->vpn_mask) != (c->vpn_ip & c->vpn_mask) ||
+	    (rc = entry(r, m->vpn_ip)) == NULL)
 		return;
-	if (rc == NULL) {
-		if ((rc = calloc(1, sizeof(*rc))) == NULL ||
-		    u32map_put(&r->cache, m->vpn_ip, rc) != 0) {
-			free(rc);
-			return;
-		}
-	}
 	for (i = 0; i < LH_MAX_HOSTS; i++)
 		if (rc->by[i].lh == lh ||
 		    (slot == LH_MAX_HOSTS && rc->by[i].lh == 0))
@@ -185,6 +202,21 @@ remotes_relays(const struct remotes *r, uint32_t vpn_ip, uint32_t *out,
 		}
 	}
 	return cnt;
+}
+
+void
+remotes_block(struct remotes *r, uint32_t vpn_ip, const struct udp_addr *a)
+{
+	struct rcache *rc = entry(r, vpn_ip);
+
+	if (rc == NULL)
+		return;
+	if (rc->nblocked == REMOTES_BLOCKED) {
+		memmove(rc->blocked, rc->blocked + 1,
+		    (REMOTES_BLOCKED - 1) * sizeof(rc->blocked[0]));
+		rc->nblocked--;
+	}
+	rc->blocked[rc->nblocked++] = *a;
 }
 
 void

@@ -18,6 +18,7 @@
 #include "node.h"
 
 #define RC_MAX (2 * LHREG_MAX_ADDRS) /* per lighthouse answer: v4 + v6 */
+#define REMOTES_BLOCKED 8 /* addresses blocked per peer */
 /* The most addresses remotes_addrs gives for one peer. */
 #define REMOTES_MAX (STATIC_MAX_ADDRS + LH_MAX_HOSTS * RC_MAX)
 
@@ -39,6 +40,11 @@ size_t remotes_relays(const struct remotes *r, uint32_t vpn_ip, uint32_t *out,
  * other than us and the peer, in place of lh's previous answer. */
 void remotes_store(struct remotes *r, const struct node_cfg *c, uint32_t lh,
     const struct lhmsg *m);
+/* Another host answered a handshake for vpn_ip at a (wire.md 4.5,
+ * "Incorrect host responded"): a is not tried again for vpn_ip until it
+ * is forgotten (the last REMOTES_BLOCKED such addresses are kept). */
+void remotes_block(struct remotes *r, uint32_t vpn_ip,
+    const struct udp_addr *a);
 /* The tunnel to vpn_ip went down: ask again next time. */
 void remotes_forget(struct remotes *r, uint32_t vpn_ip);
 size_t remotes_count(const struct remotes *r);

@@ -30,6 +30,7 @@ struct routes {
 	size_t nk;
 	uint32_t vpn_ip, vpn_mask;
 	int tun_mtu, dev_mtu;
+	int txqlen; /* the device's, tun.tx_queue */
 };
 
 static int
@@ -241,6 +242,7 @@ routes_new(const struct node_cfg *cfg, struct tun *tun, struct routes **out)
 	r->vpn_ip = cfg->vpn_ip;
 	r->vpn_mask = cfg->vpn_mask;
 	r->tun_mtu = r->dev_mtu = cfg->tun_mtu;
+	r->txqlen = cfg->tx_queue;
 	if (wanted(cfg, &want, &n, &dev) != 0)
 		return VPN_ERR_NOMEM;
 	rc = converge(r, want, n, dev, false);
@@ -274,6 +276,7 @@ routes_apply(struct routes *r, const struct node_cfg *cfg)
 {
 	struct entry *t;
 	struct kroute *want;
+	char err[256];
 	size_t n;
 	int dev;
 
@@ -285,6 +288,12 @@ routes_apply(struct routes *r, const struct node_cfg *cfg)
 	free(r->t);
 	r->t = t;
 	r->n = n;
+	if (r->tun != NULL && cfg->tx_queue != r->txqlen) {
+		if (tun_set_txqlen(r->tun, cfg->tx_queue, err, sizeof(err)))
+			log_warnx("tun.tx_queue: %s", err);
+		else
+			r->txqlen = cfg->tx_queue;
+	}
 	if (r->tun == NULL || wanted(cfg, &want, &n, &dev) != 0)
 		return;
 	converge(r, want, n, dev, true);

@@ -9,7 +9,8 @@
  * list of kernel routes it installed, so that a reload changes only what
  * changed (routes removed, added, or given a new MTU or metric), and the
  * device MTU (the largest of tun.mtu and the routes' MTUs; the overlay's
- * own route keeps tun.mtu).  Calls lib/tun only.
+ * own route keeps tun.mtu), and its transmit queue length after start
+ * (tun.tx_queue, set live on reload).  Calls lib/tun only.
  */
 #ifndef NODE_ROUTES_H
 #define NODE_ROUTES_H
@@ -33,8 +34,9 @@ void routes_free(struct routes *r); /* NULL-safe; leaves kernel routes */
 uint32_t routes_via(const struct routes *r, uint32_t dst);
 
 /* A reload: the new configuration's table replaces the old, and the
- * kernel's routes follow (what is gone removed, what is new added).
- * What the kernel refuses is logged and left as it was. */
+ * kernel's routes follow (what is gone removed, what is new added), and
+ * the device's queue length.  What the kernel refuses is logged and left
+ * as it was. */
 void routes_apply(struct routes *r, const struct node_cfg *cfg);
 
 size_t routes_count(const struct routes *r); /* unsafe routes */

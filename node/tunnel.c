@@ -59,6 +59,7 @@ tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
 	}
 	t->initiator = initiator;
 	t->peer_time = peer_time;
+	t->cert_gen = n->cert_gen;
 	conntrack_owner_init(&t->ct_own);
 	if (fw_peer_init(&t->fwp, n->cfg->fw, peer, n->cfg->ca) != 0) {
 		cert_free(peer);
@@ -228,6 +229,14 @@ announce_up(struct node *n, const struct tunnel *t)
 }
 
 void
+tunnel_close(struct node *n, struct tunnel *t, const char *why)
+{
+	tunnel_send(n, t, HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
+	worker_flush(n->wk);
+	tunnel_delete(n, t, why);
+}
+
+void
 tunnel_delete(struct node *n, struct tunnel *t, const char *why)
 {
 	uint32_t ip = t->vpn_ip;
@@ -269,6 +278,7 @@ tunnel_up(struct node *n, struct tunnel *t)
 		relay_tunnel_gone(n, t->vpn_ip);
 	}
 	hs_completed(n->hs);
+	connmgr_track(n, t);
 	tunnel_log("Tunnel up", t, NULL);
 	announce_up(n, t);
 	return 0;
@@ -305,9 +315,13 @@ tunnel_seal_slot_to(struct worker *w, struct tunnel *t,
 		worker_commit(w, to, HEADER_LEN + len + 16);
 	if (!t->out)
 		connmgr_sent(n, t);
-	if (++t->tx_packets % 1000 == 0 &&
-	    (t->relayed || n->cfg->npreferred > 0))
+	if (++t->tx_packets % 1000 != 0)
+		return;
+	if (t->relayed || n->cfg->npreferred > 0)
 		tunnel_probe_preferred(n, t);
+	/* wire.md 8.3: every 5000th packet, ask where the peer is now */
+	if (t->tx_packets % 5000 == 0)
+		lhclient_query(n, t->vpn_ip);
 }
 
 int
@@ -409,21 +423,30 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 		lhserver_learned(n->lhs, t);
 }
 
-bool
-tunnel_peer_valid(struct node *n, struct tunnel *t)
+/* Does t's peer certificate still verify?  0, or why not (said). */
+static int
+peer_check(struct node *n, struct tunnel *t, bool say)
 {
 	char detail[128];
 	int r;
 
-	if (!n->cfg->disconnect_invalid)
-		return true;
 	r = ca_pool_verify(n->cfg->ca, t->peer, node_real_ns() / 1000000000,
 	    detail, sizeof(detail));
-	if (r == 0)
-		return true;
+	/* A blocklisted peer goes whatever pki.disconnect_invalid says
+	 * (as Nebula >= 1.7). */
+	if (r == 0 || (!n->cfg->disconnect_invalid && r != VPN_ERR_CERT_BLOCKED))
+		return 0;
+	if (!say)
+		return r;
 	log_info("Peer certificate is no longer valid: peer=%s reason=%s%s%s",
 	    t->name, vpn_strerror(r), *detail != '\0' ? ": " : "", detail);
-	return false;
+	return r;
+}
+
+bool
+tunnel_peer_valid(struct node *n, struct tunnel *t)
+{
+	return peer_check(n, t, true) == 0;
 }
 
 void
@@ -454,21 +477,40 @@ collect(struct node *n, size_t *cnt)
 	return all;
 }
 
+bool
+tunnel_revalidate(struct node *n, struct tunnel *t)
+{
+	int r = peer_check(n, t, false);
+
+	if (r == 0)
+		return true;
+	if (r != VPN_ERR_CERT_BLOCKED) {
+		/* The peer may hold a newer certificate (in a CA rotation,
+		 * its re-issued one): a new handshake learns it and
+		 * replaces the tunnel; if none does within a second, the
+		 * tunnel is closed then. */
+		log_info("Peer certificate no longer verifies, handshaking "
+		         "again for a newer one: peer=%s reason=%s",
+		    t->name, vpn_strerror(r));
+		hs_start(n, t->vpn_ip, 0, 0, NULL, 0);
+		connmgr_recheck(n, t);
+		return true;
+	}
+	peer_check(n, t, true); /* says why */
+	tunnel_close(n, t, "certificate no longer valid");
+	return false;
+}
+
 void
 tunnels_recheck(struct node *n)
 {
 	struct tunnel **all;
 	size_t cnt, i;
 
-	if (!n->cfg->disconnect_invalid || (all = collect(n, &cnt)) == NULL)
+	if ((all = collect(n, &cnt)) == NULL)
 		return;
-	for (i = 0; i < cnt; i++) {
-		if (tunnel_peer_valid(n, all[i]))
-			continue;
-		tunnel_send(n, all[i], HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
-		worker_flush(n->wk);
-		tunnel_delete(n, all[i], "certificate no longer valid");
-	}
+	for (i = 0; i < cnt; i++)
+		tunnel_revalidate(n, all[i]);
 	free(all);
 }
 

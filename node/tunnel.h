@@ -49,6 +49,7 @@ struct tunnel {
 	uint32_t relays[TUNNEL_RELAYS];
 	bool initiator;
 	uint64_t peer_time; /* the peer's handshake Time, ns */
+	uint32_t cert_gen;  /* n->cert_gen when made: our certificate */
 	uint8_t *msg1;      /* responder: message 1 body, to spot resends */
 	size_t msg1_len;
 	uint8_t *msg2; /* responder: the message 2 packet we sent */
@@ -84,6 +85,8 @@ void tunnel_free(struct node *n, struct tunnel *t);
  * certificate is the same) and freed.  Logs "Tunnel up".  0 or
  * VPN_ERR_NOMEM (t is then not installed: the caller frees it). */
 int tunnel_up(struct node *n, struct tunnel *t);
+/* closeTunnel to the peer, then tunnel_delete. */
+void tunnel_close(struct node *n, struct tunnel *t, const char *why);
 /* Remove from every index and free, with "Tunnel down" and why. */
 void tunnel_delete(struct node *n, struct tunnel *t, const char *why);
 void tunnel_log(const char *what, const struct tunnel *t, const char *why);
@@ -138,10 +141,18 @@ void tunnel_probe(
  * works, replaces the relay. */
 void tunnel_probe_preferred(struct node *n, struct tunnel *t);
 
-/* pki.disconnect_invalid: does the peer's certificate still verify? */
+/* pki.disconnect_invalid: does the peer's certificate still verify?
+ * (When not, says why.) */
 bool tunnel_peer_valid(struct node *n, struct tunnel *t);
+/* The same, acted on: a blocklisted peer's tunnel is closed now (false);
+ * another that no longer verifies is given a new handshake and under a
+ * second for it to bring a certificate that does (connmgr_recheck), and
+ * true, as for a valid one. */
+bool tunnel_revalidate(struct node *n, struct tunnel *t);
 /* After a reload: each peer resolved again against the new firewall
- * table and CA pool; then the ones that no longer verify closed. */
+ * table and CA pool; then the ones that no longer verify closed: a
+ * blocklisted one at once, the others unless a new handshake within a
+ * second brings a certificate that verifies (connmgr_recheck). */
 void tunnels_refresh_fw(struct node *n);
 void tunnels_recheck(struct node *n);
 /* closeTunnel to every peer, then every tunnel freed. */

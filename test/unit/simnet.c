@@ -38,6 +38,7 @@ struct endpoint {
 	size_t nslots;
 	uint8_t rx[UDP_MAX_PACKET];
 	struct udp_stats st;
+	int rcvbuf, sndbuf; /* as last set; no effect */
 };
 
 struct simnet {
@@ -267,6 +268,28 @@ ep_stats(const struct io_udp *u)
 	return &EPC(u)->st;
 }
 
+static int
+ep_set_buffers(
+    struct io_udp *u, int rcvbuf, int sndbuf, char *err, size_t errlen)
+{
+	struct endpoint *e = EP(u);
+
+	(void)err;
+	(void)errlen;
+	if (rcvbuf >= 0)
+		e->rcvbuf = rcvbuf;
+	if (sndbuf >= 0)
+		e->sndbuf = sndbuf;
+	return 0;
+}
+
+void
+simnet_buffers(const struct io_udp *u, int *rcvbuf, int *sndbuf)
+{
+	*rcvbuf = EPC(u)->rcvbuf;
+	*sndbuf = EPC(u)->sndbuf;
+}
+
 static void
 ep_close(struct io_udp *u)
 {
@@ -297,6 +320,7 @@ static const struct io_udp_ops sim_ops = {
     .gso = ep_off,
     .gro = ep_off,
     .stats = ep_stats,
+    .set_buffers = ep_set_buffers,
     .close = ep_close,
 };
 

@@ -40,6 +40,9 @@ struct io_udp *simnet_open(struct simnet *s, const struct udp_addr *addr);
 /* Behind a NAT from now on: it is seen from outside as pub, and only
  * datagrams from an address it has sent to since get in. */
 void simnet_nat(struct io_udp *u, const struct udp_addr *pub);
+/* The socket buffer sizes a reload last set (0 before any), which change
+ * nothing here. */
+void simnet_buffers(const struct io_udp *u, int *rcvbuf, int *sndbuf);
 
 /* Datagrams delivered, dropped by the filter, and sent to no one or
  * refused by a NAT. */

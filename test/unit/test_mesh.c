@@ -57,6 +57,8 @@ struct peer {
 	char ip[16];
 	char yml[160];	  /* its configuration file, for reloads */
 	const char *tunx; /* more keys of its tun: section, ", k: v" */
+	/* and of its listen: section */
+	const char *listenx;
 };
 
 struct mesh {
@@ -190,7 +192,7 @@ write_cfg_with(struct mesh *m, size_t i, const char *name, uint16_t port,
 	assert_non_null(f);
 	fprintf(f,
 	    "pki: {ca: %s, cert: %s/%s.crt, key: %s/%s.key}\n"
-	    "listen: {host: 127.0.0.1, port: %u}\n"
+	    "listen: {host: 127.0.0.1, port: %u%s}\n"
 	    "tun: {dev: mesh%zu%s}\n"
 	    "handshakes: {try_interval: %s}\n"
 	    "logging: {level: error}\n"
@@ -198,7 +200,8 @@ write_cfg_with(struct mesh *m, size_t i, const char *name, uint16_t port,
 	    "  outbound: [{port: any, proto: any, host: any}]\n"
 	    "  inbound: %s\n"
 	    "%s",
-	    path(m, "ca.crt"), m->dir, name, m->dir, name, port, i,
+	    path(m, "ca.crt"), m->dir, name, m->dir, name, port,
+	    m->p[i].listenx != NULL ? m->p[i].listenx : "", i,
 	    m->p[i].tunx != NULL ? m->p[i].tunx : "", try,
 	    inbound, extra != NULL ? extra : "");
 	fclose(f);
@@ -976,6 +979,122 @@ test_mesh_reload_starts_registering(void **state)
 	assert_int_equal(ctr(&m->p[2].n, "lhUpdates"), updates);
 }
 
+/* A DNS query "a. A" to 127.0.0.1:port: the answer's address, 0 for an
+ * answer without one, or -1 when none comes within 300 ms. */
+static int64_t
+dns_a(struct mesh *m, uint16_t port)
+{
+	static const uint8_t q[] = {0x42, 0x42, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
+	    0, 1, 'a', 0, 0, 1, 0, 1};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	    .sin_port = htons(port),
+	    .sin_addr.s_addr = htonl(0x7f000001)};
+	int64_t until = node_mono_ns() + 300000000LL;
+	uint8_t r[512];
+	ssize_t n = -1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(
+	    sendto(fd, q, sizeof(q), 0, (struct sockaddr *)&sa, sizeof(sa)),
+	    (ssize_t)sizeof(q));
+	while (n < 0 && node_mono_ns() < until) {
+		event_base_loop(m->base, EVLOOP_NONBLOCK);
+		if ((n = recv(fd, r, sizeof(r), 0)) < 0)
+			usleep(500);
+	}
+	close(fd);
+	if (n < (ssize_t)sizeof(q) || r[0] != 0x42 || r[1] != 0x42)
+		return -1;
+	return (r[6] << 8 | r[7]) == 0 ? 0 : (int64_t)be32_get(r + n - 4);
+}
+
+/*
+ * What a reload applies to running I/O, with a tunnel up: a lighthouse's
+ * DNS responder turned on (with the records of the tunnel already up),
+ * moved to another port (the old one stops answering), left where it is
+ * when the new address cannot be bound, turned off and on again with its
+ * records; the socket's buffers set (0: the system's default); the
+ * punchy.punch timer started and stopped.  The tunnel is never rebuilt.
+ */
+static void
+test_mesh_reload_live_io(void **state)
+{
+	struct mesh *m = *state;
+	struct node *lh = &m->p[2].n;
+	char lhx[256], extra[512];
+	uint16_t lp, d1 = free_port(), d2 = free_port();
+	uint32_t a = ip4("10.77.0.2");
+	socklen_t sl = sizeof(int);
+	int fd, v, wdef = 0;
+	FILE *f;
+
+	start(m, 2, "lh", LH_IP, free_port(),
+	    "lighthouse: {am_lighthouse: true}\n");
+	lp = node_port(lh);
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"127.0.0.1:%u\"]}\n"
+	    "lighthouse: {interval: 1, hosts: [\"%s\"]}\n",
+	    LH_IP, lp, LH_IP);
+	start(m, 0, "a", "10.77.0.2", 0, extra);
+	pump(m, 300);
+	assert_int_equal(hostmap_tunnels(lh->hm), 1);
+	assert_null(lh->dns);
+	assert_false(punch_punchy(lh->punch));
+	/* on: the zone starts with the tunnel up */
+	snprintf(lhx, sizeof(lhx),
+	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
+	    " dns: {host: 127.0.0.1, port: %u}}\n",
+	    d1);
+	write_cfg(m, 2, "lh", lp, lhx);
+	node_reload(lh);
+	assert_int_equal(dns_a(m, d1), a);
+	/* another port, the buffers, punchy.punch */
+	snprintf(lhx, sizeof(lhx),
+	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
+	    " dns: {host: 127.0.0.1, port: %u}}\n"
+	    "punchy: {punch: true}\n",
+	    d2);
+	m->p[2].listenx = ", read_buffer: 65536, write_buffer: 0";
+	write_cfg(m, 2, "lh", lp, lhx);
+	node_reload(lh);
+	assert_int_equal(dns_a(m, d2), a);
+	assert_int_equal(dns_a(m, d1), -1);
+	fd = lh->wk->udp->ops->fd(lh->wk->udp);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &sl), 0);
+	assert_int_equal(v, 2 * 65536); /* the kernel doubles it */
+	assert_non_null(f = fopen("/proc/sys/net/core/wmem_default", "r"));
+	assert_int_equal(fscanf(f, "%d", &wdef), 1);
+	fclose(f);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &sl), 0);
+	assert_int_equal(v, wdef & ~1);
+	assert_true(punch_punchy(lh->punch));
+	/* an address that is not ours: the responder stays */
+	snprintf(lhx, sizeof(lhx),
+	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
+	    " dns: {host: 192.0.2.1, port: %u}}\n"
+	    "punchy: {punch: true}\n",
+	    d1);
+	write_cfg(m, 2, "lh", lp, lhx);
+	node_reload(lh);
+	assert_int_equal(dns_a(m, d2), a);
+	/* off, and punchy.punch off */
+	write_cfg(m, 2, "lh", lp, "lighthouse: {am_lighthouse: true}\n");
+	node_reload(lh);
+	assert_int_equal(dns_a(m, d2), -1);
+	assert_false(punch_punchy(lh->punch));
+	/* on again, on the first port: the records kept */
+	snprintf(lhx, sizeof(lhx),
+	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
+	    " dns: {host: 127.0.0.1, port: %u}}\n",
+	    d1);
+	write_cfg(m, 2, "lh", lp, lhx);
+	node_reload(lh);
+	assert_int_equal(dns_a(m, d1), a);
+	assert_int_equal(hostmap_tunnels(lh->hm), 1);
+	assert_int_equal(ctr(lh, "hsCompleted"), 1);
+}
+
 /* An echo request from a to b, written into a's TUN; the test reads it
  * from b's later. */
 static void
@@ -1387,6 +1506,51 @@ test_mesh_relay_bounds(void **state)
 }
 
 /*
+ * wire.md 4.5: a's static_host_map gives b two addresses, the first of
+ * them c's.  c answers the handshake with its own certificate: a tells
+ * c to close what it made, does not try c's address for b again, and a
+ * new handshake with the waiting packet reaches b at its own address.
+ */
+static void
+test_mesh_incorrect_host(void **state)
+{
+	struct mesh *m = *state;
+	uint8_t pkt[64], got[128];
+	uint16_t bp = free_port();
+	struct tunnel *t;
+	char extra[256];
+	size_t len;
+	int i;
+
+	start(m, 2, "c", "10.77.0.4", 0, NULL);
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"10.77.0.3\": [\"127.0.0.1:%u\", "
+	    "\"127.0.0.1:%u\"]}\n",
+	    node_port(&m->p[2].n), bp);
+	start(m, 0, "a", "10.77.0.2", 0, extra);
+	/* b is not up yet: only c answers */
+	len = echo(pkt, "10.77.0.2", "10.77.0.3", 87);
+	assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
+	for (i = 0; i < 40 && ctr(&m->p[0].n, "hsRefused") == 0; i++)
+		pump(m, 10);
+	assert_int_equal(ctr(&m->p[0].n, "hsRefused"), 1);
+	pump(m, 50);
+	assert_int_equal(hostmap_tunnels(m->p[2].n.hm), 0); /* told */
+	assert_int_equal(hostmap_pending(m->p[0].n.hm), 1); /* again */
+	/* c is not asked again; b comes up and gets the waiting packet */
+	start(m, 1, "b", "10.77.0.3", bp, NULL);
+	assert_int_equal(pump_until_packet(m, m->p[1].fd, got, sizeof(got),
+	                     3000),
+	    (ssize_t)len);
+	assert_memory_equal(got, pkt, len);
+	t = tunnel_to(m, 0, "10.77.0.3");
+	assert_non_null(t);
+	assert_int_equal(t->remote.port, bp);
+	assert_int_equal(ctr(&m->p[0].n, "hsRefused"), 1);
+	assert_int_equal(hostmap_tunnels(m->p[2].n.hm), 0);
+}
+
+/*
  * Two relays: the one carrying the tunnel goes down; the tunnel, left
  * without a path, is closed at once and the next packet sets up a new
  * one through the other relay.
@@ -1471,11 +1635,15 @@ main(void)
 	        test_mesh_unsafe_route, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_reload_starts_registering, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_reload_live_io, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mesh_relay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_relay_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_relay_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_incorrect_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_relay_failover, setup, teardown),
 	};

@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "certwatch.h"
 #include "node.h"
 
 #define NOW 1893456000 /* 2030-01-01: inside the fixtures' validity */
@@ -231,6 +232,35 @@ test_nodecfg_relay(void **state)
 	node_cfg_free(c);
 }
 
+/* pki.expiry_warning: the default (30 days), and what is due when:
+ * host-a's certificate and its CA, inside the window or expired. */
+static void
+test_nodecfg_expiry_warning(void **state)
+{
+	struct node_cfg *c;
+	char err[512];
+	int64_t end;
+
+	(void)state;
+	if (load("", true, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->expiry_warning, 720LL * 3600 * 1000000000);
+	end = c->cert->not_after;
+	assert_int_equal(certwatch_check(c, NOW, 3600), 0);
+	assert_true(certwatch_check(c, end - 100, 3600) >= 1);
+	assert_true(certwatch_check(c, end + 100, 0) >= 1);
+	node_cfg_free(c);
+	if (load("pki:\n  expiry_warning: 0\n", false, &c, err, sizeof(err)) ==
+	    0)
+		node_cfg_free(c); /* no pki: refused, not the point here */
+	if (load("pki:\n  ca: " FX "ca.crt\n  cert: " FX "host-a.crt\n"
+	         "  key: " FX "host-a.key\n  expiry_warning: 48h\n",
+	        false, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c->expiry_warning, 48LL * 3600 * 1000000000);
+	node_cfg_free(c);
+}
+
 /* Every refusal: the text must name the key (or the PKI reason) and,
  * for YAML values, the line. */
 static void
@@ -377,7 +407,18 @@ test_nodecfg_refusals(void **state)
 	        "192.168.100.10, 192.168.100.11]\n",
 	        "relay.relays[10]", "at most 10 relays"},
 	    {true, "relay:\n  am_relay: sure\n", "relay.am_relay", ":6:"},
+	    {false,
+	        "pki:\n  ca: " FX "ca.crt\n  cert: " FX "host-a.crt\n"
+	        "  key: " FX "host-a.key\n  expiry_warning: -1h\n",
+	        "pki.expiry_warning", "must not be negative"},
 	    {true, "relay:\n  use_relays: 3\n", "relay.use_relays", ":6:"},
+	    {true, "process:\n  user: no-such-user-x\n",
+	        ":6: process.user: no such user in /etc/passwd",
+	        "no-such-user-x"},
+	    {true, "process:\n  user: root\n", "process.user",
+	        "nothing would be dropped"},
+	    {true, "process:\n  group: nogroup\n", "process.group",
+	        "needs process.user"},
 	};
 	struct node_cfg *c;
 	char err[1024];
@@ -468,6 +509,7 @@ main(void)
 	    cmocka_unit_test(test_nodecfg_refusals),
 	    cmocka_unit_test(test_nodecfg_unsafe_routes),
 	    cmocka_unit_test(test_nodecfg_relay),
+	    cmocka_unit_test(test_nodecfg_expiry_warning),
 	    cmocka_unit_test(test_nodecfg_exit),
 	    cmocka_unit_test(test_nodecfg_static_host_keeps_last_ten),
 	    cmocka_unit_test(test_nodecfg_lighthouse_and_preferred),

@@ -2,7 +2,8 @@
  * test/unit/test_reload.c: what a reload keeps (node/reload.c): every
  * restart-only setting that changed is kept at its running value and
  * counted (and logged by key); nothing else is touched.  And prepare:
- * what it refuses changes nothing; the live changes are counted.
+ * what it refuses changes nothing; the live changes are counted.  And
+ * node.yml(5)'s table under Reloading says the same of every key.
  */
 /* clang-format off */
 #include <stdarg.h>
@@ -12,6 +13,9 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "testutil.h"
+
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,37 +83,143 @@ test_reload_keeps_each_restart_key(void **state)
 	base(&neu);
 	snprintf(neu.listen_host, sizeof(neu.listen_host), "10.0.0.1");
 	neu.listen_port = 4343;
-	neu.read_buffer = 1 << 22;
-	neu.write_buffer = 1 << 22;
 	neu.listen_offload = false;
 	neu.cipher = CRYPTO_CHACHAPOLY;
 	neu.tun_disabled = true;
 	snprintf(neu.tun_dev, sizeof(neu.tun_dev), "cairn9");
 	neu.tun_mtu = 1400;
-	neu.tx_queue = 1000;
 	neu.tun_offload = false;
-	neu.punch = false;
-	neu.serve_dns = true;
-	snprintf(neu.dns_host, sizeof(neu.dns_host), "0.0.0.0");
-	neu.dns_port = 5353;
 	neu.max_pending = 99;
-	assert_int_equal(reload_keep_restart_only(&old, &neu), 15);
+	assert_int_equal(reload_keep_restart_only(&old, &neu), 8);
 	assert_string_equal(neu.listen_host, "0.0.0.0");
 	assert_int_equal(neu.listen_port, 4242);
-	assert_int_equal(neu.read_buffer, 1 << 20);
-	assert_int_equal(neu.write_buffer, 1 << 20);
 	assert_true(neu.listen_offload);
 	assert_int_equal(neu.cipher, CRYPTO_AES256GCM);
 	assert_false(neu.tun_disabled);
 	assert_string_equal(neu.tun_dev, "nebula1");
 	assert_int_equal(neu.tun_mtu, 1300);
-	assert_int_equal(neu.tx_queue, 500);
 	assert_true(neu.tun_offload);
-	assert_true(neu.punch);
-	assert_false(neu.serve_dns);
-	assert_string_equal(neu.dns_host, "127.0.0.1");
-	assert_int_equal(neu.dns_port, 53);
 	assert_int_equal(neu.max_pending, 99); /* reloadable */
+}
+
+/* The keys that apply live since "Run for years": the socket's buffers,
+ * the device's queue, the DNS responder and punchy.punch.  Each is
+ * reported changed on its own, none kept, and the new value stays. */
+static void
+test_reload_live_keys(void **state)
+{
+	struct node_cfg old, neu;
+	struct reload_plan plan;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 8; i++) {
+		base(&old);
+		base(&neu);
+		switch (i) {
+		case 0:
+			neu.read_buffer = 1 << 22;
+			break;
+		case 1:
+			neu.write_buffer = 0;
+			break;
+		case 2:
+			neu.tx_queue = 1000;
+			break;
+		case 3:
+			neu.punch = false;
+			break;
+		case 4:
+			neu.serve_dns = true;
+			break;
+		case 5:
+			snprintf(neu.dns_host, sizeof(neu.dns_host), "0.0.0.0");
+			break;
+		case 6:
+			neu.dns_port = 5353;
+			break;
+		default: /* all at once */
+			neu.read_buffer = 1 << 22;
+			neu.write_buffer = 0;
+			neu.tx_queue = 1000;
+			neu.punch = false;
+			neu.serve_dns = true;
+			snprintf(neu.dns_host, sizeof(neu.dns_host), "0.0.0.0");
+			neu.dns_port = 5353;
+		}
+		assert_int_equal(
+		    reload_prepare(&old, &neu, &plan, err, sizeof(err)), 0);
+		assert_int_equal(plan.kept, 0);
+		assert_int_equal(plan.changed, i < 7 ? 1 : 7);
+		assert_int_equal(reload_keep_restart_only(&old, &neu), 0);
+	}
+	assert_int_equal(neu.read_buffer, 1 << 22);
+	assert_int_equal(neu.write_buffer, 0);
+	assert_int_equal(neu.tx_queue, 1000);
+	assert_false(neu.punch);
+	assert_true(neu.serve_dns);
+	assert_string_equal(neu.dns_host, "0.0.0.0");
+	assert_int_equal(neu.dns_port, 5353);
+}
+
+/* The row of key in node.yml(5)'s table under Reloading: the line
+ * ".It Ic a , key Ta word ..." whose first cell names it; its word
+ * ("live" or "restart") into word, or false. */
+static bool
+table_word(const char *tab, const char *key, char *word, size_t len)
+{
+	const char *p, *eol, *ta, *q;
+	size_t kl = strlen(key), n;
+
+	for (p = tab; (p = strstr(p, "\n.It ")) != NULL; p = eol) {
+		eol = strchr(p + 1, '\n');
+		ta = strstr(p, " Ta ");
+		if (eol == NULL || ta == NULL || ta > eol)
+			continue;
+		for (q = p + 5; q < ta; q += n) { /* the first cell's words */
+			while (*q == ' ')
+				q++;
+			n = strcspn(q, " \n");
+			if (n != kl || strncmp(q, key, kl) != 0)
+				continue;
+			q = ta + 4;
+			n = strcspn(q, " \n");
+			snprintf(word, len, "%.*s", (int)n, q);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Every key of reload.c's table is in node.yml(5)'s table, with the
+ * word that says what a reload does: "live" or "restart". */
+static void
+test_reload_keys_documented(void **state)
+{
+	char *man, *tab, *end;
+	const char *name;
+	char word[16];
+	bool restart;
+	size_t i, len;
+
+	(void)state;
+	man = tu_slurp("../man/node.yml.5", &len);
+	tab = strstr(man, "\n.Ss Reloading\n");
+	assert_non_null(tab);
+	end = strstr(tab + 1, "\n.Ss ");
+	assert_non_null(end);
+	*end = '\0';
+	assert_non_null(strstr(tab, "\n.Bl -column"));
+	for (i = 0; (name = reload_key(i, &restart)) != NULL; i++) {
+		if (!table_word(tab, name, word, sizeof(word)))
+			fail_msg("%s is not in node.yml(5)'s table", name);
+		if (strcmp(word, restart ? "restart" : "live") != 0)
+			fail_msg("%s: node.yml(5) says %s, reload.c %s", name,
+			    word, restart ? "restart" : "live");
+	}
+	assert_true(i >= 40);
+	free(man);
 }
 
 /* tun.routes: the running routes stay (they are in the kernel); the new
@@ -253,6 +363,8 @@ main(void)
 	    cmocka_unit_test(test_reload_prepare_counts),
 	    cmocka_unit_test(test_reload_exit_via_kept),
 	    cmocka_unit_test(test_reload_relay),
+	    cmocka_unit_test(test_reload_live_keys),
+	    cmocka_unit_test(test_reload_keys_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
