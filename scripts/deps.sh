@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libssl-dev libyaml-dev libevent-dev
 libcmocka-dev libqrencode-dev libnl-3-dev clang lld libclang-rt-14-dev mandoc nebula iproute2 iperf3
-iputils-ping netcat-openbsd procps python3 valgrind nftables"
+iputils-ping netcat-openbsd procps python3 valgrind nftables systemd"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -940,6 +940,46 @@ test_mesh_punch_through_nat(void **state)
 	simnet_free(net);
 }
 
+/*
+ * wire.md 8.3: every 5000th packet to a peer asks the lighthouses where
+ * it is now.
+ */
+static void
+test_mesh_requery(void **state)
+{
+	struct mesh *m = *state;
+	uint8_t pkt[64], got[128];
+	char extra[512];
+	uint64_t q0;
+	size_t len;
+	int i, sent = 0;
+
+	start(m, 2, "lh", LH_IP, free_port(),
+	    "lighthouse: {am_lighthouse: true}\n");
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"127.0.0.1:%u\"]}\n"
+	    "lighthouse: {am_lighthouse: false, interval: 60, hosts: "
+	    "[\"%s\"], advertise_addrs: [\"127.0.0.1:0\"],\n"
+	    "  local_allow_list: {interfaces: {'.*': false}}}\n",
+	    LH_IP, node_port(&m->p[2].n), LH_IP);
+	start(m, 1, "b", "10.77.0.3", 0, extra);
+	start(m, 0, "a", "10.77.0.2", 0, extra);
+	pump(m, 200);
+	assert_true(crosses(m, 0, 1, 89));
+	q0 = ctr(&m->p[2].n, "lhQueries");
+	len = echo(pkt, "10.77.0.2", "10.77.0.3", 90);
+	while (sent < 5000) {
+		for (i = 0; i < 100; i++, sent++)
+			assert_int_equal(send(m->p[0].fd, pkt, len, 0),
+			    (ssize_t)len);
+		pump(m, 5);
+		while (recv(m->p[1].fd, got, sizeof(got), 0) > 0)
+			;
+	}
+	pump(m, 100);
+	assert_true(ctr(&m->p[2].n, "lhQueries") > q0);
+}
+
 /* A node started without lighthouse.hosts starts registering when a
  * reload gives it some, and stops when another takes them away. */
 static void
@@ -1644,6 +1684,8 @@ main(void)
 	        test_mesh_relay_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_incorrect_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_requery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_relay_failover, setup, teardown),
 	};
