@@ -313,8 +313,11 @@ tun_rule(bool add, uint32_t prio, uint32_t table, uint32_t mark, bool invert,
 	return 0;
 }
 
-int
-tun_set_mtu(struct tun *t, int mtu, char *errbuf, size_t errlen)
+/* One SIOCSIF* ioctl on the device with an int value (the MTU, the queue
+ * length: they share the ifreq union's first int). */
+static int
+set_int(struct tun *t, unsigned long req, int v, const char *what,
+    char *errbuf, size_t errlen)
 {
 	struct ifreq ifr;
 	int s, r = 0;
@@ -323,28 +326,27 @@ tun_set_mtu(struct tun *t, int mtu, char *errbuf, size_t errlen)
 		return fail(errbuf, errlen, "socket for", t->name);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
-	ifr.ifr_mtu = mtu;
-	if (ioctl(s, SIOCSIFMTU, &ifr) == -1)
-		r = fail(errbuf, errlen, "set mtu of", t->name);
+	if (req == SIOCSIFMTU)
+		ifr.ifr_mtu = v;
+	else
+		ifr.ifr_qlen = v;
+	if (ioctl(s, req, &ifr) == -1)
+		r = fail(errbuf, errlen, what, t->name);
 	close(s);
 	return r;
 }
 
 int
+tun_set_mtu(struct tun *t, int mtu, char *errbuf, size_t errlen)
+{
+	return set_int(t, SIOCSIFMTU, mtu, "set mtu of", errbuf, errlen);
+}
+
+int
 tun_set_txqlen(struct tun *t, int txqlen, char *errbuf, size_t errlen)
 {
-	struct ifreq ifr;
-	int s, r = 0;
-
-	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return fail(errbuf, errlen, "socket for", t->name);
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
-	ifr.ifr_qlen = txqlen;
-	if (ioctl(s, SIOCSIFTXQLEN, &ifr) == -1)
-		r = fail(errbuf, errlen, "set tx queue length of", t->name);
-	close(s);
-	return r;
+	return set_int(t, SIOCSIFTXQLEN, txqlen, "set tx queue length of",
+	    errbuf, errlen);
 }
 
 int

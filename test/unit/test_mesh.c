@@ -1049,6 +1049,16 @@ dns_a(struct mesh *m, uint16_t port)
 	return (r[6] << 8 | r[7]) == 0 ? 0 : (int64_t)be32_get(r + n - 4);
 }
 
+/* A lighthouse's YAML with its DNS responder at host:port, and punchy. */
+static void
+lh_dns(char *buf, size_t len, const char *host, uint16_t port, bool punch)
+{
+	snprintf(buf, len,
+	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
+	    " dns: {host: %s, port: %u}}\n%s",
+	    host, port, punch ? "punchy: {punch: true}\n" : "");
+}
+
 /*
  * What a reload applies to running I/O, with a tunnel up: a lighthouse's
  * DNS responder turned on (with the records of the tunnel already up),
@@ -1082,19 +1092,12 @@ test_mesh_reload_live_io(void **state)
 	assert_null(lh->dns);
 	assert_false(punch_punchy(lh->punch));
 	/* on: the zone starts with the tunnel up */
-	snprintf(lhx, sizeof(lhx),
-	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
-	    " dns: {host: 127.0.0.1, port: %u}}\n",
-	    d1);
+	lh_dns(lhx, sizeof(lhx), "127.0.0.1", d1, false);
 	write_cfg(m, 2, "lh", lp, lhx);
 	node_reload(lh);
 	assert_int_equal(dns_a(m, d1), a);
 	/* another port, the buffers, punchy.punch */
-	snprintf(lhx, sizeof(lhx),
-	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
-	    " dns: {host: 127.0.0.1, port: %u}}\n"
-	    "punchy: {punch: true}\n",
-	    d2);
+	lh_dns(lhx, sizeof(lhx), "127.0.0.1", d2, true);
 	m->p[2].listenx = ", read_buffer: 65536, write_buffer: 0";
 	write_cfg(m, 2, "lh", lp, lhx);
 	node_reload(lh);
@@ -1110,11 +1113,7 @@ test_mesh_reload_live_io(void **state)
 	assert_int_equal(v, wdef & ~1);
 	assert_true(punch_punchy(lh->punch));
 	/* an address that is not ours: the responder stays */
-	snprintf(lhx, sizeof(lhx),
-	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
-	    " dns: {host: 192.0.2.1, port: %u}}\n"
-	    "punchy: {punch: true}\n",
-	    d1);
+	lh_dns(lhx, sizeof(lhx), "192.0.2.1", d1, true);
 	write_cfg(m, 2, "lh", lp, lhx);
 	node_reload(lh);
 	assert_int_equal(dns_a(m, d2), a);
@@ -1124,10 +1123,7 @@ test_mesh_reload_live_io(void **state)
 	assert_int_equal(dns_a(m, d2), -1);
 	assert_false(punch_punchy(lh->punch));
 	/* on again, on the first port: the records kept */
-	snprintf(lhx, sizeof(lhx),
-	    "lighthouse: {am_lighthouse: true, serve_dns: true,"
-	    " dns: {host: 127.0.0.1, port: %u}}\n",
-	    d1);
+	lh_dns(lhx, sizeof(lhx), "127.0.0.1", d1, false);
 	write_cfg(m, 2, "lh", lp, lhx);
 	node_reload(lh);
 	assert_int_equal(dns_a(m, d1), a);
