@@ -165,6 +165,25 @@ fpcmp(const void *a, const void *b)
 	return memcmp(a, b, CERT_FP_LEN);
 }
 
+bool
+ca_pool_same(const struct ca_pool *a, const struct ca_pool *b)
+{
+	size_t i, j;
+
+	if (a->ncas != b->ncas || a->nblocked != b->nblocked ||
+	    (a->nblocked > 0 &&
+	        memcmp(a->blocked, b->blocked, a->nblocked * CERT_FP_LEN) != 0))
+		return false;
+	for (i = 0; i < a->ncas; i++) {
+		for (j = 0; j < b->ncas; j++)
+			if (memcmp(a->cas[i].fp, b->cas[j].fp, CERT_FP_LEN) == 0)
+				break;
+		if (j == b->ncas)
+			return false;
+	}
+	return true;
+}
+
 int
 ca_pool_block(struct ca_pool *p, const char *hex)
 {

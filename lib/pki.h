@@ -52,6 +52,8 @@ const struct cert *ca_pool_issuer(const struct ca_pool *p,
  */
 int ca_pool_block(struct ca_pool *p, const char *hex);
 bool ca_pool_blocked(const struct ca_pool *p, const uint8_t fp[CERT_FP_LEN]);
+/* The same CAs (by fingerprint, in any order) and the same blocklist? */
+bool ca_pool_same(const struct ca_pool *a, const struct ca_pool *b);
 
 /*
  * Nebula's Verify(now, pool): blocklist, issuer, CA expiry, expiry,

@@ -272,6 +272,11 @@ void
 reload_commit(struct node *n, struct node_cfg *neu)
 {
 	uint8_t a[CERT_FP_LEN], b[CERT_FP_LEN];
+	/* peers are verified again only when what they are verified
+	 * against changed: a lighthouse's thousands of signatures are
+	 * not checked at every reload (expiry has its own timer) */
+	bool recheck = !ca_pool_same(n->cfg->ca, neu->ca) ||
+	               (neu->disconnect_invalid && !n->cfg->disconnect_invalid);
 
 	/* pki.cert: a new certificate of ours is presented by new
 	 * handshakes, which replace each tunnel at its next check while
@@ -308,6 +313,8 @@ reload_commit(struct node *n, struct node_cfg *neu)
 	punch_reload(n);
 	/* handshakes, hostmap bounds, connmgr, punch delays, datapath: read
 	 * the configuration when they run */
-	/* pki: peers that no longer verify (pki.disconnect_invalid) */
-	tunnels_recheck(n);
+	/* pki: peers that no longer verify (blocklisted; with
+	 * pki.disconnect_invalid, CA removed) */
+	if (recheck)
+		tunnels_recheck(n);
 }

@@ -862,6 +862,28 @@ test_pki_blocklist_many_entries(void **state)
 	ca_pool_free(p);
 }
 
+/* ca_pool_same: the reload's "did what peers verify against change". */
+static void
+test_pki_same(void **state)
+{
+	struct ca_pool *a = pool_strict("ca.crt"), *b = pool_strict("ca.crt");
+	const char *fp =
+	    "4a2d3c1b5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809";
+
+	(void)state;
+	assert_true(ca_pool_same(a, b));
+	assert_int_equal(ca_pool_block(b, fp), 0);
+	assert_false(ca_pool_same(a, b)); /* a blocklist entry more */
+	assert_int_equal(ca_pool_block(a, fp), 0);
+	assert_true(ca_pool_same(a, b));
+	ca_pool_free(b);
+	b = ca_pool_new();
+	assert_non_null(b);
+	assert_false(ca_pool_same(a, b)); /* a CA less */
+	ca_pool_free(a);
+	ca_pool_free(b);
+}
+
 int
 main(void)
 {
@@ -889,6 +911,7 @@ main(void)
 	    cmocka_unit_test(test_pki_blocklist),
 	    cmocka_unit_test(test_pki_blocklist_refuses_non_lowercase),
 	    cmocka_unit_test(test_pki_blocklist_many_entries),
+	    cmocka_unit_test(test_pki_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
