@@ -57,6 +57,8 @@ struct node {
 	struct conntrack *ct; /* the firewall's flows */
 	struct certwatch cw;  /* expiry warnings */
 	uint32_t cert_gen;    /* bumped when a reload changes our cert */
+	uint32_t pki_gen;     /* bumped when a reload changes the CA pool
+	                         or the blocklist */
 };
 
 /*

@@ -315,6 +315,8 @@ reload_commit(struct node *n, struct node_cfg *neu)
 	 * the configuration when they run */
 	/* pki: peers that no longer verify (blocklisted; with
 	 * pki.disconnect_invalid, CA removed) */
-	if (recheck)
+	if (recheck) {
+		n->pki_gen++;
 		tunnels_recheck(n);
+	}
 }

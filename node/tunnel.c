@@ -60,6 +60,7 @@ tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
 	t->initiator = initiator;
 	t->peer_time = peer_time;
 	t->cert_gen = n->cert_gen;
+	t->pki_gen = n->pki_gen; /* the handshake verified the peer */
 	conntrack_owner_init(&t->ct_own);
 	if (fw_peer_init(&t->fwp, n->cfg->fw, peer, n->cfg->ca) != 0) {
 		cert_free(peer);
@@ -427,11 +428,19 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 static int
 peer_check(struct node *n, struct tunnel *t, bool say)
 {
+	int64_t now = node_real_ns() / 1000000000;
 	char detail[128];
 	int r;
 
-	r = ca_pool_verify(n->cfg->ca, t->peer, node_real_ns() / 1000000000,
-	    detail, sizeof(detail));
+	/* Verified against this pool and blocklist already: only time can
+	 * have changed that, and a certificate expires no later than its
+	 * CA.  The signature is not checked again at every liveness
+	 * check of a busy tunnel. */
+	if (t->pki_gen == n->pki_gen && t->peer->not_after >= now)
+		return 0;
+	r = ca_pool_verify(n->cfg->ca, t->peer, now, detail, sizeof(detail));
+	if (r == 0)
+		t->pki_gen = n->pki_gen;
 	/* A blocklisted peer goes whatever pki.disconnect_invalid says
 	 * (as Nebula >= 1.7). */
 	if (r == 0 || (!n->cfg->disconnect_invalid && r != VPN_ERR_CERT_BLOCKED))

@@ -50,6 +50,7 @@ struct tunnel {
 	bool initiator;
 	uint64_t peer_time; /* the peer's handshake Time, ns */
 	uint32_t cert_gen;  /* n->cert_gen when made: our certificate */
+	uint32_t pki_gen;   /* n->pki_gen when the peer last verified */
 	uint8_t *msg1;      /* responder: message 1 body, to spot resends */
 	size_t msg1_len;
 	uint8_t *msg2; /* responder: the message 2 packet we sent */
