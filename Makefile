@@ -32,7 +32,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVPN_VERSION='"$(VERSION)"' $(WARN) \
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now,-z,noexecstack $(LDFLAGS)
 LIBS = -lcrypto -lyaml -lnl-3
-EV_LIBS = -levent_core
+# evhttp (the stats endpoint) is in libevent_extra.
+EV_LIBS = -levent_extra -levent_core
 # The daemons are static PIEs linked by lld: libcrypto, libyaml, libevent
 # and glibc bring only the objects they use, nothing is relocated at start
 # but one small RELR table, and the functions listed in node/hot.syms (what

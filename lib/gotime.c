@@ -343,3 +343,359 @@ go_format_rfc3339(int64_t unix_secs, char *buf, size_t len)
 	    zone_s);
 	return gotime_done(n, len);
 }
+
+/* --- Time.Format layouts (go1.18 src/time/format.go: Nebula 1.6.1's) --- */
+
+enum gotime_kind {
+	GK_LONG_MONTH,   /* January */
+	GK_MONTH,        /* Jan */
+	GK_NUM_MONTH,    /* 1 */
+	GK_ZERO_MONTH,   /* 01 */
+	GK_LONG_WEEKDAY, /* Monday */
+	GK_WEEKDAY,      /* Mon */
+	GK_DAY,          /* 2 */
+	GK_UNDER_DAY,    /* _2 */
+	GK_ZERO_DAY,     /* 02 */
+	GK_UNDER_YDAY,   /* __2 */
+	GK_ZERO_YDAY,    /* 002 */
+	GK_HOUR,         /* 15 */
+	GK_HOUR12,       /* 3 */
+	GK_ZERO_HOUR12,  /* 03 */
+	GK_MINUTE,       /* 4 */
+	GK_ZERO_MINUTE,  /* 04 */
+	GK_SECOND,       /* 5 */
+	GK_ZERO_SECOND,  /* 05 */
+	GK_LONG_YEAR,    /* 2006 */
+	GK_YEAR,         /* 06 */
+	GK_PM,           /* PM */
+	GK_LOWER_PM,     /* pm */
+	GK_TZ,           /* MST */
+	GK_OFFSET,       /* -0700 and the like */
+	GK_FRAC,         /* .000, .999 */
+};
+
+/* One layout element: its kind, its length in the layout, and for the
+ * zone offsets and fractions their details. */
+struct gotime_elem {
+	enum gotime_kind kind;
+	size_t len;
+	bool iso, colon, minutes, seconds; /* GK_OFFSET */
+	bool trim;                         /* GK_FRAC: .999 */
+	size_t digits;                     /* GK_FRAC */
+	char sep;                          /* GK_FRAC: '.' or ',' */
+};
+
+/* The offsets after their '-' or 'Z', longest of a family first. */
+static const struct {
+	const char *s;
+	bool colon, minutes, seconds;
+} gotime_offsets[] = {
+    {"070000", false, true, true},
+    {"07:00:00", true, true, true},
+    {"0700", false, true, false},
+    {"07:00", true, true, false},
+    {"07", false, false, false},
+};
+
+static const char *const gotime_months[] = {"January", "February", "March",
+    "April", "May", "June", "July", "August", "September", "October",
+    "November", "December"};
+static const char *const gotime_days[] = {"Sunday", "Monday", "Tuesday",
+    "Wednesday", "Thursday", "Friday", "Saturday"};
+
+static bool
+gotime_at(const char *p, const char *s)
+{
+	return strncmp(p, s, strlen(s)) == 0;
+}
+
+static bool
+gotime_elem_set(struct gotime_elem *e, enum gotime_kind kind, size_t len)
+{
+	e->kind = kind;
+	e->len = len;
+	return true;
+}
+
+/* The element that starts at p, if one does (Go's nextStdChunk). */
+static bool
+gotime_elem(const char *p, struct gotime_elem *e)
+{
+	static const enum gotime_kind zero_x[] = {GK_ZERO_MONTH, GK_ZERO_DAY,
+	    GK_ZERO_HOUR12, GK_ZERO_MINUTE, GK_ZERO_SECOND, GK_YEAR};
+	size_t i, n;
+
+	memset(e, 0, sizeof(*e));
+	switch (p[0]) {
+	case 'J':
+		if (gotime_at(p, "January"))
+			return gotime_elem_set(e, GK_LONG_MONTH, 7);
+		if (gotime_at(p, "Jan") && !(p[3] >= 'a' && p[3] <= 'z'))
+			return gotime_elem_set(e, GK_MONTH, 3);
+		return false;
+	case 'M':
+		if (gotime_at(p, "Monday"))
+			return gotime_elem_set(e, GK_LONG_WEEKDAY, 6);
+		if (gotime_at(p, "Mon") && !(p[3] >= 'a' && p[3] <= 'z'))
+			return gotime_elem_set(e, GK_WEEKDAY, 3);
+		if (gotime_at(p, "MST"))
+			return gotime_elem_set(e, GK_TZ, 3);
+		return false;
+	case '0':
+		if (p[1] >= '1' && p[1] <= '6')
+			return gotime_elem_set(e, zero_x[p[1] - '1'], 2);
+		if (gotime_at(p, "002"))
+			return gotime_elem_set(e, GK_ZERO_YDAY, 3);
+		return false;
+	case '1':
+		if (p[1] == '5')
+			return gotime_elem_set(e, GK_HOUR, 2);
+		return gotime_elem_set(e, GK_NUM_MONTH, 1);
+	case '2':
+		if (gotime_at(p, "2006"))
+			return gotime_elem_set(e, GK_LONG_YEAR, 4);
+		return gotime_elem_set(e, GK_DAY, 1);
+	case '_':
+		/* "_2006" is a literal '_' and then the year */
+		if (p[1] == '2' && !gotime_at(p + 1, "2006"))
+			return gotime_elem_set(e, GK_UNDER_DAY, 2);
+		if (gotime_at(p, "__2"))
+			return gotime_elem_set(e, GK_UNDER_YDAY, 3);
+		return false;
+	case '3':
+		return gotime_elem_set(e, GK_HOUR12, 1);
+	case '4':
+		return gotime_elem_set(e, GK_MINUTE, 1);
+	case '5':
+		return gotime_elem_set(e, GK_SECOND, 1);
+	case 'P':
+		return p[1] == 'M' && gotime_elem_set(e, GK_PM, 2);
+	case 'p':
+		return p[1] == 'm' && gotime_elem_set(e, GK_LOWER_PM, 2);
+	case '-':
+	case 'Z':
+		for (i = 0;
+		     i < sizeof(gotime_offsets) / sizeof(gotime_offsets[0]);
+		     i++) {
+			if (!gotime_at(p + 1, gotime_offsets[i].s))
+				continue;
+			e->iso = p[0] == 'Z';
+			e->colon = gotime_offsets[i].colon;
+			e->minutes = gotime_offsets[i].minutes;
+			e->seconds = gotime_offsets[i].seconds;
+			return gotime_elem_set(
+			    e, GK_OFFSET, 1 + strlen(gotime_offsets[i].s));
+		}
+		return false;
+	case '.':
+	case ',':
+		if (p[1] != '0' && p[1] != '9')
+			return false;
+		for (n = 1; p[1 + n] == p[1]; n++)
+			;
+		if (gotime_isdigit(p[1 + n]))
+			return false; /* "05.0001" is no fraction */
+		e->trim = p[1] == '9';
+		e->digits = n;
+		e->sep = p[0];
+		return gotime_elem_set(e, GK_FRAC, 1 + n);
+	default:
+		return false;
+	}
+}
+
+/* Output into a fixed buffer; what does not fit is dropped and noted. */
+struct gotime_out {
+	char *buf;
+	size_t len, off; /* off < len once len > 0 */
+	bool over;
+};
+
+static void
+gotime_put(struct gotime_out *o, const char *s, size_t n)
+{
+	size_t room = o->len > o->off ? o->len - o->off - 1 : 0;
+
+	if (n > room) {
+		n = room;
+		o->over = true;
+	}
+	if (n > 0)
+		memcpy(o->buf + o->off, s, n);
+	o->off += n;
+}
+
+/* Go's appendInt: the sign, then at least width digits. */
+static void
+gotime_num(struct gotime_out *o, long long v, int width)
+{
+	unsigned long long u = (unsigned long long)v;
+	char tmp[32];
+	int n;
+
+	if (v < 0) {
+		gotime_put(o, "-", 1);
+		u = -u;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%0*llu", width, u);
+	gotime_put(o, tmp, (size_t)n);
+}
+
+/* The numeric zones: Go's "-07:00" family, "Z" at offset zero for the
+ * ISO 8601 ones; hours and minutes truncate toward zero. */
+static void
+gotime_offset(struct gotime_out *o, const struct gotime_elem *e, long off)
+{
+	long zone = off / 60, abs_off = off;
+
+	if (off == 0 && e->iso) {
+		gotime_put(o, "Z", 1);
+		return;
+	}
+	if (zone < 0) {
+		gotime_put(o, "-", 1);
+		zone = -zone;
+		abs_off = -abs_off;
+	} else {
+		gotime_put(o, "+", 1);
+	}
+	gotime_num(o, zone / 60, 2);
+	if (e->colon)
+		gotime_put(o, ":", 1);
+	if (e->minutes)
+		gotime_num(o, zone % 60, 2);
+	if (e->seconds) {
+		if (e->colon)
+			gotime_put(o, ":", 1);
+		gotime_num(o, abs_off % 60, 2);
+	}
+}
+
+/* Go's formatNano: digits of the nanoseconds, truncated, not rounded. */
+static void
+gotime_nano(struct gotime_out *o, const struct gotime_elem *e, long nsec)
+{
+	char d[16];
+	size_t n = e->digits < 9 ? e->digits : 9;
+
+	if (nsec < 0 || nsec > 999999999)
+		nsec = 0;
+	snprintf(d, sizeof(d), "%09ld", nsec);
+	if (e->trim) {
+		while (n > 0 && d[n - 1] == '0')
+			n--;
+		if (n == 0)
+			return;
+	}
+	gotime_put(o, &e->sep, 1);
+	gotime_put(o, d, n);
+}
+
+static void
+gotime_emit(struct gotime_out *o, const struct gotime_elem *e,
+    const struct tm *tm, long nsec)
+{
+	const char *name;
+	long long year = (long long)tm->tm_year + 1900;
+	int hour12 = tm->tm_hour % 12 == 0 ? 12 : tm->tm_hour % 12;
+	int yday = tm->tm_yday + 1;
+
+	switch (e->kind) {
+	case GK_LONG_MONTH:
+	case GK_MONTH:
+		name = gotime_months[(unsigned)tm->tm_mon % 12];
+		gotime_put(o, name, e->kind == GK_MONTH ? 3 : strlen(name));
+		return;
+	case GK_NUM_MONTH:
+	case GK_ZERO_MONTH:
+		gotime_num(o, tm->tm_mon + 1, e->kind == GK_ZERO_MONTH ? 2 : 0);
+		return;
+	case GK_LONG_WEEKDAY:
+	case GK_WEEKDAY:
+		name = gotime_days[(unsigned)tm->tm_wday % 7];
+		gotime_put(o, name, e->kind == GK_WEEKDAY ? 3 : strlen(name));
+		return;
+	case GK_DAY:
+	case GK_UNDER_DAY:
+		if (e->kind == GK_UNDER_DAY && tm->tm_mday < 10)
+			gotime_put(o, " ", 1);
+		gotime_num(o, tm->tm_mday, 0);
+		return;
+	case GK_ZERO_DAY:
+		gotime_num(o, tm->tm_mday, 2);
+		return;
+	case GK_UNDER_YDAY:
+		if (yday < 100)
+			gotime_put(
+			    o, yday < 10 ? "  " : " ", yday < 10 ? 2 : 1);
+		gotime_num(o, yday, 0);
+		return;
+	case GK_ZERO_YDAY:
+		gotime_num(o, yday, 3);
+		return;
+	case GK_HOUR:
+		gotime_num(o, tm->tm_hour, 2);
+		return;
+	case GK_HOUR12:
+	case GK_ZERO_HOUR12:
+		gotime_num(o, hour12, e->kind == GK_ZERO_HOUR12 ? 2 : 0);
+		return;
+	case GK_MINUTE:
+	case GK_ZERO_MINUTE:
+		gotime_num(o, tm->tm_min, e->kind == GK_ZERO_MINUTE ? 2 : 0);
+		return;
+	case GK_SECOND:
+	case GK_ZERO_SECOND:
+		gotime_num(o, tm->tm_sec, e->kind == GK_ZERO_SECOND ? 2 : 0);
+		return;
+	case GK_LONG_YEAR:
+		gotime_num(o, year, 4);
+		return;
+	case GK_YEAR:
+		gotime_num(o, year % 100, 2);
+		return;
+	case GK_PM:
+		gotime_put(o, tm->tm_hour >= 12 ? "PM" : "AM", 2);
+		return;
+	case GK_LOWER_PM:
+		gotime_put(o, tm->tm_hour >= 12 ? "pm" : "am", 2);
+		return;
+	case GK_TZ:
+		/* the abbreviation, else the offset as -0700 */
+		if (tm->tm_zone != NULL && tm->tm_zone[0] != '\0') {
+			gotime_put(o, tm->tm_zone, strlen(tm->tm_zone));
+		} else {
+			struct gotime_elem num = {.minutes = true};
+
+			gotime_offset(o, &num, tm->tm_gmtoff);
+		}
+		return;
+	case GK_OFFSET:
+		gotime_offset(o, e, tm->tm_gmtoff);
+		return;
+	case GK_FRAC:
+		gotime_nano(o, e, nsec);
+		return;
+	}
+}
+
+int
+go_format_layout(
+    const char *layout, const struct tm *tm, long nsec, char *buf, size_t len)
+{
+	struct gotime_out o = {buf, len, 0, len == 0};
+	struct gotime_elem e;
+	const char *p;
+
+	for (p = layout; *p != '\0'; p += e.len) {
+		if (gotime_elem(p, &e)) {
+			gotime_emit(&o, &e, tm, nsec);
+		} else {
+			gotime_put(&o, p, 1);
+			e.len = 1;
+		}
+	}
+	if (len > 0)
+		buf[o.off] = '\0';
+	return o.over ? VPN_ERR_RANGE : 0;
+}

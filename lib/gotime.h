@@ -1,7 +1,7 @@
 /*
  * lib/gotime.h: Go's time.ParseDuration, Duration.String and the two ways
  * Nebula prints a time.Time, so that our output matches nebula-cert's
- * byte for byte.
+ * byte for byte; and Time.Format with a layout, for the log's timestamps.
  *
  * The time functions use the process's local zone through localtime_r(3),
  * so TZ is honoured.  Go reads TZ itself: unset means /etc/localtime, ""
@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Large enough for any go_format_duration() result plus the NUL. */
 #define GOTIME_DURATION_LEN 32
@@ -54,5 +55,30 @@ int go_format_time(int64_t unix_secs, char *buf, size_t len);
  * result does not fit in len bytes.
  */
 int go_format_rfc3339(int64_t unix_secs, char *buf, size_t len);
+
+/* Go's time.RFC3339 as a layout for go_format_layout(). */
+#define GO_LAYOUT_RFC3339 "2006-01-02T15:04:05Z07:00"
+
+/*
+ * Go's Time.Format(layout) for the broken-down time TM (as localtime_r(3)
+ * fills it: tm_gmtoff and tm_zone are used) plus NSEC nanoseconds.  The
+ * layout is written as Go's reference time, Mon Jan 2 15:04:05 MST 2006:
+ *
+ *   year     2006 06            month    January Jan 01 1
+ *   weekday  Monday Mon         day      02 _2 2 (day of year: 002 __2)
+ *   hour     15 03 3            minute   04 4       second  05 5
+ *   AM/PM    PM pm
+ *   zone     MST (abbreviation), -0700 -07:00 -07 -070000 -07:00:00, and
+ *            the same with Z for -, which print "Z" at offset zero
+ *   fraction .000 (that many digits) or .999 (trailing zeros dropped,
+ *            and the dot with them when all are), after "." or ","
+ *
+ * recognised where they start, in Go's order ("Jan" and "Mon" not before
+ * a lowercase letter; a fraction not before another digit); anything
+ * else is copied as it is.  Writes a NUL-terminated string into buf,
+ * truncated to len - 1 bytes.  Returns 0, or VPN_ERR_RANGE if truncated.
+ */
+int go_format_layout(
+    const char *layout, const struct tm *tm, long nsec, char *buf, size_t len);
 
 #endif

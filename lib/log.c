@@ -3,10 +3,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
+#include <strings.h>
 #include <time.h>
 
 #include "err.h"
+#include "gotime.h"
 #include "log.h"
 #include "sbuf.h"
 
@@ -16,7 +17,9 @@ static struct {
 	FILE *out;
 	enum log_level level;
 	enum log_format fmt;
-} lg = {NULL, LOG_LVL_INFO, LOG_FMT_TEXT};
+	bool no_time;
+	char layout[LOG_LAYOUT_MAX]; /* "": time.RFC3339 */
+} lg = {NULL, LOG_LVL_INFO, LOG_FMT_TEXT, false, ""};
 
 static const char *const names[] = {
     [LOG_LVL_PANIC] = "panic",
@@ -33,6 +36,25 @@ log_setup(FILE *out, enum log_level level, enum log_format fmt)
 	lg.out = out;
 	lg.level = level;
 	lg.fmt = fmt;
+}
+
+void
+log_set(enum log_level level, enum log_format fmt)
+{
+	lg.level = level;
+	lg.fmt = fmt;
+}
+
+int
+log_setup_time(bool disable, const char *layout)
+{
+	if (layout == NULL)
+		layout = "";
+	if (strlen(layout) >= sizeof(lg.layout))
+		return VPN_ERR_RANGE;
+	lg.no_time = disable;
+	snprintf(lg.layout, sizeof(lg.layout), "%s", layout);
+	return 0;
 }
 
 int
@@ -55,9 +77,9 @@ log_level_parse(const char *s, enum log_level *out)
 int
 log_format_parse(const char *s, enum log_format *out)
 {
-	if (strcmp(s, "text") == 0)
+	if (strcasecmp(s, "text") == 0)
 		*out = LOG_FMT_TEXT;
-	else if (strcmp(s, "json") == 0)
+	else if (strcasecmp(s, "json") == 0)
 		*out = LOG_FMT_JSON;
 	else
 		return VPN_ERR_INVAL;
@@ -70,35 +92,76 @@ log_enabled(enum log_level level)
 	return level <= lg.level;
 }
 
+/* logrus's TextFormatter writes a value bare when it is only letters,
+ * digits and -._/@^+, else quoted. */
+static bool
+log_bare(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		        (*s >= '0' && *s <= '9') || strchr("-._/@^+", *s)))
+			return false;
+	return true;
+}
+
+/* The time of a line in the configured layout, local. */
+static void
+log_time(char *ts, size_t len)
+{
+	struct timespec now;
+	struct tm tm;
+	time_t t;
+
+	ts[0] = '\0';
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return;
+	t = now.tv_sec;
+	if (localtime_r(&t, &tm) == NULL)
+		return;
+	/* a layout that expands past len is cut short */
+	(void)go_format_layout(
+	    lg.layout[0] != '\0' ? lg.layout : GO_LAYOUT_RFC3339, &tm,
+	    now.tv_nsec, ts, len);
+}
+
 static void __attribute__((format(printf, 2, 0)))
 vlog(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
 	FILE *out = lg.out != NULL ? lg.out : stderr;
-	struct timeval tv;
-	struct tm tm;
 	struct sbuf msg, line;
-	char ts[40];
+	char ts[512];
 
 	if (!log_enabled(level))
 		return;
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	if (!lg.no_time)
+		log_time(ts, sizeof(ts));
 	sbuf_init(&msg);
 	sbuf_init(&line);
 	sbuf_vprintf(&msg, fmt, ap);
 	if (suffix != NULL)
 		sbuf_printf(&msg, ": %s", suffix);
-	if (lg.fmt == LOG_FMT_JSON)
+	if (lg.fmt == LOG_FMT_JSON) {
+		/* the keys sorted, as encoding/json writes a map */
 		sbuf_printf(&line, "{\"level\":\"%s\",\"msg\":", names[level]);
-	else
-		sbuf_printf(&line, "time=\"%s\" level=%s msg=", ts,
-		    names[level]);
-	sbuf_json_str(&line, msg.s != NULL ? msg.s : "", msg.len);
-	if (lg.fmt == LOG_FMT_JSON)
-		sbuf_printf(&line, ",\"time\":\"%s\"}\n", ts);
-	else
+		sbuf_json_str(&line, msg.s != NULL ? msg.s : "", msg.len);
+		if (!lg.no_time) {
+			sbuf_puts(&line, ",\"time\":");
+			sbuf_json_str(&line, ts, strlen(ts));
+		}
+		sbuf_puts(&line, "}\n");
+	} else {
+		if (!lg.no_time) {
+			sbuf_puts(&line, "time=");
+			if (log_bare(ts))
+				sbuf_puts(&line, ts);
+			else
+				sbuf_json_str(&line, ts, strlen(ts));
+			sbuf_puts(&line, " ");
+		}
+		sbuf_printf(&line, "level=%s msg=", names[level]);
+		sbuf_json_str(&line, msg.s != NULL ? msg.s : "", msg.len);
 		sbuf_puts(&line, "\n");
+	}
 	if (sbuf_ok(&line))
 		fwrite(line.s, 1, line.len, out);
 	fflush(out);

@@ -398,6 +398,7 @@ udp_recv_batch(struct udp *u, udp_rx_fn fn, void *arg)
 				continue;
 			}
 			u->stats.rx_packets++;
+			u->stats.rx_bytes += dl;
 			fn(arg, &from, buf + off, dl);
 		}
 	}
@@ -507,8 +508,10 @@ udp_flush(struct udp *u)
 			done++;
 			continue;
 		}
-		for (k = 0; k < (size_t)n; k++)
+		for (k = 0; k < (size_t)n; k++) {
 			u->stats.tx_packets += cnt[done + k];
+			u->stats.tx_bytes += u->tx_msgs[done + k].msg_len;
+		}
 		u->stats.tx_msgs += (uint64_t)n;
 		done += (size_t)n;
 	}

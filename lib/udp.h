@@ -73,7 +73,8 @@ struct udp_stats {
 	uint64_t rx_packets, rx_truncated, rx_errors;
 	uint64_t rx_oversize; /* datagrams longer than UDP_MAX_PACKET */
 	uint64_t tx_packets, tx_errors;
-	uint64_t rx_msgs, tx_msgs; /* messages: more datagrams with offload */
+	uint64_t rx_msgs, tx_msgs;   /* messages: more datagrams with offload */
+	uint64_t rx_bytes, tx_bytes; /* UDP payload of those counted */
 };
 const struct udp_stats *udp_stats(const struct udp *u);
 

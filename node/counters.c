@@ -82,6 +82,8 @@ UDP_STAT(rx_msgs)
 UDP_STAT(tx_msgs)
 UDP_STAT(rx_oversize)
 UDP_STAT(rx_truncated)
+UDP_STAT(rx_bytes)
+UDP_STAT(tx_bytes)
 
 /* Refused by either role. */
 static uint64_t
@@ -216,6 +218,8 @@ static const struct counter_def table[] = {
         get_relay_fwd_dropped},
     {"relayNoPath", "packets to a relayed peer with no usable relay", T,
         get_relay_no_path},
+    {"udpRxBytes", "bytes of the datagrams received", T, get_udp_rx_bytes},
+    {"udpTxBytes", "bytes of the datagrams sent", T, get_udp_tx_bytes},
 };
 
 const struct counter_def *

@@ -72,6 +72,7 @@ daemon_main(int argc, char **argv, bool lighthouse)
 		return 1;
 	}
 	log_setup(stdout, cfg->log_level, cfg->log_format);
+	(void)log_setup_time(cfg->log_no_time, cfg->log_time_format);
 	if (f[1].b) {
 		/* Like Nebula: show the merged configuration, then the verdict;
 		 * never an inline private key. */

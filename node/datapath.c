@@ -81,6 +81,11 @@ pass_firewall(struct worker *w, struct tunnel *t, bool incoming,
 		w->st.fw_peer_full++;
 	if (why == FW_WHY_REMOTE_IP && incoming)
 		w->st.rx_spoofed++;
+	if (why == FW_WHY_REMOTE_IP || why == FW_WHY_LOCAL_IP ||
+	    why == FW_WHY_NO_RULE) /* Nebula's firewall.*.dropped.* */
+		w->st.fw_drop[incoming][why == FW_WHY_REMOTE_IP  ? 0
+		                        : why == FW_WHY_LOCAL_IP ? 1
+		                                                 : 2]++;
 	if (incoming)
 		w->st.fw_in_drop++;
 	else
@@ -169,6 +174,7 @@ send_recv_error(struct worker *w, const struct udp_addr *to, uint32_t index)
 	slot = worker_slot(w);
 	header_encode(slot, HDR_RECV_ERROR, 0, index, 0);
 	worker_commit(w, to, HEADER_LEN);
+	w->st.msg_tx[MSGK_RECV_ERROR]++;
 }
 
 static void
@@ -196,6 +202,7 @@ lighthouse_recv(
 		w->st.lh_bad++;
 		return;
 	}
+	worker_count_lh(w->st.lh_rx, (unsigned)m->type, 1);
 	switch (m->type) {
 	case LHMSG_HOST_QUERY:
 	case LHMSG_HOST_UPDATE_NOTIFICATION:
@@ -226,7 +233,11 @@ rx_message(struct worker *w, const struct udp_addr *from, uint32_t via,
 	struct tunnel *t;
 	size_t clen, plen;
 	uint8_t *pt;
+	int k;
 
+	if (h->type != HDR_MESSAGE && /* data is not counted */
+	    (k = worker_msg_kind(h->type, h->subtype, false)) >= 0)
+		w->st.msg_rx[k]++;
 	switch (h->type) {
 	case HDR_HANDSHAKE:
 		hs_recv(n, from, via, h, pkt, len);

@@ -45,6 +45,8 @@ send_all(struct node *n, const struct lhmsg *m)
 	for (i = 0; i < n->cfg->nlighthouses; i++)
 		node_send(n, n->cfg->lighthouses[i], HDR_LIGHTHOUSE,
 		    HDR_SUB_NONE, buf, len);
+	worker_count_lh(
+	    n->wk->st.lh_tx, (unsigned)m->type, n->cfg->nlighthouses);
 	worker_flush(n->wk);
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "nodeint.h"
 #include "tunnel.h"
+#include "worker.h"
 
 #define LH_REG_MAX (1u << 22) /* registered hosts, at most */
 
@@ -50,8 +51,10 @@ send_msg(struct node *n, struct tunnel *t, const struct lhmsg *m)
 	uint8_t buf[LHMSG_ENCODED_MAX];
 	size_t len;
 
-	if (lhmsg_encode(m, buf, sizeof(buf), &len) == 0)
-		tunnel_send(n, t, HDR_LIGHTHOUSE, HDR_SUB_NONE, buf, len);
+	if (lhmsg_encode(m, buf, sizeof(buf), &len) != 0)
+		return;
+	tunnel_send(n, t, HDR_LIGHTHOUSE, HDR_SUB_NONE, buf, len);
+	worker_count_lh(n->wk->st.lh_tx, (unsigned)m->type, 1);
 }
 
 /* Answer a query, and tell the queried host to punch towards the

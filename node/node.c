@@ -31,6 +31,7 @@
 #include "remotes.h"
 #include "routes.h"
 #include "sbuf.h"
+#include "stats.h"
 #include "tun.h"
 #include "tunnel.h"
 #include "worker.h"
@@ -236,6 +237,8 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	if (n->ev_cm == NULL || event_add(n->ev_cm, &half) != 0)
 		return -1;
 	announce_start(n);
+	if (stats_start(n, &n->stats) != 0)
+		return -1;
 	certwatch_tick(&n->cw, n->cfg, node_mono_ns(),
 	    node_real_ns() / 1000000000);
 	return 0;
@@ -253,6 +256,7 @@ node_stop(struct node *n)
 			event_free(n->ev_sig[i]);
 	if (n->ev_cm != NULL)
 		event_free(n->ev_cm);
+	stats_free(n->stats);
 	punch_free(n->punch);
 	lhclient_free(n->lhc);
 	dnsresp_free(n->dns);

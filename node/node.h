@@ -52,6 +52,23 @@ struct unsafe_route {
 
 enum send_recv_error { SRE_ALWAYS, SRE_NEVER, SRE_PRIVATE };
 
+enum stats_type { STATS_NONE, STATS_GRAPHITE, STATS_PROMETHEUS };
+
+/* stats (Nebula's): the metrics exporter (stats.h), as written. */
+struct stats_cfg {
+	enum stats_type type;
+	int64_t interval; /* ns; STATS_NONE: 0 */
+	bool message_metrics, lighthouse_metrics;
+	/* prometheus */
+	char listen[256], path[256];
+	char ns[64], sub[64];        /* stats.namespace, stats.subsystem */
+	struct udp_addr listen_addr; /* resolved at load */
+	bool listen_any;             /* ":port": every address */
+	/* graphite */
+	char prefix[128], protocol[8], host[256];
+	struct udp_addr host_addr; /* resolved at load */
+};
+
 /* Everything read from the configuration, validated; immutable. */
 struct node_cfg {
 	struct config *raw;
@@ -95,6 +112,8 @@ struct node_cfg {
 	/* logging */
 	enum log_level log_level;
 	enum log_format log_format;
+	bool log_no_time;		     /* logging.disable_timestamp */
+	char log_time_format[LOG_LAYOUT_MAX]; /* Go layout; "": RFC 3339 */
 	/* firewall.inbound/outbound and conntrack settings */
 	struct fw *fw;
 	/* lighthouse (wire.md 8) */
@@ -131,6 +150,7 @@ struct node_cfg {
 	 * ("": the user's primary group); the ids are read at start only. */
 	char run_user[64], run_group[64];
 	uint32_t run_uid, run_gid;
+	struct stats_cfg stats;
 };
 
 #define EXIT_TABLE_DEFAULT 51842

@@ -5,6 +5,7 @@
  * path, line and reason.  Unknown keys are ignored.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -751,13 +752,35 @@ load_misc(struct ld *l)
 	}
 	if ((r = config_str(c->raw, "logging.format", "text", &s, &l->ce)))
 		return cfail(l, r);
-	if (log_format_parse(s, &c->log_format) != 0)
+	if (log_format_parse(s, &c->log_format) != 0) {
+		char lower[64];
+		size_t i;
+
+		/* Nebula names it lowercased */
+		for (i = 0; s[i] != '\0' && i + 1 < sizeof(lower); i++)
+			lower[i] = (char)tolower((unsigned char)s[i]);
+		lower[i] = '\0';
 		return cfail(l, config_node_err(&l->ce,
 		                    config_get(c->raw, "logging.format"),
 		                    "logging.format", VPN_ERR_INVAL,
 		                    "unknown log format `%s`. possible formats: "
 		                    "[text json]",
-		                    s));
+		                    lower));
+	}
+	if ((r = config_bool(c->raw, "logging.disable_timestamp", false,
+	         &c->log_no_time, &l->ce)) ||
+	    (r = config_str(c->raw, "logging.timestamp_format", "", &s,
+	         &l->ce)))
+		return cfail(l, r);
+	/* any text is a Go layout: what is not a layout element is copied */
+	if (strlen(s) >= sizeof(c->log_time_format)) {
+		n = config_get(c->raw, "logging.timestamp_format");
+		return cfail(l, config_node_err(&l->ce, n,
+		                    "logging.timestamp_format", VPN_ERR_RANGE,
+		                    "longer than %zu bytes",
+		                    sizeof(c->log_time_format) - 1));
+	}
+	snprintf(c->log_time_format, sizeof(c->log_time_format), "%s", s);
 	(void)b;
 	return 0;
 }
@@ -769,8 +792,7 @@ load_misc(struct ld *l)
 static void
 warn_unsupported(const struct config *raw)
 {
-	static const char *const keys[] = {
-	    "sshd", "stats.type"};
+	static const char *const keys[] = {"sshd"};
 	const struct config_node *n, *e;
 	const char *s;
 	size_t i;
@@ -795,6 +817,98 @@ warn_unsupported(const struct config *raw)
 		log_warnx("%s:%d: %s is not supported by this version yet and "
 		          "is ignored",
 		    config_node_file(n), config_node_line(n), keys[i]);
+	}
+}
+
+/*
+ * The top-level keys: Nebula 1.6.1's (those its code reads; its
+ * examples/config.yml shows most) and ours.
+ */
+static const char *const top_keys[] = {
+    "pki", "static_host_map", "lighthouse", "listen", "routines", "punchy",
+    "punch_back", "cipher", "preferred_ranges", "local_range", "sshd",
+    "relay", "tun", "logging", "stats", "handshakes", "timers", "firewall",
+    /* ours */
+    "exit", "process"};
+
+#define KEY_DIST_MAX 64 /* longer names are not compared */
+
+/* Edit distance: insertions, deletions, substitutions and swaps of two
+ * neighbours ("listne") count one each.  SIZE_MAX for long names. */
+static size_t
+key_distance(const char *a, const char *b)
+{
+	unsigned char d[KEY_DIST_MAX + 1][KEY_DIST_MAX + 1];
+	size_t la = strlen(a), lb = strlen(b), i, j, v;
+
+	if (la > KEY_DIST_MAX || lb > KEY_DIST_MAX)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned char)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (unsigned char)j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1U < v)
+				v = d[i - 1][j] + 1U;
+			if (d[i][j - 1] + 1U < v)
+				v = d[i][j - 1] + 1U;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1U < v)
+				v = d[i - 2][j - 2] + 1U;
+			d[i][j] = (unsigned char)v;
+		}
+	return d[la][lb];
+}
+
+/* The known key that KEY is most likely a typo of: the nearest one
+ * within two edits (one for names under six letters), or NULL. */
+static const char *
+closest_top_key(const char *key)
+{
+	const char *best = NULL;
+	size_t i, d, lim, bestd = SIZE_MAX;
+
+	for (i = 0; i < sizeof(top_keys) / sizeof(top_keys[0]); i++) {
+		d = key_distance(key, top_keys[i]);
+		lim = strlen(top_keys[i]) < 6 ? 1 : 2;
+		if (d <= lim && d < bestd) {
+			best = top_keys[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/*
+ * A top-level key that neither Nebula 1.6.1 nor we read is most likely a
+ * typo, and the section it names silently absent: warn, naming the
+ * nearest known key, but load the file (as Nebula, which ignores it).
+ */
+static void
+warn_unknown(const struct config *raw)
+{
+	const struct config_node *root = config_get(raw, ""), *k;
+	const char *key, *near;
+	size_t i, j;
+
+	for (i = 0; i < config_node_len(root); i++) {
+		if ((key = config_node_key(root, i)) == NULL)
+			continue;
+		for (j = 0; j < sizeof(top_keys) / sizeof(top_keys[0]); j++)
+			if (strcmp(key, top_keys[j]) == 0)
+				break;
+		if (j < sizeof(top_keys) / sizeof(top_keys[0]))
+			continue;
+		k = config_node_keynode(root, i);
+		if ((near = closest_top_key(key)) != NULL)
+			log_warnx("%s:%d: %s: unknown key, did you mean %s?",
+			    config_node_file(k), config_node_line(k), key,
+			    near);
+		else
+			log_warnx("%s:%d: %s: unknown key", config_node_file(k),
+			    config_node_line(k), key);
 	}
 }
 
@@ -1031,6 +1145,207 @@ load_relay(struct ld *l)
 	return r != 0 ? cfail(l, r) : 0;
 }
 
+/*
+ * A stats address, "host:port": the host an IP literal or a DNS name
+ * (resolved now, once, as Nebula does at start), of the family fam
+ * (AF_INET, AF_INET6, or 0: either, IPv4 first).  With any, ":port"
+ * means every address, as Go's listeners take it.
+ */
+static int
+stats_addr(struct ld *l, const char *key, const char *s, int fam, bool *any,
+    struct udp_addr *out)
+{
+	const struct config_node *n = config_get(l->c->raw, key);
+	struct udp_addr found[STATIC_MAX_ADDRS];
+	size_t got = 0, i, pick = STATIC_MAX_ADDRS;
+	char probe[16];
+	int r;
+
+	if (any != NULL && *s == ':') {
+		*any = true;
+		snprintf(probe, sizeof(probe), "0.0.0.0%.8s", s);
+		if (strlen(s) > 8 || udp_addr_parse(probe, out) != 0)
+			return node_fail(
+			    l, n, key, "expected [host]:port, got \"%s\"", s);
+		return 0;
+	}
+	if (any != NULL)
+		*any = false;
+	if ((r = resolve(s, found, STATIC_MAX_ADDRS, &got)) == VPN_ERR_INVAL)
+		return node_fail(
+		    l, n, key, "expected host:port, got \"%s\"", s);
+	if (r != 0)
+		return node_fail(l, n, key, "cannot resolve %s", s);
+	for (i = 0; i < got && pick == STATIC_MAX_ADDRS; i++)
+		if (udp_addr_is_v4(&found[i]) ? fam != AF_INET6
+		                              : fam == AF_INET6)
+			pick = i;
+	if (pick == STATIC_MAX_ADDRS && fam == 0)
+		pick = 0; /* IPv6 only */
+	if (pick == STATIC_MAX_ADDRS)
+		return node_fail(l, n, key, "%s has no IPv%d address", s,
+		    fam == AF_INET ? 4 : 6);
+	*out = found[pick];
+	return 0;
+}
+
+/* A namespace or subsystem as Nebula's exporter flattens it (' ', '.',
+ * '-' and '=' become '_') must make a Prometheus metric name:
+ * [A-Za-z0-9_:], and no digit first (first: it starts the name). */
+static bool
+prom_part_ok(const char *s, bool first)
+{
+	if (first && *s >= '0' && *s <= '9')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		        (*s >= '0' && *s <= '9') || strchr("_: .-=", *s)))
+			return false;
+	return true;
+}
+
+/* Where a stats key is, or, absent, stats.type, which asks for it. */
+static const struct config_node *
+stats_node(const struct ld *l, const char *key)
+{
+	const struct config_node *n = config_get(l->c->raw, key);
+
+	return n != NULL ? n : config_get(l->c->raw, "stats.type");
+}
+
+/* A string stats key into dst (size len); "" when absent. */
+static int
+stats_str(struct ld *l, const char *key, const char *def, char *dst, size_t len)
+{
+	const char *s;
+	int r;
+
+	if ((r = config_str(l->c->raw, key, def, &s, &l->ce)) != 0)
+		return cfail(l, r);
+	if (strlen(s) >= len)
+		return node_fail(l, config_get(l->c->raw, key), key,
+		    "longer than %zu bytes", len - 1);
+	snprintf(dst, len, "%s", s);
+	return 0;
+}
+
+/*
+ * stats (Nebula's startStats): type prometheus or graphite, each with
+ * its keys; Nebula's messages where it has them.  What Nebula would only
+ * find out at start, or not at all (a name Prometheus refuses, a port
+ * 0), is refused here.
+ */
+static int
+load_stats(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	struct stats_cfg *st = &c->stats;
+	char type[16];
+	const char *p;
+	int r, fam = 0;
+
+	if ((r = config_bool(c->raw, "stats.message_metrics", false,
+	         &st->message_metrics, &l->ce)) != 0 ||
+	    (r = config_bool(c->raw, "stats.lighthouse_metrics", false,
+	         &st->lighthouse_metrics, &l->ce)) != 0)
+		return cfail(l, r);
+	if ((r = stats_str(l, "stats.type", "", type, sizeof(type))) != 0)
+		return r;
+	if (*type == '\0' || strcmp(type, "none") == 0)
+		return 0;
+	if (strcmp(type, "graphite") == 0)
+		st->type = STATS_GRAPHITE;
+	else if (strcmp(type, "prometheus") == 0)
+		st->type = STATS_PROMETHEUS;
+	else
+		return node_fail(l, stats_node(l, "stats.type"), "stats.type",
+		    "stats.type was not understood: %s (expected prometheus, "
+		    "graphite or none)",
+		    type);
+	if ((r = config_duration(
+	         c->raw, "stats.interval", 0, &st->interval, &l->ce)) != 0)
+		return cfail(l, r);
+	if (st->interval < 100 * MS)
+		return node_fail(l, stats_node(l, "stats.interval"),
+		    "stats.interval",
+		    st->interval == 0 ? "needed with stats.type %s, such as 10s"
+		                      : "must be at least 100ms with "
+		                        "stats.type %s",
+		    type);
+	if (st->type == STATS_PROMETHEUS) {
+		if ((r = stats_str(l, "stats.listen", "", st->listen,
+		         sizeof(st->listen))) != 0 ||
+		    (r = stats_str(l, "stats.path", "", st->path,
+		         sizeof(st->path))) != 0 ||
+		    (r = stats_str(l, "stats.namespace", "", st->ns,
+		         sizeof(st->ns))) != 0 ||
+		    (r = stats_str(l, "stats.subsystem", "", st->sub,
+		         sizeof(st->sub))) != 0)
+			return r;
+		if (*st->listen == '\0')
+			return node_fail(l, stats_node(l, "stats.listen"),
+			    "stats.listen", "stats.listen should not be empty");
+		if (*st->path == '\0')
+			return node_fail(l, stats_node(l, "stats.path"),
+			    "stats.path", "stats.path should not be empty");
+		if (*st->path != '/')
+			return node_fail(l, stats_node(l, "stats.path"),
+			    "stats.path", "must start with /, got \"%s\"",
+			    st->path);
+		if (!prom_part_ok(st->ns, true))
+			return node_fail(l, stats_node(l, "stats.namespace"),
+			    "stats.namespace",
+			    "not usable in a Prometheus metric name: \"%s\"",
+			    st->ns);
+		if (!prom_part_ok(st->sub, *st->ns == '\0'))
+			return node_fail(l, stats_node(l, "stats.subsystem"),
+			    "stats.subsystem",
+			    "not usable in a Prometheus metric name: \"%s\"",
+			    st->sub);
+		return stats_addr(l, "stats.listen", st->listen, 0,
+		    &st->listen_any, &st->listen_addr);
+	}
+	if ((r = stats_str(l, "stats.prefix", "nebula", st->prefix,
+	         sizeof(st->prefix))) != 0 ||
+	    (r = stats_str(l, "stats.protocol", "tcp", st->protocol,
+	         sizeof(st->protocol))) != 0 ||
+	    (r = stats_str(l, "stats.host", "", st->host, sizeof(st->host))) !=
+	        0)
+		return r;
+	for (p = st->prefix; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			break;
+	if (*st->prefix == '\0' || *p != '\0')
+		return node_fail(l, stats_node(l, "stats.prefix"),
+		    "stats.prefix",
+		    "must be a non-empty name without spaces, got \"%s\"",
+		    st->prefix);
+	if (strncmp(st->protocol, "tcp", 3) != 0 &&
+	    strncmp(st->protocol, "udp", 3) != 0)
+		fam = -1;
+	else if (strcmp(st->protocol + 3, "4") == 0)
+		fam = AF_INET;
+	else if (strcmp(st->protocol + 3, "6") == 0)
+		fam = AF_INET6;
+	else if (st->protocol[3] != '\0')
+		fam = -1;
+	if (fam < 0)
+		return node_fail(l, stats_node(l, "stats.protocol"),
+		    "stats.protocol",
+		    "expected tcp or udp (tcp4, tcp6, udp4, udp6), got \"%s\"",
+		    st->protocol);
+	if (*st->host == '\0')
+		return node_fail(l, stats_node(l, "stats.host"), "stats.host",
+		    "stats.host can not be empty");
+	if ((r = stats_addr(
+	         l, "stats.host", st->host, fam, NULL, &st->host_addr)) != 0)
+		return r;
+	if (st->host_addr.port == 0)
+		return node_fail(l, stats_node(l, "stats.host"), "stats.host",
+		    "port 0 in \"%s\"", st->host);
+	return 0;
+}
+
 /* process.user or process.group that privs.c did not find. */
 static int
 unknown_name(struct ld *l, const char *key, int r, const char *what,
@@ -1184,11 +1499,13 @@ cfg_load(const char *path, int64_t now, bool lighthouse, uint64_t fw_version,
 		r = cfail(&l, r);
 		goto out;
 	}
+	warn_unknown(l.c->raw);
 	warn_unsupported(l.c->raw);
 	if ((r = load_ca(&l)) != 0 || (r = load_cert(&l)) != 0 ||
 	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0 ||
 	    (r = load_lighthouse(&l, lighthouse)) != 0 ||
-	    (r = load_relay(&l)) != 0 || (r = load_preferred(&l)) != 0 ||
+	    (r = load_relay(&l)) != 0 || (r = load_stats(&l)) != 0 ||
+	    (r = load_preferred(&l)) != 0 ||
 	    (r = load_process(&l)) != 0)
 		goto out;
 	if ((r = fw_build(l.c->raw, l.c->cert, fw_version, &l.c->fw,

@@ -22,6 +22,7 @@
  *   reload.[ch]     SIGHUP: each subsystem's prepare, then commit
  *   counters.[ch]   the one table of counters
  *   certwatch.[ch]  warnings ahead of certificate expiry
+ *   stats.[ch]      the stats section: Prometheus endpoint, Graphite
  *
  * Nothing in node/ reaches into another file's state but through its
  * header.
@@ -56,6 +57,7 @@ struct node {
 	struct relays *relays;
 	struct conntrack *ct; /* the firewall's flows */
 	struct certwatch cw;  /* expiry warnings */
+	struct stats *stats;  /* stats.type; NULL: none */
 	uint32_t cert_gen;    /* bumped when a reload changes our cert */
 	uint32_t pki_gen;     /* bumped when a reload changes the CA pool
 	                         or the blocklist */

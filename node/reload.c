@@ -39,7 +39,8 @@ enum kind {
 	K_NS,
 	K_STR,
 	K_CIPHER,
-	K_SRE
+	K_SRE,
+	K_STATS
 };
 
 struct key {
@@ -101,6 +102,21 @@ static const struct key keys[] = {
     /* the user is changed once, after start-up */
     {"process.user", "privs", K_STR, F(run_user), true},
     {"process.group", "privs", K_STR, F(run_group), true},
+    {"logging.disable_timestamp", "log", K_BOOL, F(log_no_time), false},
+    {"logging.timestamp_format", "log", K_STR, F(log_time_format), false},
+    /* the exporter is set up at start, as in Nebula */
+    {"stats.type", "stats", K_STATS, F(stats.type), true},
+    {"stats.interval", "stats", K_NS, F(stats.interval), true},
+    {"stats.listen", "stats", K_STR, F(stats.listen), true},
+    {"stats.path", "stats", K_STR, F(stats.path), true},
+    {"stats.namespace", "stats", K_STR, F(stats.ns), true},
+    {"stats.subsystem", "stats", K_STR, F(stats.sub), true},
+    {"stats.prefix", "stats", K_STR, F(stats.prefix), true},
+    {"stats.protocol", "stats", K_STR, F(stats.protocol), true},
+    {"stats.host", "stats", K_STR, F(stats.host), true},
+    {"stats.message_metrics", "stats", K_BOOL, F(stats.message_metrics), true},
+    {"stats.lighthouse_metrics", "stats", K_BOOL, F(stats.lighthouse_metrics),
+        true},
 };
 
 /* A key's value as its configuration writes it. */
@@ -156,6 +172,15 @@ format(const struct key *k, const struct node_cfg *c, char *buf, size_t len)
 		    s == SRE_ALWAYS  ? "always"
 		    : s == SRE_NEVER ? "never"
 		                     : "private");
+		return;
+	}
+	case K_STATS: {
+		enum stats_type t = *(const enum stats_type *)p;
+
+		snprintf(buf, len, "%s",
+		    t == STATS_GRAPHITE     ? "graphite"
+		    : t == STATS_PROMETHEUS ? "prometheus"
+		                            : "none");
 		return;
 	}
 	}
@@ -295,7 +320,8 @@ reload_commit(struct node *n, struct node_cfg *neu)
 	certwatch_tick(
 	    &n->cw, neu, node_mono_ns(), node_real_ns() / 1000000000);
 	/* logging */
-	log_setup(NULL, neu->log_level, neu->log_format);
+	log_set(neu->log_level, neu->log_format); /* same stream */
+	(void)log_setup_time(neu->log_no_time, neu->log_time_format);
 	/* firewall: each tunnel's peer resolved against the new table (the
 	 * table's higher version re-checks tracked flows on their next
 	 * packet), and the conntrack share */

@@ -124,6 +124,21 @@ worker_send_raw(
 	worker_commit(w, to, len);
 }
 
+/* The slot being committed is the one tx_slot gives until then.  A
+ * recvError is counted where it is made, with or without the option. */
+void
+worker_count_tx(struct worker *w, size_t len)
+{
+	const uint8_t *p = io_tx_slot(w->udp);
+	int k;
+
+	if (len < HEADER_LEN) /* a punch */
+		return;
+	k = worker_msg_kind(p[0] & 0x0f, p[1], true);
+	if (k >= 0 && k != MSGK_RECV_ERROR)
+		w->st.msg_tx[k]++;
+}
+
 int
 worker_start(
     struct node *n, struct io_udp *udp, struct io_tun *tun, struct worker **out)

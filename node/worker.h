@@ -18,13 +18,33 @@
 
 #include <event2/event.h>
 
+#include "header.h"
 #include "io.h"
 #include "log.h"
 
 struct node;
 struct lhmsg;
 
-/* The data path's counters (counters.c names them). */
+/*
+ * Messages by type, as Nebula's MessageMetrics names them
+ * (stats.message_metrics; stats.h): data packets and relayed ones are not
+ * counted, nor relay control messages received; those sent, like
+ * unknown types and subtypes, are "other".
+ */
+enum msg_kind {
+	MSGK_HANDSHAKE, /* handshake_ixpsk0 */
+	MSGK_RECV_ERROR,
+	MSGK_LIGHTHOUSE,
+	MSGK_TEST_REQUEST,
+	MSGK_TEST_RESPONSE,
+	MSGK_CLOSE_TUNNEL,
+	MSGK_OTHER,
+	MSGK_COUNT
+};
+
+#define LH_KINDS 10 /* lighthouse messages by NebulaMeta type; others at 0 */
+
+/* The data path's counters (counters.c and stats.c name them). */
 struct dp_stats {
 	uint64_t rx_short, rx_own_network, rx_unknown_type;
 	uint64_t rx_unknown_index, rx_replay, rx_auth, rx_bad_inner;
@@ -35,6 +55,10 @@ struct dp_stats {
 	uint64_t lh_bad;       /* lighthouse messages that did not decode */
 	uint64_t tx_no_route;  /* outside the overlay, no unsafe route */
 	uint64_t rx_spoofed;   /* source not the peer's IP nor its subnets */
+	/* refused by the firewall: [incoming][remote IP, local IP, no rule] */
+	uint64_t fw_drop[2][3];
+	uint64_t msg_rx[MSGK_COUNT], msg_tx[MSGK_COUNT]; /* by msg_kind */
+	uint64_t lh_rx[LH_KINDS], lh_tx[LH_KINDS]; /* by NebulaMeta type */
 };
 
 struct worker {
@@ -47,6 +71,7 @@ struct worker {
 	struct lhmsg *lh_in;
 	struct dp_stats st;
 	struct log_limit fw_limit; /* firewall refusals at debug level */
+	bool count_tx; /* stats.message_metrics: what is sent, by type */
 };
 
 /* A worker on n's base over udp and tun (tun may be NULL); it owns both
@@ -66,9 +91,48 @@ worker_slot(struct worker *w)
 	return io_tx_slot(w->udp);
 }
 
+/* A message's msg_kind, or -1: not counted. */
+static inline int
+worker_msg_kind(unsigned type, unsigned sub, bool tx)
+{
+	switch (type) {
+	case HDR_HANDSHAKE:
+		return sub == HDR_SUB_HANDSHAKE_IXPSK0 ? MSGK_HANDSHAKE
+		                                       : MSGK_OTHER;
+	case HDR_MESSAGE:
+		return -1;
+	case HDR_RECV_ERROR:
+		return sub == HDR_SUB_NONE ? MSGK_RECV_ERROR : MSGK_OTHER;
+	case HDR_LIGHTHOUSE:
+		return sub == HDR_SUB_NONE ? MSGK_LIGHTHOUSE : MSGK_OTHER;
+	case HDR_TEST:
+		return sub == HDR_SUB_TEST_REQUEST ? MSGK_TEST_REQUEST
+		       : sub == HDR_SUB_TEST_REPLY ? MSGK_TEST_RESPONSE
+		                                   : MSGK_OTHER;
+	case HDR_CLOSE_TUNNEL:
+		return sub == HDR_SUB_NONE ? MSGK_CLOSE_TUNNEL : MSGK_OTHER;
+	case HDR_CONTROL:
+		return tx ? MSGK_OTHER : -1;
+	default:
+		return MSGK_OTHER;
+	}
+}
+
+/* A lighthouse message of NebulaMeta type, k times (lh_rx or lh_tx). */
+static inline void
+worker_count_lh(uint64_t by_type[LH_KINDS], unsigned type, uint64_t k)
+{
+	by_type[type < LH_KINDS ? type : 0] += k;
+}
+
+/* stats.message_metrics: the message in the slot being committed. */
+void worker_count_tx(struct worker *w, size_t len);
+
 static inline void
 worker_commit(struct worker *w, const struct udp_addr *to, size_t len)
 {
+	if (w->count_tx)
+		worker_count_tx(w, len);
 	io_tx_commit(w->udp, to, len);
 }
 

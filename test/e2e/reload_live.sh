@@ -7,7 +7,9 @@
 # is logged "needs a restart, keeping" and the tunnel goes on over the
 # old port.  Then a DNS address that cannot be bound: an error, and the
 # responder stays where it was.  And on the node: tun.tx_queue set on
-# its device, punchy.punch turned off, the tunnel up.
+# its device, punchy.punch turned off, the tunnel up; its log lines
+# stamped in RFC 3339 until a reload turns them into JSON with
+# milliseconds, and a misspelled section in that file is warned about.
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
 need "$NODE" "$CT"
@@ -83,6 +85,20 @@ check "a: tun.tx_queue applied live" grep -q "tun.tx_queue changed from 500 to 1
 check "a's device has qlen 1000" bash -c "ip -n $A link show | grep -q 'qlen 1000'"
 check "a: punchy.punch applied live" grep -q "punchy.punch changed from true to false (punch)" a.log
 check "a: the tunnel is still up" ip netns exec "$A" ping -c 2 -i 0.2 -W 2 192.168.99.1
+
+# a's log: time.RFC3339, as Nebula's logrus writes it; then live, JSON
+# with a Go layout with milliseconds
+ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
+zone='(Z|[+-][0-9]{2}:[0-9]{2})'
+check "a: log lines start with an RFC 3339 time" grep -qE "^time=\"$ts$zone\" level=info msg=" a.log
+check_not "a: and no other kind of time" bash -c "grep '^time=' a.log | grep -qvE '^time=\"$ts$zone\" '"
+sed -i 's/^  level: info/&\n  format: JSON\n  timestamp_format: "2006-01-02T15:04:05.000Z07:00"/' a.yml
+echo "firwall: {}" >>a.yml
+kill -HUP "$pa"
+check "a: second reload logged" wait_for 5 bash -c "[ \$(grep -c 'configuration reloaded' a.log) -ge 2 ]"
+check "a: the misspelled section is warned about" grep -q "a.yml:[0-9]*: firwall: unknown key, did you mean firewall?" a.log
+check "a: logging.timestamp_format applied live" grep -qF 'logging.timestamp_format changed from \"\" to 2006-01-02T15:04:05.000Z07:00 (log)' a.log
+check "a: then JSON lines, the time with milliseconds" grep -qE "^\{\"level\":\"info\",\"msg\":\"configuration reloaded: .*\",\"time\":\"$ts\.[0-9]{3}$zone\"\}\$" a.log
 
 stop_pids "$pa" "$plh"
 [ "$E2E_FAIL" -eq 0 ] || diag lh.log a.log

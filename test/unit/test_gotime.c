@@ -371,6 +371,93 @@ test_gotime_format_short_buffer(void **state)
 	assert_int_equal(go_format_rfc3339(1795323946, NULL, 0), VPN_ERR_RANGE);
 }
 
+/* Time.Format layouts: each element, its neighbours, and what is not
+ * an element.  The outputs are Go's for the same layouts and times. */
+static void
+test_gotime_format_layout(void **state)
+{
+	static const struct {
+		const char *tz;
+		int64_t secs;
+		long nsec;
+		const char *layout, *want;
+	} tc[] = {
+	    /* Thursday 2026-12-03 16:48:10.005 UTC */
+	    {"UTC", 1796316490, 5000000, GO_LAYOUT_RFC3339,
+	        "2026-12-03T16:48:10Z"},
+	    {"Europe/Paris", 1796316490, 5000000, GO_LAYOUT_RFC3339,
+	        "2026-12-03T17:48:10+01:00"},
+	    {"America/New_York", 1796316490, 0, GO_LAYOUT_RFC3339,
+	        "2026-12-03T11:48:10-05:00"},
+	    {"Asia/Kolkata", 1796316490, 0, GO_LAYOUT_RFC3339,
+	        "2026-12-03T22:18:10+05:30"},
+	    {"UTC", 1796316490, 5000000, "2006-01-02T15:04:05.000Z07:00",
+	        "2026-12-03T16:48:10.005Z"},
+	    {"UTC", 1796316490, 5000000, "2006-01-02T15:04:05.999999999Z07:00",
+	        "2026-12-03T16:48:10.005Z"},
+	    {"UTC", 1796316490, 0, "15:04:05.999", "16:48:10"},
+	    {"UTC", 1796316490, 123456789, "05.0 05.00000 05,999999 05.9",
+	        "10.1 10.12345 10,123456 10.1"},
+	    /* more than nine digits: nine */
+	    {"UTC", 1796316490, 123456789, ".000000000000", ".123456789"},
+	    /* a fraction is one only if no other digit follows */
+	    {"UTC", 1796316490, 123456789, "05.0001", "10.0012"},
+	    {"UTC", 1796316490, 0, "Jan _2 15:04:05", "Dec  3 16:48:10"},
+	    {"UTC", 1796316490, 0, "Mon Monday January 1 01 2 02 06",
+	        "Thu Thursday December 12 12 3 03 26"},
+	    {"UTC", 1796316490, 0, "__2 002 3 03 4 04 5 05 PM pm",
+	        "337 337 4 04 48 48 10 10 PM pm"},
+	    {"UTC", 1767229200, 0, "__2|002|_2|3PM|03pm",
+	        "  1|001| 1|1AM|01am"},
+	    {"UTC", 1767268800, 0, "3 PM", "12 PM"},
+	    {"UTC", 1767225600, 0, "03 pm", "12 am"},
+	    {"UTC", 1796316490, 0,
+	        "MST -0700 -07:00 -07 -070000 -07:00:00 Z0700 Z07:00 Z07 "
+	        "Z070000 Z07:00:00",
+	        "UTC +0000 +00:00 +00 +000000 +00:00:00 Z Z Z Z Z"},
+	    {"Europe/Paris", 1796316490, 0,
+	        "MST -0700 -07:00 -07 Z0700 Z07:00 Z07 Z07:00:00",
+	        "CET +0100 +01:00 +01 +0100 +01:00 +01 +01:00:00"},
+	    /* local mean time: the offset's seconds */
+	    {"America/New_York", -3000000000LL, 0, "-07:00:00 Z070000 -0700",
+	        "-04:56:02 -045602 -0456"},
+	    /* "Jan" and "Mon" before a lowercase letter are text; "_2006"
+	     * is '_' and the year */
+	    {"UTC", 1796316490, 0, "Janet Mondays Month _2006",
+	        "Janet Thursdays Month _2026"},
+	    {"UTC", 1796316490, 0, "no elements: xyz!", "no elements: xyz!"},
+	    {"UTC", 1796316490, 0, "", ""},
+	};
+	char buf[128];
+	struct tm tm;
+	time_t t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		set_tz(tc[i].tz);
+		t = (time_t)tc[i].secs;
+		assert_non_null(localtime_r(&t, &tm));
+		assert_int_equal(go_format_layout(tc[i].layout, &tm,
+		                     tc[i].nsec, buf, sizeof(buf)),
+		    0);
+		if (strcmp(buf, tc[i].want) != 0)
+			fail_msg("case %zu: \"%s\": got \"%s\", want \"%s\"", i,
+			    tc[i].layout, buf, tc[i].want);
+	}
+	/* too small a buffer: cut short, and said */
+	set_tz("UTC");
+	t = 1796316490;
+	assert_non_null(localtime_r(&t, &tm));
+	assert_int_equal(go_format_layout(GO_LAYOUT_RFC3339, &tm, 0, buf, 11),
+	    VPN_ERR_RANGE);
+	assert_string_equal(buf, "2026-12-03");
+	assert_int_equal(go_format_layout(GO_LAYOUT_RFC3339, &tm, 0, buf, 21),
+	    0);
+	assert_int_equal(
+	    go_format_layout("x", &tm, 0, NULL, 0), VPN_ERR_RANGE);
+}
+
 int
 main(void)
 {
@@ -384,6 +471,7 @@ main(void)
 	    cmocka_unit_test(test_gotime_format_zones),
 	    cmocka_unit_test(test_gotime_format_range),
 	    cmocka_unit_test(test_gotime_format_short_buffer),
+	    cmocka_unit_test(test_gotime_format_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

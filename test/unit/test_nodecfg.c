@@ -69,6 +69,9 @@ test_nodecfg_loads_defaults(void **state)
 	assert_int_equal(c->hs_retries, 10);
 	assert_int_equal(c->send_recv_error, SRE_ALWAYS);
 	assert_int_equal(c->log_level, LOG_LVL_INFO);
+	assert_int_equal(c->log_format, LOG_FMT_TEXT);
+	assert_false(c->log_no_time);
+	assert_string_equal(c->log_time_format, "");
 	/* The handshake form of our certificate starts 0a 64 (wire.md). */
 	assert_true(c->cert_nokey_len > 2);
 	assert_int_equal(c->cert_nokey[0], 0x0a);
@@ -122,6 +125,88 @@ test_nodecfg_reads_values(void **state)
 	assert_int_equal(h->naddrs, 1);
 	assert_null(node_cfg_static(c, 0xc0a86402));
 	node_cfg_free(c);
+}
+
+/* logging: format in any case (as Nebula), the timestamp keys. */
+static void
+test_nodecfg_logging(void **state)
+{
+	struct node_cfg *c;
+	char err[512], yaml[256];
+
+	(void)state;
+	assert_int_equal(load("logging:\n  format: JSON\n"
+	                      "  disable_timestamp: true\n"
+	                      "  timestamp_format: \"Jan _2 15:04:05.000\"\n",
+	                     true, &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c->log_format, LOG_FMT_JSON);
+	assert_true(c->log_no_time);
+	assert_string_equal(c->log_time_format, "Jan _2 15:04:05.000");
+	node_cfg_free(c);
+	/* an unquoted layout is the text as written */
+	assert_int_equal(load("logging:\n  format: Text\n"
+	                      "  timestamp_format: 2006-01-02T15:04:05Z07:00\n",
+	                     true, &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c->log_format, LOG_FMT_TEXT);
+	assert_false(c->log_no_time);
+	assert_string_equal(c->log_time_format, "2006-01-02T15:04:05Z07:00");
+	node_cfg_free(c);
+	/* at most LOG_LAYOUT_MAX - 1 bytes */
+	snprintf(yaml, sizeof(yaml), "logging:\n  timestamp_format: \"%0*d\"\n",
+	    LOG_LAYOUT_MAX, 0);
+	c = NULL;
+	assert_int_equal(load(yaml, true, &c, err, sizeof(err)), VPN_ERR_RANGE);
+	assert_null(c);
+	assert_non_null(strstr(err, ":6: logging.timestamp_format: longer than "
+	                            "127 bytes"));
+	snprintf(yaml, sizeof(yaml), "logging:\n  timestamp_format: \"%0*d\"\n",
+	    LOG_LAYOUT_MAX - 1, 0);
+	assert_int_equal(load(yaml, true, &c, err, sizeof(err)), 0);
+	assert_int_equal(strlen(c->log_time_format), LOG_LAYOUT_MAX - 1);
+	node_cfg_free(c);
+}
+
+/* An unknown top-level key is loaded past with a warning that names the
+ * nearest known key, if one is near. */
+static void
+test_nodecfg_unknown_key_warning(void **state)
+{
+	struct node_cfg *c;
+	char err[512], *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(f = open_memstream(&out, &len));
+	log_setup(f, LOG_LVL_WARN, LOG_FMT_TEXT);
+	assert_int_equal(load("firwall:\n  outbound: []\n"
+	                      "Listen:\n  port: 4242\n"
+	                      "exti: {}\n"
+	                      "stat: {}\n"
+	                      "lisnet: {}\n"
+	                      "zzz_ours: 1\n"
+	                      "routines: 2\n",
+	                     true, &c, err, sizeof(err)),
+	    0);
+	node_cfg_free(c);
+	fclose(f);
+	log_setup(fopen("/dev/null", "w"), LOG_LVL_ERROR, LOG_FMT_TEXT);
+	assert_non_null(
+	    strstr(out, ":5: firwall: unknown key, did you mean firewall?\""));
+	assert_non_null(
+	    strstr(out, ":7: Listen: unknown key, did you mean listen?\""));
+	assert_non_null(
+	    strstr(out, ":9: exti: unknown key, did you mean exit?\""));
+	assert_non_null(
+	    strstr(out, ":10: stat: unknown key, did you mean stats?\""));
+	assert_non_null(
+	    strstr(out, ":11: lisnet: unknown key, did you mean listen?\""));
+	assert_non_null(strstr(out, ":12: zzz_ours: unknown key\""));
+	assert_null(strstr(out, "routines"));
+	assert_null(strstr(out, "pki"));
+	free(out);
 }
 
 /* tun.unsafe_routes: each entry's values, defaults, and a default route
@@ -318,6 +403,14 @@ test_nodecfg_refusals(void **state)
 	    {true, "logging:\n  level: loud\n", "logging.level", "loud"},
 	    {true, "logging:\n  format: xml\n", "unknown log format `xml`",
 	        NULL},
+	    {true, "logging:\n  format: XML\n", "unknown log format `xml`",
+	        "logging.format"},
+	    {true, "logging:\n  disable_timestamp: sometimes\n",
+	        "logging.disable_timestamp", ":6:"},
+	    {true, "logging:\n  timestamp_format: [15:04]\n",
+	        "logging.timestamp_format", ":6:"},
+	    {true, "logging:\n  timestamp_format:\n    a: b\n",
+	        ":7: logging.timestamp_format", "got a map"},
 	    {true, "listen:\n  send_recv_error: sometimes\n",
 	        "listen.send_recv_error", "sometimes"},
 	    {true, "pki:\n  blocklist: []\n", "duplicate", NULL},
@@ -507,6 +600,8 @@ main(void)
 	    cmocka_unit_test(test_nodecfg_loads_defaults),
 	    cmocka_unit_test(test_nodecfg_reads_values),
 	    cmocka_unit_test(test_nodecfg_refusals),
+	    cmocka_unit_test(test_nodecfg_logging),
+	    cmocka_unit_test(test_nodecfg_unknown_key_warning),
 	    cmocka_unit_test(test_nodecfg_unsafe_routes),
 	    cmocka_unit_test(test_nodecfg_relay),
 	    cmocka_unit_test(test_nodecfg_expiry_warning),
