@@ -18,32 +18,14 @@
 #include "certwatch.h"
 #include "node.h"
 
-#define NOW 1893456000 /* 2030-01-01: inside the fixtures' validity */
-#define FX "fixtures/nebula-1.6.1/"
-
-static const char PKI[] = "pki:\n"
-                          "  ca: " FX "ca.crt\n"
-                          "  cert: " FX "host-a.crt\n"
-                          "  key: " FX "host-a.key\n";
+#include "cfgfixture.h"
 
 /* Write PKI + extra into a temporary file and load it. */
 static int
 load(const char *extra, bool with_pki, struct node_cfg **out, char *err,
     size_t errlen)
 {
-	char path[] = "/tmp/test_nodecfg_XXXXXX.yml";
-	FILE *f;
-	int fd, r;
-
-	fd = mkstemps(path, 4);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	fprintf(f, "%s%s", with_pki ? PKI : "", extra);
-	fclose(f);
-	r = node_cfg_load(path, NOW, out, err, errlen);
-	unlink(path);
-	return r;
+	return cfg_load(extra, with_pki, out, err, errlen);
 }
 
 static void

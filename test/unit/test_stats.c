@@ -31,31 +31,13 @@
 #include "stats.h"
 #include "worker.h"
 
-#define NOW 1893456000 /* 2030-01-01: inside the fixtures' validity */
-#define FX "fixtures/nebula-1.6.1/"
-
-static const char PKI[] = "pki:\n"
-                          "  ca: " FX "ca.crt\n"
-                          "  cert: " FX "host-a.crt\n"
-                          "  key: " FX "host-a.key\n";
+#include "cfgfixture.h"
 
 /* PKI + extra, loaded from a temporary file. */
 static int
 load(const char *extra, struct node_cfg **out, char *err, size_t errlen)
 {
-	char path[] = "/tmp/test_stats_XXXXXX.yml";
-	FILE *f;
-	int fd, r;
-
-	fd = mkstemps(path, 4);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	fprintf(f, "%s%s", PKI, extra);
-	fclose(f);
-	r = node_cfg_load(path, NOW, out, err, errlen);
-	unlink(path);
-	return r;
+	return cfg_load(extra, true, out, err, errlen);
 }
 
 static struct node_cfg *
@@ -179,7 +161,7 @@ test_stats_config_refusals(void **state)
 			    err, bad[i].want);
 		/* file and line, as every refusal */
 		if (strstr(bad[i].want, "message_metrics") == NULL &&
-		    strstr(err, "/tmp/test_stats_") != err)
+		    strstr(err, "/tmp/test_cfg_") != err)
 			fail_msg("no file in \"%s\"", err);
 		assert_null(c);
 	}
