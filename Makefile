@@ -6,6 +6,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
+# Programs the daemons run, not people (cairn-sshd).
+LIBEXECDIR = $(PREFIX)/libexec/cairn
 
 CC ?= cc
 CLANG ?= clang
@@ -68,12 +70,14 @@ B = build/rel
 A = build/asan
 F = build/fuzz
 
-PROGS = bin/cert-tool bin/node bin/lighthouse
+PROGS = bin/cert-tool bin/node bin/lighthouse bin/cairnctl
+HELPERS = bin/cairn-sshd
+SSHD_SRCS = $(wildcard sshd/*.c)
 MANS = $(wildcard man/*.[1-8])
 
 .PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps fw-micro \
 	dp-micro install clean demo format format-check
-all: $(PROGS)
+all: $(PROGS) $(HELPERS)
 
 # --- release objects -------------------------------------------------
 $(B)/%.o: %.c
@@ -91,6 +95,11 @@ bin/cert-tool: $(B)/cert-tool/main.o $(B)/libct.a $(B)/libvpn.a
 	@mkdir -p bin
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CT_LIBS)
 
+# The control socket's client (cairnctl(8)): libvpn.a and libc alone.
+bin/cairnctl: $(B)/ctl/main.o $(B)/libvpn.a
+	@mkdir -p bin
+	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
 $(B)/libnode.a: $(patsubst %.c,$(B)/%.o,$(NODE_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
@@ -98,6 +107,16 @@ bin/node: $(B)/node/main.o $(B)/libnode.a $(B)/libvpn.a $(DAEMON_DEPS)
 	@mkdir -p bin
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) $(DAEMON_LDFLAGS) -o $@ \
 	    $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
+
+# The sshd section's SSH server (node/sshd.h), its own process and linked
+# dynamically: Debian's libssh.a needs GSSAPI libraries that have no
+# static form.  The daemons look for it next to themselves, then in
+# LIBEXECDIR.
+bin/cairn-sshd: $(patsubst %.c,$(B)/%.o,$(SSHD_SRCS)) $(B)/libvpn.a
+	@mkdir -p bin
+	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lssh -lcrypto
+
+$(B)/node/sshd.o $(A)/node/sshd.o: ALL_CFLAGS += -DSSHD_HELPER_DIR='"$(LIBEXECDIR)"'
 
 bin/lighthouse: $(B)/lighthouse/main.o $(B)/libnode.a $(B)/libvpn.a $(DAEMON_DEPS)
 	@mkdir -p bin
@@ -128,9 +147,14 @@ $(A)/libnode.a: $(patsubst %.c,$(A)/%.o,$(NODE_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 # The node daemon under ASan and UBSan, for the e2e tests of hostile input.
-$(A)/bin/node: $(A)/node/main.o $(A)/libnode.a $(A)/libvpn.a
+$(A)/bin/node: $(A)/node/main.o $(A)/libnode.a $(A)/libvpn.a $(A)/bin/cairn-sshd
 	@mkdir -p $(dir $@)
-	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(EV_LIBS)
+	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
+
+# Its sshd helper, under the same sanitizers, next to it.
+$(A)/bin/cairn-sshd: $(patsubst %.c,$(A)/%.o,$(SSHD_SRCS)) $(A)/libvpn.a
+	@mkdir -p $(dir $@)
+	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ -lssh -lcrypto
 
 $(A)/libtesthelp.a: $(patsubst %.c,$(A)/%.o,$(TESTHELP_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
@@ -221,13 +245,15 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $(HELPERS) $(DESTDIR)$(LIBEXECDIR)/
 	for m in $(MANS); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
 
 format:
 	clang-format -i $(LIB_SRCS) lib/*.h cert-tool/*.[ch] node/*.[ch] \
-	    lighthouse/*.c $(UNIT_SRCS) \
+	    lighthouse/*.c sshd/*.[ch] ctl/*.c $(UNIT_SRCS) \
 	    $(FUZZ_SRCS)
 
 format-check:

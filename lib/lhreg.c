@@ -508,6 +508,40 @@ lhreg_expire(struct lhreg *r, int64_t now, int64_t ttl)
 	return n;
 }
 
+int
+lhreg_host(const struct lhreg *r, uint32_t vpn_ip, struct lhreg_host *out)
+{
+	const struct lhent *e = ent_get(r, vpn_ip);
+	struct view v;
+
+	memset(out, 0, sizeof(*out));
+	if (e == NULL)
+		return VPN_ERR_INVAL;
+	ent_load(r, e, &v);
+	out->vpn_ip = vpn_ip;
+	out->seen = e->seen;
+	if (e->flags & F_L4) {
+		out->has_l4 = true;
+		out->l4.ip = e->l4_ip;
+		out->l4.port = e->l4_port;
+	}
+	out->has_l6 = v.has_l6;
+	out->l6 = v.l6;
+	memcpy(out->v4, v.v4, v.n4 * sizeof(v.v4[0]));
+	memcpy(out->v6, v.v6, v.n6 * sizeof(v.v6[0]));
+	memcpy(out->relays, v.rel, v.nrel * sizeof(v.rel[0]));
+	out->n4 = v.n4;
+	out->n6 = v.n6;
+	out->nrelays = v.nrel;
+	return 0;
+}
+
+uint32_t
+lhreg_host_at(const struct lhreg *r, size_t i)
+{
+	return i < r->count ? r->ents[i].vpn_ip : 0;
+}
+
 size_t
 lhreg_count(const struct lhreg *r)
 {

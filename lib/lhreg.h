@@ -33,6 +33,7 @@
 #ifndef VPN_LHREG_H
 #define VPN_LHREG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,24 @@ int lhreg_reply(const struct lhreg *r, uint32_t vpn_ip, struct lhmsg *reply);
 /* Remove entries refreshed last before now - ttl.  Returns how many. */
 size_t lhreg_expire(struct lhreg *r, int64_t now, int64_t ttl);
 
+/* What the registry holds about one host, split as Nebula's CacheMap
+ * shows it (the learned addresses apart from the reported ones). */
+struct lhreg_host {
+	uint32_t vpn_ip;
+	int64_t seen; /* last update or learned address, the caller's unit */
+	bool has_l4, has_l6;
+	struct lh_addr4 l4;
+	struct lh_addr6 l6;
+	struct lh_addr4 v4[LHREG_MAX_ADDRS];
+	struct lh_addr6 v6[LHREG_MAX_ADDRS];
+	uint32_t relays[LHREG_MAX_ADDRS];
+	size_t n4, n6, nrelays;
+};
+/* The host vpn_ip: 0, or VPN_ERR_INVAL when it has no entry. */
+int lhreg_host(const struct lhreg *r, uint32_t vpn_ip, struct lhreg_host *out);
+/* The i-th host, for 0 <= i < lhreg_count(r), in no particular order;
+ * any change to the registry reorders them. */
+uint32_t lhreg_host_at(const struct lhreg *r, size_t i);
 size_t lhreg_count(const struct lhreg *r);     /* hosts held */
 size_t lhreg_bytes(const struct lhreg *r);     /* bytes allocated */
 uint64_t lhreg_refused(const struct lhreg *r); /* new hosts refused */

@@ -60,8 +60,8 @@ b64val(unsigned char c)
  * Go's base64.StdEncoding.Decode after pem removed spaces and tabs: '\r'
  * and '\n' are ignored, padding is required, nothing may follow it.
  */
-static int
-b64_decode(const char *p, size_t len, uint8_t *out, size_t *outlen)
+int
+pem_base64_decode(const char *p, size_t len, uint8_t *out, size_t *outlen)
 {
 	uint32_t acc = 0;
 	size_t i, o = 0;
@@ -171,7 +171,7 @@ decode_at(const char *in, size_t len, size_t start, struct pem_block *b,
 	bl = endidx / 4 * 3 + 3;
 	if ((data = malloc(bl)) == NULL)
 		return VPN_ERR_NOMEM;
-	if (b64_decode(p, endidx, data, &dl) != 0) {
+	if (pem_base64_decode(p, endidx, data, &dl) != 0) {
 		crypto_cleanse(data, bl);
 		free(data);
 		return 1;

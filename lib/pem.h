@@ -22,6 +22,12 @@ struct pem_block {
 	size_t len;
 };
 
+/* Standard base64, padding required (Go's StdEncoding), spaces, tabs,
+ * CR and LF skipped: into out, which has room for len / 4 * 3 + 3
+ * bytes.  0, or VPN_ERR_INVAL. */
+int pem_base64_decode(const char *p, size_t len, uint8_t *out,
+    size_t *outlen);
+
 /*
  * Decode the first valid PEM block of in[0..len).  Text before it is
  * skipped; a malformed block is skipped and the search goes on after its

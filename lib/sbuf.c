@@ -167,3 +167,95 @@ sbuf_json_str(struct sbuf *b, const char *str, size_t len)
 	sbuf_add(b, str + start, i - start);
 	sbuf_add(b, "\"", 1);
 }
+
+/* Does Go's unicode.IsPrint say no to cp (>= 0x80)?  The characters
+ * that are not letters, marks, numbers, punctuation or symbols, as far
+ * as a short list knows them (unassigned code points are not known). */
+static bool
+go_unprintable(uint32_t cp)
+{
+	static const uint32_t r[][2] = {
+	    {0x80, 0xa0},
+	    {0xad, 0xad},
+	    {0x600, 0x605},
+	    {0x61c, 0x61c},
+	    {0x6dd, 0x6dd},
+	    {0x70f, 0x70f},
+	    {0x1680, 0x1680},
+	    {0x180e, 0x180e},
+	    {0x2000, 0x200f},
+	    {0x2028, 0x202f},
+	    {0x205f, 0x206f},
+	    {0x3000, 0x3000},
+	    {0xe000, 0xf8ff},
+	    {0xfeff, 0xfeff},
+	    {0xfff0, 0xfffb},
+	    {0xfffe, 0xffff},
+	    {0x110bd, 0x110bd},
+	    {0x1bca0, 0x1bca3},
+	    {0x1d173, 0x1d17a},
+	    {0xe0000, 0xe0fff},
+	    {0xf0000, 0x10ffff},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (cp >= r[i][0] && cp <= r[i][1])
+			return true;
+	return (cp & 0xfffe) == 0xfffe; /* U+nFFFE, U+nFFFF */
+}
+
+void
+sbuf_go_quote(struct sbuf *b, const char *str, size_t len)
+{
+	static const char H[] = "0123456789abcdef";
+	static const char ctl[] = "\a\b\f\n\r\t\v", let[] = "abfnrtv";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, start = 0, n, k, j;
+	uint32_t cp;
+	char esc[10];
+	const char *c;
+
+	sbuf_add(b, "\"", 1);
+	while (i < len) {
+		n = utf8_seq(s + i, len - i, &cp);
+		if (n == 1 && cp >= 0x20 && cp < 0x7f && cp != '"' &&
+		    cp != '\\') {
+			i++;
+			continue;
+		}
+		if (n > 1 && !go_unprintable(cp)) {
+			i += n;
+			continue;
+		}
+		sbuf_add(b, str + start, i - start);
+		if (n == 0) { /* one byte that is not UTF-8 */
+			cp = s[i];
+			n = 1;
+			esc[0] = '\\', esc[1] = 'x';
+			esc[2] = H[cp >> 4], esc[3] = H[cp & 15];
+			sbuf_add(b, esc, 4);
+		} else if (cp == '"' || cp == '\\') {
+			esc[0] = '\\', esc[1] = (char)cp;
+			sbuf_add(b, esc, 2);
+		} else if (cp > 0 && cp < 0x20 &&
+		           (c = strchr(ctl, (int)cp)) != NULL) {
+			esc[0] = '\\', esc[1] = let[c - ctl];
+			sbuf_add(b, esc, 2);
+		} else if (cp < 0x20 || cp == 0x7f) {
+			esc[0] = '\\', esc[1] = 'x';
+			esc[2] = H[cp >> 4], esc[3] = H[cp & 15];
+			sbuf_add(b, esc, 4);
+		} else {
+			k = cp < 0x10000 ? 4 : 8;
+			esc[0] = '\\', esc[1] = k == 4 ? 'u' : 'U';
+			for (j = 0; j < k; j++)
+				esc[2 + j] = H[cp >> (4 * (k - 1 - j)) & 15];
+			sbuf_add(b, esc, 2 + k);
+		}
+		i += n;
+		start = i;
+	}
+	sbuf_add(b, str + start, i - start);
+	sbuf_add(b, "\"", 1);
+}

@@ -12,25 +12,31 @@
 #define HOUR (3600 * 1000000000LL)
 #define DAY (24 * HOUR)
 
-/* "2027-01-31T12:00:00Z" and "12d3h" */
+/* "Certificate (pki.cert) expires soon" certName=.. expiry=2027-01-31T12:00:00Z
+ * expiresIn=12d3h */
 static void
 say(const char *what, const struct cert *x, int64_t real_s)
 {
-	char when[32], name[128];
 	int64_t left = x->not_after - real_s;
 	time_t t = (time_t)x->not_after;
+	struct log_ev ev;
+	char when[32];
 	struct tm tm;
 
+	if (!log_ev_begin(&ev, LOG_LVL_WARN, "%s %s", what,
+	        left < 0 ? "has expired" : "expires soon"))
+		return;
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(when, sizeof(when), "%" PRId64, x->not_after);
-	log_sanitize(x->name.s, x->name.len, name, sizeof(name));
-	if (left < 0)
-		log_warnx("%s has expired: name=%s expiry=%s", what, name, when);
-	else
-		log_warnx("%s expires soon: name=%s expiry=%s in=%" PRId64
-		          "d%" PRId64 "h (pki.expiry_warning)",
-		    what, name, when, left / 86400, left % 86400 / 3600);
+	log_ev_peer(&ev, "certName", x->name.s, x->name.len);
+	log_ev_str(&ev, "expiry", when);
+	if (left >= 0) {
+		log_ev_strf(&ev, "expiresIn", "%" PRId64 "d%" PRId64 "h",
+		    left / 86400, left % 86400 / 3600);
+		log_ev_str(&ev, "setting", "pki.expiry_warning");
+	}
+	log_ev_end(&ev);
 }
 
 size_t

@@ -7,7 +7,9 @@
 #include "connmgr.h"
 #include "handshake.h"
 #include "hostmap.h"
+#include "log.h"
 #include "nodeint.h"
+#include "nodelog.h"
 #include "tunnel.h"
 #include "worker.h"
 
@@ -71,8 +73,8 @@ recheck_due(struct node *n, int64_t now)
 	for (i = 0; i < cnt; i++) {
 		u32map_del(&cm->recheck, due[i]);
 		if ((t = hostmap_by_index(n->hm, due[i])) != NULL &&
-		    !tunnel_peer_valid(n, t))
-			tunnel_close(n, t, "certificate no longer valid");
+		    !tunnel_peer_valid(n, t)) /* said why */
+			tunnel_close(n, t, NULL);
 	}
 }
 
@@ -188,8 +190,23 @@ expire(struct node *n, int64_t now)
 	}
 	for (i = 0; i < cnt; i++)
 		if (!tunnel_peer_valid(n, gone[i])) /* disconnect_invalid */
-			tunnel_close(n, gone[i], "certificate expired");
+			tunnel_close(n, gone[i], NULL); /* said why */
 	free(gone);
+}
+
+/* Nebula's "Tunnel status": a check's verdict (debug), or the end of a
+ * tunnel whose peer stopped answering (info). */
+static void
+status(const struct tunnel *t, enum log_level level, const char *state,
+    const char *method)
+{
+	struct log_ev ev;
+
+	if (!log_ev_begin(&ev, level, "Tunnel status"))
+		return;
+	nodelog_tunnel(&ev, t);
+	nodelog_check(&ev, state, method);
+	log_ev_end(&ev);
 }
 
 void
@@ -218,8 +235,10 @@ connmgr_tick(struct node *n)
 		} else if (t->in) {
 			if (t->relayed) /* a direct path, if one works now */
 				tunnel_probe_preferred(n, t);
+			status(t, LOG_LVL_DEBUG, "alive", "passive");
 			settle(cm, t);
 		} else {
+			status(t, LOG_LVL_DEBUG, "testing", "active");
 			tunnel_send(
 			    n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
 			enqueue(cm, t, CHECK_DELETE,
@@ -229,10 +248,13 @@ connmgr_tick(struct node *n)
 	}
 	while ((t = cm->del.head) != NULL && t->check_at <= now &&
 	       work++ < CM_BUDGET) {
-		if (t->in)
+		if (t->in) {
+			status(t, LOG_LVL_DEBUG, "alive", "active");
 			settle(cm, t);
-		else
-			tunnel_delete(n, t, "no reply to test packets");
+		} else {
+			status(t, LOG_LVL_INFO, "dead", "active");
+			tunnel_delete(n, t, NULL);
+		}
 	}
 	worker_flush(n->wk);
 }

@@ -35,6 +35,7 @@ daemon_main(int argc, char **argv, bool lighthouse)
 	                                       "node";
 	struct goflag defaults[3];
 	struct node_cfg *cfg;
+	struct log_ev ev;
 	char err[1024], *dump;
 	int argi = 1, r;
 
@@ -63,16 +64,26 @@ daemon_main(int argc, char **argv, bool lighthouse)
 		usage(argv0, defaults, 3);
 		return 1;
 	}
+	/* What the configuration says as it loads (unknown keys...) comes
+	 * out in the log format it sets, or the default if it does not
+	 * load. */
+	log_hold();
 	r = lighthouse ?
 	    node_cfg_load_lighthouse(f[0].s, time(NULL), &cfg, err,
 	        sizeof(err)) :
 	    node_cfg_load(f[0].s, time(NULL), &cfg, err, sizeof(err));
 	if (r != 0) {
-		log_msg(LOG_LVL_FATAL, "Failed to load config: %s", err);
+		log_release();
+		if (log_ev_begin(&ev, LOG_LVL_FATAL, "Failed to load config")) {
+			log_ev_str(&ev, "config_path", f[0].s);
+			log_ev_err(&ev, err);
+			log_ev_end(&ev);
+		}
 		return 1;
 	}
 	log_setup(stdout, cfg->log_level, cfg->log_format);
 	(void)log_setup_time(cfg->log_no_time, cfg->log_time_format);
+	log_release();
 	if (f[1].b) {
 		/* Like Nebula: show the merged configuration, then the verdict;
 		 * never an inline private key. */

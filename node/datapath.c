@@ -15,6 +15,7 @@
 #include "lhserver.h"
 #include "log.h"
 #include "nodeint.h"
+#include "nodelog.h"
 #include "relay.h"
 #include "routes.h"
 #include "tunnel.h"
@@ -37,19 +38,34 @@ refusal_log(struct worker *w, const struct tunnel *t, bool incoming,
 	    [FW_WHY_PEER_FULL] = ("tunnel holds its share of the connection "
 	                          "table (firewall.conntrack.max_per_tunnel)"),
 	};
-	char l[IP4_STRLEN], r[IP4_STRLEN];
+	struct log_ev ev;
 
 	if (!log_enabled(LOG_LVL_DEBUG) ||
 	    !log_limit_allow(&w->fw_limit, node_mono_ns() / 1000000000, 10, 50))
 		return;
-	ip4_format(fp->local_ip, l);
-	ip4_format(fp->remote_ip, r);
-	log_debug("refusing %s packet: peer=%s rules=firewall.%s reason=%s "
-	          "proto=%u local=%s:%u remote=%s:%u fragment=%s",
-	    incoming ? "inbound" : "outbound", t->name,
-	    incoming ? "inbound" : "outbound", reasons[why], fp->proto, l,
-	    fp->local_port, r, fp->remote_port,
-	    fp->fragment ? "true" : "false");
+	/* Nebula's line, its fwPacket as firewall.Packet marshals it */
+	if (!log_ev_begin(&ev, LOG_LVL_DEBUG, "dropping %s packet",
+	        incoming ? "inbound" : "outbound"))
+		return;
+	nodelog_tunnel(&ev, t);
+	log_ev_obj(&ev, "fwPacket");
+	log_ev_ip4(&ev, "LocalIP", fp->local_ip);
+	log_ev_ip4(&ev, "RemoteIP", fp->remote_ip);
+	log_ev_u64(&ev, "LocalPort", fp->local_port);
+	log_ev_u64(&ev, "RemotePort", fp->remote_port);
+	if (fp->proto == 6 || fp->proto == 17 || fp->proto == 1)
+		log_ev_str(&ev, "Protocol",
+		    fp->proto == 6    ? "tcp"
+		    : fp->proto == 17 ? "udp"
+		                      : "icmp");
+	else
+		log_ev_strf(&ev, "Protocol", "unknown %u", fp->proto);
+	log_ev_bool(&ev, "Fragment", fp->fragment);
+	log_ev_close(&ev);
+	log_ev_str(&ev, "reason", reasons[why]);
+	log_ev_str(
+	    &ev, "rules", incoming ? "firewall.inbound" : "firewall.outbound");
+	log_ev_end(&ev);
 }
 
 /*
@@ -190,6 +206,47 @@ recv_error(struct node *n, const struct udp_addr *from, const struct header *h)
 		tunnel_delete(n, t, "peer lost the tunnel (recvError)");
 }
 
+/* A packet for t that did not open: said now and then, as Nebula says
+ * each ("Failed to decrypt packet"...). */
+static void
+open_failed(struct worker *w, const struct tunnel *t, uint8_t type,
+    const struct udp_addr *from)
+{
+	const char *what;
+	struct log_ev ev;
+
+	switch (type) {
+	case HDR_MESSAGE:
+		what = "packet";
+		break;
+	case HDR_LIGHTHOUSE:
+		what = "lighthouse packet";
+		break;
+	case HDR_TEST:
+		what = "test packet";
+		break;
+	case HDR_CONTROL:
+		what = "Control packet";
+		break;
+	default: /* closeTunnel: Nebula does not open it */
+		return;
+	}
+	if (!log_enabled(LOG_LVL_ERROR) ||
+	    !log_limit_allow(&w->rx_limit, node_mono_ns() / 1000000000, 1, 10))
+		return;
+	if (!log_ev_begin(&ev, LOG_LVL_ERROR, "Failed to decrypt %s", what))
+		return;
+	nodelog_tunnel(&ev, t);
+	if (type != HDR_MESSAGE && from != NULL)
+		nodelog_udp(&ev, "udpAddr", from);
+	/* the Go ciphers' words */
+	log_ev_err(
+	    &ev, w->n->cfg->cipher == CRYPTO_AES256GCM
+	             ? "cipher: message authentication failed"
+	             : "chacha20poly1305: message authentication failed");
+	log_ev_end(&ev);
+}
+
 /* A lighthouse message, to the role it is for. */
 static void
 lighthouse_recv(
@@ -217,6 +274,22 @@ lighthouse_recv(
 	default: /* moved notifications and the rest: nothing in 1.6.1 */
 		break;
 	}
+}
+
+static void
+close_received(const struct tunnel *t, const struct udp_addr *from)
+{
+	struct log_ev ev;
+
+	if (!log_ev_begin(
+	        &ev, LOG_LVL_INFO, "Close tunnel received, tearing down."))
+		return;
+	nodelog_tunnel(&ev, t);
+	if (from != NULL)
+		nodelog_udp(&ev, "udpAddr", from);
+	else
+		nodelog_where(&ev, t);
+	log_ev_end(&ev);
 }
 
 /*
@@ -262,10 +335,12 @@ rx_message(struct worker *w, const struct udp_addr *from, uint32_t via,
 	}
 	t = hostmap_by_index(n->hm, h->remote_index);
 	if (t == NULL || !replay_check(&t->win, h->counter)) {
-		if (t == NULL)
+		if (t == NULL) {
 			w->st.rx_unknown_index++;
-		else
+		} else {
 			w->st.rx_replay++;
+			t->rx_dropped++;
+		}
 		if (from != NULL)
 			send_recv_error(w, from, h->remote_index);
 		return DP_DROP;
@@ -274,14 +349,18 @@ rx_message(struct worker *w, const struct udp_addr *from, uint32_t via,
 	pt = pkt + HEADER_LEN;
 	if (clen < 16 || tunnel_open(n, t, h->type, h->counter, pkt, clen) != 0) {
 		w->st.rx_auth++;
+		t->rx_dropped++;
+		open_failed(w, t, h->type, from);
 		return DP_DROP;
 	}
 	plen = clen - 16;
 	if (!replay_update(&t->win, h->counter)) {
 		w->st.rx_replay++;
+		t->rx_dropped++;
 		return DP_DROP;
 	}
 	tunnel_heard(n, t, from);
+	t->rx_bytes += plen;
 	switch (h->type) {
 	case HDR_MESSAGE:
 		if (!ipv4_ok(pt, plen)) {
@@ -301,7 +380,8 @@ rx_message(struct worker *w, const struct udp_addr *from, uint32_t via,
 			    n, t, HDR_TEST, HDR_SUB_TEST_REPLY, pt, plen);
 		return DP_DONE;
 	case HDR_CLOSE_TUNNEL:
-		tunnel_delete(n, t, "Close tunnel received");
+		close_received(t, from);
+		tunnel_delete(n, t, NULL);
 		return DP_DONE;
 	case HDR_LIGHTHOUSE:
 		lighthouse_recv(w, t, pt, plen);

@@ -185,6 +185,19 @@ stop_serving(struct dnsresp *d)
 }
 
 /* Serve on fd and ev (from bind_at) from now on. */
+/* Nebula's line: dnsListener="host:port". */
+static void
+said(const char *what, const char *host, unsigned port)
+{
+	struct log_ev ev;
+
+	if (log_ev_begin(&ev, LOG_LVL_INFO, "%s", what)) {
+		/* host:port as Nebula joins them, IPv6 unbracketed */
+		log_ev_strf(&ev, "dnsListener", "%s:%u", host, port);
+		log_ev_end(&ev);
+	}
+}
+
 static void
 serve(struct dnsresp *d, int fd, struct event *ev, const char *host,
     uint16_t port)
@@ -194,7 +207,7 @@ serve(struct dnsresp *d, int fd, struct event *ev, const char *host,
 	d->ev = ev;
 	snprintf(d->host, sizeof(d->host), "%s", host);
 	d->port = port;
-	log_info("Starting DNS responder at %s:%u", host, port);
+	said("Starting DNS responder", host, port);
 }
 
 /* A responder with an empty zone, serving nothing yet. */
@@ -245,8 +258,7 @@ dnsresp_reload(struct node *n)
 
 	if (!c->serve_dns) {
 		if (d != NULL && d->fd >= 0) {
-			log_info("Stopping DNS responder at %s:%u", d->host,
-			    d->port);
+			said("Stopping DNS responder", d->host, d->port);
 			stop_serving(d); /* the zone stays, and follows */
 		}
 		return;
@@ -291,7 +303,7 @@ dnsresp_reload(struct node *n)
 		return;
 	}
 	if (d->fd >= 0)
-		log_info("Stopping DNS responder at %s:%u", d->host, d->port);
+		said("Stopping DNS responder", d->host, d->port);
 	serve(d, fd, ev, c->dns_host, c->dns_port);
 }
 

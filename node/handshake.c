@@ -15,6 +15,7 @@
 #include "lhclient.h"
 #include "log.h"
 #include "nodeint.h"
+#include "nodelog.h"
 #include "relay.h"
 #include "remotes.h"
 #include "tunnel.h"
@@ -42,6 +43,9 @@ struct pending {
 	uint8_t *pkt; /* header + message 1, sent on every try */
 	size_t pkt_len;
 	int64_t attempts;
+	int64_t started; /* node_mono_ns() */
+	struct udp_addr hint; /* create-tunnel -address: tried too */
+	bool has_hint;
 	struct qpkt *qhead, **qtail;
 	size_t nq;
 };
@@ -159,6 +163,18 @@ hs_stats(const struct handshakes *hs)
 }
 
 void
+hs_pending_info(const struct pending *p, struct hs_pending_info *out)
+{
+	out->vpn_ip = p->vpn_ip;
+	out->local_index = p->local_index;
+	out->attempts = p->attempts;
+	out->started = p->started;
+	out->queued = p->nq;
+	out->has_hint = p->has_hint;
+	out->hint = p->hint;
+}
+
+void
 hs_completed(struct handshakes *hs)
 {
 	hs->st.completed++;
@@ -171,7 +187,7 @@ hs_try(struct node *n, struct pending *p, int64_t now)
 {
 	struct udp_addr addrs[REMOTES_MAX + 1];
 	const struct tunnel *t = hostmap_by_ip(n->hm, p->vpn_ip);
-	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
+	struct log_ev ev;
 	size_t i, na;
 
 	p->attempts++;
@@ -189,15 +205,26 @@ hs_try(struct node *n, struct pending *p, int64_t now)
 		if (i == na)
 			addrs[na++] = t->remote;
 	}
-	for (i = 0; i < na; i++) {
+	if (p->has_hint) { /* room: t's address and the hint are never
+	                      both added (hs_start_at) */
+		for (i = 0; i < na && !udp_addr_eq(&addrs[i], &p->hint); i++)
+			;
+		if (i == na && na < sizeof(addrs) / sizeof(addrs[0]))
+			addrs[na++] = p->hint;
+	}
+	for (i = 0; i < na; i++)
 		worker_send_raw(n->wk, &addrs[i], p->pkt, p->pkt_len);
-		if (log_enabled(LOG_LVL_INFO)) {
-			ip4_format(p->vpn_ip, ip);
-			udp_addr_format(&addrs[i], a);
-			log_info("Handshake message sent: vpnIp=%s udpAddr=%s "
-			         "initiatorIndex=%u attempt=%lld",
-			    ip, a, p->local_index, (long long)p->attempts);
-		}
+	/* one line a try, as Nebula's: every address it went to */
+	if (na > 0 &&
+	    log_ev_begin(&ev, LOG_LVL_INFO, "Handshake message sent")) {
+		log_ev_ip4(&ev, "vpnIp", p->vpn_ip);
+		log_ev_u64(&ev, "initiatorIndex", p->local_index);
+		nodelog_handshake(&ev, 1);
+		log_ev_arr(&ev, "udpAddrs"); /* last: may not all fit */
+		for (i = 0; i < na; i++)
+			nodelog_udp(&ev, NULL, &addrs[i]);
+		log_ev_close(&ev);
+		log_ev_end(&ev);
 	}
 	relay_try(n, p->vpn_ip, p->pkt, p->pkt_len);
 	worker_flush(n->wk);
@@ -230,19 +257,21 @@ static bool
 pending_full(struct node *n, uint32_t vpn_ip)
 {
 	struct handshakes *hs = n->hs;
+	struct log_ev ev;
 
 	if (hostmap_pending(n->hm) < (size_t)n->cfg->max_pending ||
 	    node_cfg_is_lighthouse(n->cfg, vpn_ip))
 		return false;
 	hs->st.pending_full++;
 	if (log_limit_allow(&hs->full_limit, node_mono_ns() / 1000000000, 0.1,
-	        1)) /* once every 10 s */
-		log_warnx("Reached the pending handshake limit "
-		          "(handshakes.max_pending: %lld): packets to new "
-		          "peers are dropped until handshakes complete or "
-		          "time out (hsPendingFull=%llu)",
-		    (long long)n->cfg->max_pending,
-		    (unsigned long long)hs->st.pending_full);
+	        1) && /* once every 10 s */
+	    log_ev_begin(&ev, LOG_LVL_WARN,
+	        "Reached the pending handshake limit: packets to new peers "
+	        "are dropped until handshakes complete or time out")) {
+		log_ev_i64(&ev, "maxPending", n->cfg->max_pending);
+		log_ev_u64(&ev, "hsPendingFull", hs->st.pending_full);
+		log_ev_end(&ev);
+	}
 	return true;
 }
 
@@ -251,16 +280,18 @@ static void
 queue_full(struct node *n, const struct pending *p, const char *why)
 {
 	struct handshakes *hs = n->hs;
-	char ip[IP4_STRLEN];
+	struct log_ev ev;
 
 	hs->st.queue_full++;
 	if (!log_limit_allow(
-	        &hs->queue_limit, node_mono_ns() / 1000000000, 0.1, 1))
+	        &hs->queue_limit, node_mono_ns() / 1000000000, 0.1, 1) ||
+	    !log_ev_begin(
+	        &ev, LOG_LVL_WARN, "Packet dropped while a handshake runs"))
 		return;
-	ip4_format(p->vpn_ip, ip);
-	log_warnx("Packet dropped while a handshake runs: vpnIp=%s reason=%s "
-	          "(txQueueFull=%llu)",
-	    ip, why, (unsigned long long)hs->st.queue_full);
+	log_ev_ip4(&ev, "vpnIp", p->vpn_ip);
+	log_ev_str(&ev, "reason", why);
+	log_ev_u64(&ev, "txQueueFull", hs->st.queue_full);
+	log_ev_end(&ev);
 }
 
 /* Queue a packet behind p's handshake, within the queue's length and the
@@ -312,6 +343,7 @@ pending_new(struct node *n, uint32_t vpn_ip)
 	if (pending_full(n, vpn_ip) || (p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->vpn_ip = vpn_ip;
+	p->started = node_mono_ns();
 	p->qtail = &p->qhead;
 	memset(&hp, 0, sizeof(hp));
 	if (hostmap_new_index(n->hm, &p->local_index) != 0 ||
@@ -369,6 +401,55 @@ hs_start(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 	rearm(n);
 }
 
+int
+hs_start_at(struct node *n, uint32_t vpn_ip, const struct udp_addr *hint)
+{
+	struct pending *p;
+
+	if (hostmap_by_ip(n->hm, vpn_ip) != NULL)
+		return VPN_ERR_INVAL;
+	if (hostmap_pending_by_ip(n->hm, vpn_ip) != NULL)
+		return VPN_ERR_RANGE;
+	if ((p = pending_new(n, vpn_ip)) == NULL)
+		return VPN_ERR_NOMEM;
+	if (hint != NULL) {
+		p->hint = *hint;
+		p->has_hint = true;
+		hs_try(n, p, node_mono_ns());
+	} else if (node_cfg_static(n->cfg, vpn_ip) != NULL) {
+		hs_try(n, p, node_mono_ns());
+	} else {
+		twheel_add(&n->hs->wheel, &p->timer,
+		    node_mono_ns() + n->cfg->hs_try_interval);
+		lhclient_query(n, vpn_ip);
+	}
+	rearm(n);
+	return 0;
+}
+
+/* Nebula's line for a handshake that got no answer. */
+static void
+timed_out(struct node *n, const struct pending *p, int64_t now)
+{
+	struct udp_addr a[REMOTES_MAX];
+	struct log_ev ev;
+	size_t na, i;
+
+	if (!log_ev_begin(&ev, LOG_LVL_INFO, "Handshake timed out"))
+		return;
+	log_ev_ip4(&ev, "vpnIp", p->vpn_ip);
+	log_ev_u64(&ev, "initiatorIndex", p->local_index);
+	log_ev_u64(&ev, "remoteIndex", 0);
+	nodelog_handshake(&ev, 1);
+	log_ev_i64(&ev, "durationNs", now - p->started);
+	na = remotes_addrs(n->rem, n->cfg, p->vpn_ip, a, REMOTES_MAX);
+	log_ev_arr(&ev, "udpAddrs"); /* last: may not all fit */
+	for (i = 0; i < na; i++)
+		nodelog_udp(&ev, NULL, &a[i]);
+	log_ev_close(&ev);
+	log_ev_end(&ev);
+}
+
 void
 hs_tick(struct node *n)
 {
@@ -376,7 +457,6 @@ hs_tick(struct node *n)
 	int64_t now = node_mono_ns();
 	struct twheel_entry *e;
 	struct pending *p;
-	char ip[IP4_STRLEN];
 
 	while ((e = twheel_expire(&hs->wheel, now)) != NULL) {
 		p = of_timer(e);
@@ -384,10 +464,7 @@ hs_tick(struct node *n)
 			hs_try(n, p, now);
 			continue;
 		}
-		ip4_format(p->vpn_ip, ip);
-		log_info("Handshake timed out: vpnIp=%s initiatorIndex=%u "
-		         "attempts=%lld queuedPackets=%zu",
-		    ip, p->local_index, (long long)p->attempts, p->nq);
+		timed_out(n, p, now);
 		hs->st.timed_out++;
 		if (hostmap_by_ip(n->hm, p->vpn_ip) == NULL)
 			remotes_forget(n->rem, p->vpn_ip);
@@ -423,7 +500,9 @@ flush_queue(struct node *n, struct tunnel *t, struct pending *p)
 }
 
 /* The peer's certificate from a handshake payload, with its Noise static
- * key put back in and checked against the CA pool. */
+ * key put back in and checked against the CA pool.  On failure why says
+ * so in Nebula's words, and *out is the certificate if it decoded, for
+ * the log (the caller frees it). */
 static int
 peer_cert(struct node *n, const struct hspayload *hp, const uint8_t rs[32],
     struct cert **out, char *why, size_t whylen)
@@ -435,25 +514,23 @@ peer_cert(struct node *n, const struct hspayload *hp, const uint8_t rs[32],
 	*out = NULL;
 	if ((r = cert_unmarshal_nokey(hp->cert, hp->cert_len, &c)) != 0 ||
 	    (r = cert_set_pubkey(c, rs, 32)) != 0) {
-		snprintf(why, whylen, "certificate did not decode: %s",
+		snprintf(why, whylen, "error unmarshaling cert: %s",
 		    vpn_strerror(r));
 		cert_free(c);
 		return r;
 	}
+	*out = c;
 	r = ca_pool_verify(
 	    n->cfg->ca, c, node_real_ns() / 1000000000, detail, sizeof(detail));
 	if (r != 0) {
-		snprintf(why, whylen, "%s%s%s", vpn_strerror(r),
-		    *detail != '\0' ? ": " : "", detail);
-		cert_free(c);
+		snprintf(why, whylen, "certificate validation failed: %s%s%s",
+		    vpn_strerror(r), *detail != '\0' ? ": " : "", detail);
 		return r;
 	}
 	if (c->nips == 0) {
 		snprintf(why, whylen, "certificate has no IP");
-		cert_free(c);
 		return VPN_ERR_INVAL;
 	}
-	*out = c;
 	return 0;
 }
 
@@ -463,22 +540,97 @@ struct src {
 	uint32_t via;
 };
 
-static void
-refuse(struct node *n, const struct src *from, const char *stage,
-    const char *why)
+/*
+ * Begin one of Nebula's lines about a handshake message: where it came
+ * from (udpAddr, or relay) and its stage (-1: none).  limited: a message
+ * anyone can send (a refusal, a resend): said now and then only.  False:
+ * not said.
+ */
+static bool
+hs_say(struct node *n, struct log_ev *ev, enum log_level level, const char *msg,
+    const struct src *from, int stage, bool limited)
 {
-	char a[UDP_ADDR_STRLEN];
+	if (!log_enabled(level) ||
+	    (limited && !log_limit_allow(&n->hs->refuse_limit,
+	                    node_mono_ns() / 1000000000, 5, 20)) ||
+	    !log_ev_begin(ev, level, "%s", msg))
+		return false;
+	if (from->addr != NULL)
+		nodelog_udp(ev, "udpAddr", from->addr);
+	else
+		log_ev_ip4(ev, "relay", from->via);
+	if (stage >= 0)
+		nodelog_handshake(ev, stage);
+	return true;
+}
+
+/* The peer and the indexes, as Nebula's handshake lines give them. */
+static void
+hs_fields(struct log_ev *ev, const struct cert *c, const struct hspayload *hp,
+    const struct header *h)
+{
+	log_ev_ip4(ev, "vpnIp", c->ips[0].addr);
+	nodelog_cert(ev, c);
+	log_ev_u64(ev, "initiatorIndex", hp->initiator_index);
+	log_ev_u64(ev, "responderIndex", hp->responder_index);
+	log_ev_u64(ev, "remoteIndex", h->remote_index);
+}
+
+/* A refused message 1 or 2 said to be from vpn_ip: counted, and said now
+ * and then (level, msg), with the reason when there is one. */
+static void
+refuse(struct node *n, const struct src *from, enum log_level level,
+    const char *msg, int stage, uint32_t vpn_ip, const char *reason)
+{
+	struct log_ev ev;
 
 	n->hs->st.refused++;
-	if (!log_limit_allow(
-	        &n->hs->refuse_limit, node_mono_ns() / 1000000000, 5, 20))
+	if (!hs_say(n, &ev, level, msg, from, stage, true))
 		return;
-	if (from->addr != NULL)
-		udp_addr_format(from->addr, a);
-	else
-		relay_where(from->via, a);
-	log_warnx(
-	    "Handshake refused: udpAddr=%s stage=%s reason=%s", a, stage, why);
+	if (vpn_ip != 0)
+		log_ev_ip4(&ev, "vpnIp", vpn_ip);
+	if (reason != NULL)
+		log_ev_str(&ev, "reason", reason);
+	log_ev_end(&ev);
+}
+
+#define ALLOW_DENIED "lighthouse.remote_allow_list denied incoming handshake"
+
+/* A certificate refused: Nebula's "Invalid certificate from host". */
+static void
+refuse_cert(struct node *n, const struct src *from, enum log_level level,
+    int stage, uint32_t vpn_ip, const struct cert *c, const char *why)
+{
+	struct log_ev ev;
+
+	n->hs->st.refused++;
+	if (!hs_say(n, &ev, level, "Invalid certificate from host", from, stage,
+	        true))
+		return;
+	if (vpn_ip != 0)
+		log_ev_ip4(&ev, "vpnIp", vpn_ip);
+	/* it may quote the certificate (a group's name) */
+	log_ev_peer(&ev, "error", why, strlen(why));
+	if (c != NULL)
+		nodelog_cert(&ev, c);
+	log_ev_end(&ev);
+}
+
+/* A message that did not decode: counted, and said now and then. */
+static void
+bad_message(struct node *n, const struct src *from, const char *msg, int stage,
+    uint32_t vpn_ip, const char *err)
+{
+	struct log_ev ev;
+
+	n->hs->st.bad++;
+	if (!hs_say(n, &ev, LOG_LVL_ERROR, msg, from, stage, true))
+		return;
+	if (vpn_ip != 0)
+		log_ev_ip4(&ev, "vpnIp", vpn_ip);
+	if (err != NULL)
+		log_ev_err(&ev, err);
+	log_ev_end(&ev);
 }
 
 /* A handshake message back where message 1 came from. */
@@ -494,7 +646,8 @@ reply(struct node *n, const struct src *from, uint32_t peer,
 
 /* Message 1: we are the responder. */
 static void
-hs_stage1(struct node *n, const struct src *from, uint8_t *pkt, size_t len)
+hs_stage1(struct node *n, const struct src *from, const struct header *h,
+    uint8_t *pkt, size_t len)
 {
 	struct handshakes *hs = n->hs;
 	struct noise_hs nh;
@@ -504,59 +657,86 @@ hs_stage1(struct node *n, const struct src *from, uint8_t *pkt, size_t len)
 	struct cert *c = NULL;
 	const uint8_t *pl;
 	uint8_t rs[32], msg2[HS_PKT_MAX];
-	size_t plen, olen, body;
+	size_t plen, olen, body, queued;
 	char why[256];
 	uint32_t local, vpn;
+	struct log_ev ev;
+	bool again;
+	int r;
 
 	/* lighthouse.remote_allow_list, before the peer is known ... */
 	if (from->addr != NULL &&
 	    !allowlist_allow(n->cfg->remote_allow, from->addr->ip)) {
-		refuse(n, from, "1",
-		    "lighthouse.remote_allow_list denied "
-		    "incoming handshake");
+		refuse(n, from, LOG_LVL_DEBUG, ALLOW_DENIED, -1, 0, NULL);
 		return;
 	}
 	if (noise_init(&nh, n->cfg->cipher, false, n->cfg->key, n->cfg->pub) !=
-	        0 ||
-	    noise_read_msg1(
-	        &nh, pkt + HEADER_LEN, len - HEADER_LEN, rs, &pl, &plen) != 0 ||
-	    hspayload_decode(&hp, pl, plen) != 0) {
+	    0) {
 		hs->st.bad++;
 		goto out;
 	}
+	if ((r = noise_read_msg1(&nh, pkt + HEADER_LEN, len - HEADER_LEN, rs,
+	         &pl, &plen)) != 0) {
+		bad_message(n, from, "Failed to call noise.ReadMessage", 1, 0,
+		    vpn_strerror(r));
+		goto out;
+	}
+	if (hspayload_decode(&hp, pl, plen) != 0) {
+		bad_message(
+		    n, from, "Failed unmarshal handshake message", 1, 0, NULL);
+		goto out;
+	}
 	if (peer_cert(n, &hp, rs, &c, why, sizeof(why)) != 0) {
-		refuse(n, from, "1", why);
+		refuse_cert(n, from, LOG_LVL_INFO, 1, 0, c, why);
 		goto out;
 	}
 	vpn = c->ips[0].addr;
 	if (vpn == n->cfg->vpn_ip) {
-		refuse(n, from, "1", "Refusing to handshake with myself");
+		hs->st.refused++;
+		if (hs_say(n, &ev, LOG_LVL_ERROR,
+		        "Refusing to handshake with myself", from, 1, true)) {
+			log_ev_ip4(&ev, "vpnIp", vpn);
+			nodelog_cert(&ev, c);
+			log_ev_end(&ev);
+		}
 		goto out;
 	}
 	/* ... and for this peer (remote_allow_ranges) once it is. */
 	if (from->addr != NULL &&
 	    !allowlist_remote_allow(n->cfg->remote_allow,
 	        n->cfg->remote_ranges, vpn, from->addr->ip)) {
-		refuse(n, from, "1",
-		    "lighthouse.remote_allow_list denied "
-		    "incoming handshake");
+		refuse(n, from, LOG_LVL_DEBUG, ALLOW_DENIED, -1, vpn, NULL);
 		goto out;
 	}
 	/* Through a relay: only the peer the relay announced. */
 	if (from->addr == NULL && !relay_ready(n->relays, from->via, vpn)) {
-		refuse(n, from, "1",
+		refuse(n, from, LOG_LVL_WARN, "Handshake refused", 1, vpn,
 		    "the relay did not announce this peer");
 		goto out;
 	}
 	old = hostmap_by_ip(n->hm, vpn);
-	if (old != NULL && old->msg1 != NULL &&
-	    old->msg1_len == len - HEADER_LEN &&
-	    memcmp(old->msg1, pkt + HEADER_LEN, old->msg1_len) == 0) {
+	again = old != NULL && old->msg1 != NULL &&
+	        old->msg1_len == len - HEADER_LEN &&
+	        memcmp(old->msg1, pkt + HEADER_LEN, old->msg1_len) == 0;
+	/* Said for every message 1 from a valid peer, as Nebula; a resend,
+	 * which anyone can replay, now and then. */
+	if (hs_say(n, &ev, LOG_LVL_INFO, "Handshake message received", from, 1,
+	        again)) {
+		hs_fields(&ev, c, &hp, h);
+		log_ev_end(&ev);
+	}
+	if (again) {
 		/* A retransmission: answer with the same message 2.  From a
 		 * preferred address, probe it (wire.md 5.3): anyone can
 		 * replay message 1, so the tunnel moves only on an
 		 * authenticated answer from there. */
 		reply(n, from, vpn, old->msg2, old->msg2_len);
+		if (hs_say(n, &ev, LOG_LVL_INFO, "Handshake message sent", from,
+		        2, true)) {
+			log_ev_ip4(&ev, "vpnIp", vpn);
+			log_ev_bool(&ev, "cached", true);
+			log_ev_end(&ev);
+		}
 		if (from->addr == NULL)
 			tunnel_add_relay(old, from->via);
 		else if (node_cfg_preferred(n->cfg, from->addr) &&
@@ -567,14 +747,26 @@ hs_stage1(struct node *n, const struct src *from, uint8_t *pkt, size_t len)
 		goto out;
 	}
 	if (old != NULL && old->peer_time >= hp.time) {
-		refuse(n, from, "1", "Handshake too old");
+		hs->st.refused++;
+		if (hs_say(n, &ev, LOG_LVL_INFO, "Handshake too old", from, 1,
+		        true)) {
+			hs_fields(&ev, c, &hp, h);
+			log_ev_u64(&ev, "oldHandshakeTime", old->peer_time);
+			log_ev_u64(&ev, "newHandshakeTime", hp.time);
+			log_ev_end(&ev);
+		}
 		tunnel_send(n, old, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
 		worker_flush(n->wk);
 		goto out;
 	}
 	mine = hostmap_pending_by_ip(n->hm, vpn);
 	if (mine != NULL && vpn < n->cfg->vpn_ip) {
-		refuse(n, from, "1", "Prevented a pending handshake race");
+		hs->st.refused++;
+		if (hs_say(n, &ev, LOG_LVL_ERROR,
+		        "Prevented a pending handshake race", from, 1, true)) {
+			hs_fields(&ev, c, &hp, h);
+			log_ev_end(&ev);
+		}
 		goto out;
 	}
 	if (hostmap_new_index(n->hm, &local) != 0)
@@ -611,7 +803,20 @@ hs_stage1(struct node *n, const struct src *from, uint8_t *pkt, size_t len)
 		tunnel_free(n, t);
 		goto out;
 	}
+	if (mine != NULL && log_ev_begin(&ev, LOG_LVL_INFO,
+	                        "Handshake race lost, replacing pending "
+	                        "handshake with completed tunnel")) {
+		log_ev_ip4(&ev, "vpnIp", vpn);
+		log_ev_end(&ev);
+	}
 	reply(n, from, vpn, msg2, t->msg2_len);
+	queued = mine != NULL ? mine->nq : 0;
+	if (hs_say(n, &ev, LOG_LVL_INFO, "Handshake message sent", from, 2,
+	        false)) {
+		hs_fields(&ev, t->peer, &out, h);
+		log_ev_u64(&ev, "sentCachedPackets", queued);
+		log_ev_end(&ev);
+	}
 	if (mine != NULL) { /* the higher VPN IP's handshake wins */
 		flush_queue(n, t, mine);
 		pending_free(n, mine);
@@ -697,7 +902,8 @@ hs_stage2(struct node *n, const struct src *from, const struct header *h,
 	struct cert *c = NULL;
 	uint8_t rs[32];
 	size_t plen;
-	char why[256], want[IP4_STRLEN], got[IP4_STRLEN];
+	char why[256];
+	struct log_ev ev;
 
 	if (p == NULL) {
 		/* Complete already: a late message 2 from a preferred address
@@ -719,42 +925,54 @@ hs_stage2(struct node *n, const struct src *from, const struct header *h,
 	if (from->addr != NULL &&
 	    !allowlist_remote_allow(n->cfg->remote_allow, n->cfg->remote_ranges,
 	        p->vpn_ip, from->addr->ip)) {
-		refuse(n, from, "2",
-		    "lighthouse.remote_allow_list denied "
-		    "handshake reply");
+		refuse(
+		    n, from, LOG_LVL_DEBUG, ALLOW_DENIED, -1, p->vpn_ip, NULL);
 		return; /* the pending handshake goes on with other addresses */
 	}
 	if (noise_read_msg2(&p->hs, pkt + HEADER_LEN, len - HEADER_LEN, rs,
 	        hs->payload, sizeof(hs->payload), &plen) != 0) {
 		/* Keep the pending handshake: a forger cannot kill it. */
-		hs->st.bad++;
-		refuse(n, from, "2",
+		hs->st.refused++;
+		bad_message(n, from, "Failed to call noise.ReadMessage", 2,
+		    p->vpn_ip,
 		    "handshake reply did not authenticate (a forgery, or a "
 		    "peer using another cipher)");
 		return;
 	}
 	if (hspayload_decode(&hp, hs->payload, plen) != 0) {
-		hs->st.bad++;
-		refuse(n, from, "2", "handshake payload did not decode");
+		hs->st.refused++;
+		bad_message(n, from, "Failed unmarshal handshake message", 2,
+		    p->vpn_ip, NULL);
 		pending_free(n, p);
 		return;
 	}
 	if (peer_cert(n, &hp, rs, &c, why, sizeof(why)) != 0) {
-		refuse(n, from, "2", why);
+		refuse_cert(n, from, LOG_LVL_ERROR, 2, p->vpn_ip, c, why);
+		cert_free(c);
 		tell_close(n, p, &hp, from);
 		pending_free(n, p);
 		return;
 	}
 	if (c->ips[0].addr != p->vpn_ip) {
-		ip4_format(p->vpn_ip, want);
-		ip4_format(c->ips[0].addr, got);
-		snprintf(why, sizeof(why),
-		    "Incorrect host responded to handshake: wanted %s, got %s",
-		    want, got);
-		refuse(n, from, "2", why);
+		hs->st.refused++;
+		if (hs_say(n, &ev, LOG_LVL_INFO,
+		        "Incorrect host responded to handshake", from, 2,
+		        true)) {
+			log_ev_ip4(&ev, "intendedVpnIp", p->vpn_ip);
+			log_ev_ip4(&ev, "haveVpnIp", c->ips[0].addr);
+			log_ev_peer(&ev, "certName", c->name.s, c->name.len);
+			log_ev_end(&ev);
+		}
 		cert_free(c);
 		wrong_host(n, p, from, &hp);
 		return;
+	}
+	if (hs_say(n, &ev, LOG_LVL_INFO, "Handshake message received", from, 2,
+	        false)) {
+		hs_fields(&ev, c, &hp, h);
+		log_ev_i64(&ev, "durationNs", node_mono_ns() - p->started);
+		log_ev_u64(&ev, "sentCachedPackets", p->nq);
+		log_ev_end(&ev);
 	}
 	t = tunnel_new(n, &p->hs, true, c, p->local_index, hp.responder_index,
 	    hp.time, from->addr, from->via);
@@ -780,7 +998,7 @@ hs_recv(struct node *n, const struct udp_addr *from, uint32_t via,
 	if (h->subtype != HDR_SUB_HANDSHAKE_IXPSK0)
 		return;
 	if (h->counter == 1)
-		hs_stage1(n, &s, pkt, len);
+		hs_stage1(n, &s, h, pkt, len);
 	else if (h->counter == 2)
 		hs_stage2(n, &s, h, pkt, len);
 }

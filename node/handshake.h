@@ -61,4 +61,21 @@ void hs_completed(struct handshakes *hs);
 
 const struct hs_stats *hs_stats(const struct handshakes *hs);
 
+/* A pending handshake, as the control socket shows it (ctl.h). */
+struct pending;
+struct hs_pending_info {
+	uint32_t vpn_ip, local_index;
+	int64_t attempts; /* messages 1 sent so far */
+	int64_t started;  /* node_mono_ns() */
+	size_t queued;    /* packets waiting for the tunnel */
+	bool has_hint;    /* hs_start_at's address */
+	struct udp_addr hint;
+};
+void hs_pending_info(const struct pending *p, struct hs_pending_info *out);
+/* A handshake with vpn_ip asked for by an operator (create-tunnel), also
+ * tried at hint (NULL: none) at every attempt.  0, VPN_ERR_INVAL (a
+ * tunnel exists), VPN_ERR_RANGE (one is handshaking) or VPN_ERR_NOMEM (at
+ * the bound of pending handshakes, or out of memory). */
+int hs_start_at(struct node *n, uint32_t vpn_ip, const struct udp_addr *hint);
+
 #endif

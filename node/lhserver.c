@@ -10,6 +10,7 @@
 #include "lhserver.h"
 #include "log.h"
 #include "nodeint.h"
+#include "nodelog.h"
 #include "tunnel.h"
 #include "worker.h"
 
@@ -86,7 +87,8 @@ lhserver_recv(struct node *n, struct tunnel *t, const struct lhmsg *m)
 {
 	struct lhserver *s = n->lhs;
 	const struct node_cfg *c = n->cfg;
-	char ip[IP4_STRLEN];
+	struct log_ev ev;
+	int r;
 
 	if (m->type == LHMSG_HOST_QUERY) {
 		answer(n, t, m);
@@ -94,16 +96,23 @@ lhserver_recv(struct node *n, struct tunnel *t, const struct lhmsg *m)
 	}
 	/* An update, keyed by the tunnel's certificate address: one that
 	 * claims another host's IP is refused. */
-	if (lhreg_update(s->reg, t->vpn_ip, m, c->remote_allow,
-	        c->remote_ranges, c->vpn_ip, c->vpn_mask,
-	        node_mono_ns()) != 0) {
+	if ((r = lhreg_update(s->reg, t->vpn_ip, m, c->remote_allow,
+	         c->remote_ranges, c->vpn_ip, c->vpn_mask, node_mono_ns())) !=
+	    0) {
 		s->st.refused++;
-		if (log_limit_allow(
-		        &s->refuse_limit, node_mono_ns() / 1000000000, 5, 20)) {
-			ip4_format(m->vpn_ip, ip);
-			log_warnx(
-			    "Host update refused: peer=%s claimedVpnIp=%s",
-			    t->name, ip);
+		/* Nebula's words (at debug level there) for another host's
+		 * IP; ours for a full registry */
+		if (log_enabled(LOG_LVL_WARN) &&
+		    log_limit_allow(
+		        &s->refuse_limit, node_mono_ns() / 1000000000, 5, 20) &&
+		    log_ev_begin(&ev, LOG_LVL_WARN, "%s",
+		        r == VPN_ERR_INVAL ? "Host sent invalid update"
+		                           : "Host update refused")) {
+			nodelog_tunnel(&ev, t);
+			log_ev_ip4(&ev, "answer", m->vpn_ip);
+			if (r != VPN_ERR_INVAL)
+				log_ev_err(&ev, vpn_strerror(r));
+			log_ev_end(&ev);
 		}
 		return;
 	}
@@ -127,6 +136,12 @@ size_t
 lhserver_registered(const struct lhserver *s)
 {
 	return lhreg_count(s->reg);
+}
+
+const struct lhreg *
+lhserver_reg(const struct lhserver *s)
+{
+	return s->reg;
 }
 
 const struct lhs_stats *

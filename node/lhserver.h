@@ -18,6 +18,7 @@ struct node;
 struct tunnel;
 struct lhmsg;
 struct lhserver;
+struct lhreg;
 
 struct lhs_stats {
 	uint64_t refused; /* updates that claimed another host's IP */
@@ -34,6 +35,8 @@ void lhserver_learned(struct lhserver *s, const struct tunnel *t);
 void lhserver_forget(struct lhserver *s, uint32_t vpn_ip);
 
 size_t lhserver_registered(const struct lhserver *s);
+/* The registry, for the control socket to read (lhreg.h). */
+const struct lhreg *lhserver_reg(const struct lhserver *s);
 const struct lhs_stats *lhserver_stats(const struct lhserver *s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "connmgr.h"
+#include "ctl.h"
 #include "counters.h"
 #include "dnsresp.h"
 #include "err.h"
@@ -23,6 +24,7 @@
 #include "lhserver.h"
 #include "log.h"
 #include "nodeint.h"
+#include "nodelog.h"
 #include "notify.h"
 #include "privs.h"
 #include "punch.h"
@@ -31,6 +33,7 @@
 #include "remotes.h"
 #include "routes.h"
 #include "sbuf.h"
+#include "sshd.h"
 #include "stats.h"
 #include "tun.h"
 #include "tunnel.h"
@@ -83,9 +86,22 @@ dump_stats(struct node *n)
 void
 node_reload(struct node *n)
 {
+	(void)node_reload_report(n, NULL, 0);
+}
+
+int
+node_reload_report(struct node *n, char *msg, size_t msglen)
+{
 	struct reload_plan plan;
 	struct node_cfg *c;
+	struct log_ev ev;
 	char err[1024];
+
+	if (msglen > 0)
+		msg[0] = '\0';
+	/* what the new configuration says as it loads (unknown keys...)
+	 * comes out in its log format, after reload_commit() set it */
+	log_hold();
 
 	/* A new firewall table is built beside the old one, with a higher
 	 * version, so conntrack entries are re-checked on their next
@@ -93,33 +109,59 @@ node_reload(struct node *n)
 	if (node_cfg_load_v(n->cfg_path, node_real_ns() / 1000000000,
 	        fw_version(n->cfg->fw) + 1, n->cfg->am_lighthouse, &c, err,
 	        sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERROR,
-		    "reload failed, keeping the running configuration: %s",
-		    err);
-		return;
+		log_release();
+		if (log_ev_begin(&ev, LOG_LVL_ERROR,
+		        "Error occurred while reloading config")) {
+			log_ev_str(&ev, "config_path", n->cfg_path);
+			log_ev_err(&ev, err);
+			log_ev_end(&ev);
+		}
+		if (msglen > 0)
+			snprintf(msg, msglen, "reload failed, keeping the "
+			    "running configuration: %s", err);
+		return -1;
 	}
 	if (reload_prepare(n->cfg, c, &plan, err, sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERROR, "reload refused: %s", err);
+		log_release();
+		if (log_ev_begin(&ev, LOG_LVL_ERROR,
+		        "Reload refused, keeping the running configuration")) {
+			log_ev_str(&ev, "config_path", n->cfg_path);
+			log_ev_err(&ev, err);
+			log_ev_end(&ev);
+		}
+		if (msglen > 0)
+			snprintf(msg, msglen, "reload refused: %s", err);
 		node_cfg_free(c);
-		return;
+		return -1;
 	}
 	reload_commit(n, c);
-	log_info("configuration reloaded: %s (firewall: %zu inbound, %zu "
-	         "outbound rules; %zu setting%s changed live; %zu changed "
-	         "setting%s kept until a restart)",
-	    n->cfg_path, fw_nrules(c->fw, true), fw_nrules(c->fw, false),
-	    plan.changed, plan.changed == 1 ? "" : "s", plan.kept,
-	    plan.kept == 1 ? "" : "s");
+	log_release();
+	if (log_ev_begin(&ev, LOG_LVL_INFO, "configuration reloaded")) {
+		log_ev_str(&ev, "config_path", n->cfg_path);
+		log_ev_u64(&ev, "inboundRules", fw_nrules(c->fw, true));
+		log_ev_u64(&ev, "outboundRules", fw_nrules(c->fw, false));
+		log_ev_u64(&ev, "changedLive", plan.changed);
+		log_ev_u64(&ev, "keptUntilRestart", plan.kept);
+		log_ev_end(&ev);
+	}
+	if (msglen > 0)
+		snprintf(msg, msglen, "configuration reloaded: %zu setting%s "
+		    "changed live; %zu changed setting%s kept until a restart",
+		    plan.changed, plan.changed == 1 ? "" : "s", plan.kept,
+		    plan.kept == 1 ? "" : "s");
+	return 0;
 }
 
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct node *n = arg;
+	struct log_ev ev;
 
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
+		log_info("Caught HUP, reloading config");
 		notify_reloading(); /* systemd: notify.h */
 		node_reload(n);
 		notify_ready(hostmap_tunnels(n->hm), hostmap_pending(n->hm));
@@ -128,11 +170,29 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		dump_stats(n);
 		break;
 	default:
-		log_info("Caught signal %d, shutting down", (int)sig);
+		/* Go's names of the signals */
+		if (log_ev_begin(
+		        &ev, LOG_LVL_INFO, "Caught signal, shutting down")) {
+			log_ev_str(&ev, "signal",
+			    sig == SIGTERM ? "terminated" : "interrupt");
+			log_ev_end(&ev);
+		}
 		notify_stopping();
 		tunnels_close_all(n);
 		dump_stats(n);
 		event_base_loopexit(n->base, NULL);
+	}
+}
+
+/* Nebula's ContextualError: the context as the message, the error. */
+static void
+log_error_ctx(const char *context, const char *err)
+{
+	struct log_ev ev;
+
+	if (log_ev_begin(&ev, LOG_LVL_ERROR, "%s", context)) {
+		log_ev_err(&ev, err);
+		log_ev_end(&ev);
 	}
 }
 
@@ -146,8 +206,7 @@ open_tun(const struct node_cfg *cfg, struct io_tun **out)
 	*out = NULL;
 	if (tun_open(cfg->tun_dev, cfg->tun_mtu, cfg->tx_queue, cfg->vpn_ip,
 	        cfg->vpn_mask, cfg->tun_offload, &t, err, sizeof(err)) != 0) {
-		log_msg(
-		    LOG_LVL_FATAL, "Failed to get a tun/tap device: %s", err);
+		log_error_ctx("Failed to get a tun/tap device", err);
 		return VPN_ERR_SYS;
 	}
 	return io_tun_kernel(t, out);
@@ -158,25 +217,49 @@ announce_start(const struct node *n)
 {
 	const struct node_cfg *cfg = n->cfg;
 	const struct worker *w = n->wk;
-	char ip[IP4_STRLEN];
+	struct udp_addr la;
+	struct log_ev ev;
+	char a[96];
 
-	ip4_format(cfg->vpn_ip, ip);
-	log_info("Nebula interface is active: name=%s vpnIp=%s/%d dev=%s "
-	         "udpPort=%u cipher=%s",
-	    cfg->name, ip, ip4_mask_bits(cfg->vpn_mask),
-	    w->tun != NULL ? w->tun->ops->name(w->tun) : "(disabled)",
-	    node_port(n),
-	    cfg->cipher == CRYPTO_AES256GCM ? "aes" : "chachapoly");
-	log_info("Offload: tun=%s udp_gso=%s udp_gro=%s",
-	    w->tun == NULL ? "disabled"
-	                   : (io_tun_offload(w->tun) ? "tso4+csum" : "off"),
-	    w->udp->ops->gso(w->udp) ? "on" : "off",
-	    w->udp->ops->gro(w->udp) ? "on" : "off");
-	log_info("Firewall started: inbound rules=%zu outbound rules=%zu "
-	         "inbound action=%s outbound action=%s",
-	    fw_nrules(cfg->fw, true), fw_nrules(cfg->fw, false),
-	    fw_action(cfg->fw, true) == FW_ACTION_REJECT ? "reject" : "drop",
-	    fw_action(cfg->fw, false) == FW_ACTION_REJECT ? "reject" : "drop");
+	if (log_ev_begin(&ev, LOG_LVL_INFO, "Firewall started")) {
+		log_ev_u64(&ev, "inboundRules", fw_nrules(cfg->fw, true));
+		log_ev_u64(&ev, "outboundRules", fw_nrules(cfg->fw, false));
+		log_ev_str(&ev, "inboundAction",
+		    fw_action(cfg->fw, true) == FW_ACTION_REJECT ? "reject"
+		                                                 : "drop");
+		log_ev_str(&ev, "outboundAction",
+		    fw_action(cfg->fw, false) == FW_ACTION_REJECT ? "reject"
+		                                                  : "drop");
+		log_ev_end(&ev);
+	}
+	if (log_ev_begin(&ev, LOG_LVL_INFO, "Nebula interface is active")) {
+		log_ev_str(&ev, "interface",
+		    w->tun != NULL ? w->tun->ops->name(w->tun) : "disabled");
+		log_ev_strf(&ev, "network", "%u.%u.%u.%u/%d", cfg->vpn_ip >> 24,
+		    cfg->vpn_ip >> 16 & 255, cfg->vpn_ip >> 8 & 255,
+		    cfg->vpn_ip & 255, ip4_mask_bits(cfg->vpn_mask));
+		log_ev_str(&ev, "build", VPN_VERSION);
+		snprintf(a, sizeof(a),
+		    strchr(cfg->listen_host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+		    cfg->listen_host, node_port(n));
+		if (udp_addr_parse(a, &la) == 0)
+			nodelog_udp(&ev, "udpAddr", &la);
+		else
+			log_ev_str(&ev, "udpAddr", a);
+		log_ev_str(&ev, "cipher", cfg->cipher == CRYPTO_AES256GCM
+		                              ? "aes"
+		                              : "chachapoly");
+		log_ev_end(&ev);
+	}
+	if (log_ev_begin(&ev, LOG_LVL_INFO, "Offload")) {
+		log_ev_str(&ev, "tun",
+		    w->tun == NULL              ? "disabled"
+		    : io_tun_offload(w->tun) ? "tso4+csum"
+		                             : "off");
+		log_ev_bool(&ev, "udpGso", w->udp->ops->gso(w->udp));
+		log_ev_bool(&ev, "udpGro", w->udp->ops->gro(w->udp));
+		log_ev_end(&ev);
+	}
 }
 
 int
@@ -191,6 +274,7 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	n->cfg = cfg;
 	n->cfg_path = config_path;
 	n->base = base;
+	n->started_at = node_mono_ns();
 	if (cfg->tun_disabled && tun != NULL) {
 		tun->ops->close(tun);
 		tun = NULL;
@@ -207,7 +291,7 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	        cfg->write_buffer, cfg->listen_offload,
 	        cfg->exit_via != 0 ? cfg->exit_fwmark : 0, &udp, err,
 	        sizeof(err)) != 0) {
-		log_msg(LOG_LVL_FATAL, "Failed to open udp listener: %s", err);
+		log_error_ctx("Failed to open udp listener", err);
 		if (tun != NULL)
 			tun->ops->close(tun);
 		return -1;
@@ -224,6 +308,8 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	    handshakes_new(n, &n->hs) != 0)
 		return -1;
 	conntrack_set_owner_max(n->ct, (size_t)cfg->ct_max_per_tunnel);
+	/* before the lighthouse client's first handshake, as Nebula */
+	announce_start(n);
 	if (cfg->am_lighthouse) {
 		if (lhserver_new(&n->lhs) != 0 ||
 		    (cfg->serve_dns && dnsresp_open(n, &n->dns) != 0))
@@ -236,7 +322,6 @@ node_start(struct node *n, struct node_cfg *cfg, const char *config_path,
 	n->ev_cm = event_new(base, -1, EV_PERSIST, on_housekeeping, n);
 	if (n->ev_cm == NULL || event_add(n->ev_cm, &half) != 0)
 		return -1;
-	announce_start(n);
 	if (stats_start(n, &n->stats) != 0)
 		return -1;
 	certwatch_tick(&n->cw, n->cfg, node_mono_ns(),
@@ -249,6 +334,10 @@ node_stop(struct node *n)
 {
 	int i;
 
+	sshd_free(n->sshd); /* its sessions end with it */
+	n->sshd = NULL;
+	ctl_free(n->ctl);
+	n->ctl = NULL;
 	if (n->wk != NULL && n->hm != NULL && n->cm != NULL && n->rem != NULL)
 		tunnels_close_all(n);
 	for (i = 0; i < 4; i++)
@@ -294,7 +383,8 @@ node_run(struct node_cfg *cfg, const char *config_path)
 		node_cfg_free(cfg);
 		return 1;
 	}
-	if (node_start(&n, cfg, config_path, base, NULL, NULL) != 0)
+	if (node_start(&n, cfg, config_path, base, NULL, NULL) != 0 ||
+	    ctl_start(&n, &n.ctl) != 0)
 		goto out;
 	/* the device, its routes and the sockets are set up: what is left
 	 * needs CAP_NET_ADMIN only (privs.h) */
@@ -305,6 +395,10 @@ node_run(struct node_cfg *cfg, const char *config_path)
 		if (n.ev_sig[i] == NULL || event_add(n.ev_sig[i], NULL) != 0)
 			goto out;
 	}
+	/* the sshd helper runs as the user we now are, without our
+	 * capability (sshd.h) */
+	if (sshd_start(&n, &n.sshd) != 0)
+		goto out;
 	if (notify_init())
 		notify_ready(hostmap_tunnels(n.hm), hostmap_pending(n.hm));
 	worker_loop(n.wk);
@@ -313,5 +407,7 @@ out:
 	node_stop(&n);
 	event_base_free(base);
 	notify_close();
+	if (rc == 0)
+		log_info("Goodbye"); /* Nebula's last line */
 	return rc;
 }

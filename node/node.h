@@ -20,6 +20,7 @@
 #include "noise.h"
 #include "pki.h"
 #include "replay.h"
+#include "sshd.h"
 #include "u32map.h"
 #include "udp.h"
 
@@ -151,7 +152,16 @@ struct node_cfg {
 	char run_user[64], run_group[64];
 	uint32_t run_uid, run_gid;
 	struct stats_cfg stats;
+	struct sshd_cfg sshd; /* sshd: the debug console (sshd.h) */
+	/* control (not a Nebula key): the control socket (ctl.h) */
+	bool ctl_enabled;
+	char ctl_path[108];  /* a sockaddr_un path */
+	char ctl_group[64];  /* "": the socket is 0600, else 0660 */
+	uint32_t ctl_gid;
+	bool ctl_path_default; /* not configured: made from tun.dev */
 };
+
+#define CTL_DIR "/run/cairn" /* where control sockets are by default */
 
 #define EXIT_TABLE_DEFAULT 51842
 #define EXIT_PRIORITY_DEFAULT 32000

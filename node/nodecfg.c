@@ -89,6 +89,8 @@ load_ca(struct ld *l)
 	const char *label, **list = NULL;
 	char name[256], *pem = NULL;
 	size_t len, n = 0, nexp = 0, i;
+	struct log_ev ev;
+	bool blocked;
 	int r;
 
 	if ((r = read_pki_material(l, "pki.ca", &pem, &len, &label)) != 0)
@@ -105,9 +107,12 @@ load_ca(struct ld *l)
 		    name, *name != '\0' ? ": " : "", vpn_strerror(r));
 		goto out;
 	}
-	if (nexp > 0)
-		log_warnx("%zu expired certificate(s) present in CA pool %s",
-		    nexp, label);
+	if (nexp > 0 && log_ev_begin(&ev, LOG_LVL_WARN,
+	                    "expired certificate present in CA pool")) {
+		log_ev_u64(&ev, "count", nexp);
+		log_ev_str(&ev, "caPool", label);
+		log_ev_end(&ev);
+	}
 	for (i = 0; i < 2; i++) {
 		const char *k = i == 0 ? "pki.blocklist" : "pki.blacklist";
 
@@ -117,14 +122,22 @@ load_ca(struct ld *l)
 			goto out;
 		}
 		if (i == 1 && n > 0)
-			log_warnx("pki.blacklist is deprecated; use "
-			          "pki.blocklist");
+			log_warnx("pki.blacklist is deprecated and will not be "
+			          "supported in a future release. Please "
+			          "migrate your config to use pki.blocklist");
 		while (n > 0) {
 			n--;
-			if (ca_pool_block(l->c->ca, list[n]) != 0)
-				log_warnx("%s: %s is not a lowercase sha256 "
-				          "fingerprint and can never match",
-				    k, list[n]);
+			blocked = ca_pool_block(l->c->ca, list[n]) == 0;
+			if (!log_ev_begin(&ev,
+			        blocked ? LOG_LVL_INFO : LOG_LVL_WARN, "%s",
+			        blocked ? "Blocklisting cert"
+			                : "Blocklist entry can never match: not a "
+			                  "lowercase sha256 fingerprint"))
+				continue;
+			log_ev_str(&ev, "fingerprint", list[n]);
+			if (!blocked)
+				log_ev_str(&ev, "key", k);
+			log_ev_end(&ev);
 		}
 		free(list);
 		list = NULL;
@@ -786,41 +799,6 @@ load_misc(struct ld *l)
 }
 
 /*
- * Keys of Nebula 1.6.1 that this version reads but does not act on yet:
- * say so once at load rather than ignore them silently.
- */
-static void
-warn_unsupported(const struct config *raw)
-{
-	static const char *const keys[] = {"sshd"};
-	const struct config_node *n, *e;
-	const char *s;
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		n = config_get(raw, keys[i]);
-		if (n == NULL || config_node_type(n) == CONFIG_NULL)
-			continue;
-		if (config_node_type(n) == CONFIG_SCALAR) {
-			s = config_node_scalar(n);
-			if (strcmp(s, "false") == 0 || strcmp(s, "none") == 0 ||
-			    *s == '\0')
-				continue;
-		} else if (config_node_len(n) == 0) {
-			continue;
-		}
-		if (strcmp(keys[i], "sshd") == 0 &&
-		    ((e = config_get(raw, "sshd.enabled")) == NULL ||
-		        config_node_type(e) != CONFIG_SCALAR ||
-		        strcmp(config_node_scalar(e), "true") != 0))
-			continue; /* present but off */
-		log_warnx("%s:%d: %s is not supported by this version yet and "
-		          "is ignored",
-		    config_node_file(n), config_node_line(n), keys[i]);
-	}
-}
-
-/*
  * The top-level keys: Nebula 1.6.1's (those its code reads; its
  * examples/config.yml shows most) and ours.
  */
@@ -829,7 +807,7 @@ static const char *const top_keys[] = {
     "punch_back", "cipher", "preferred_ranges", "local_range", "sshd",
     "relay", "tun", "logging", "stats", "handshakes", "timers", "firewall",
     /* ours */
-    "exit", "process"};
+    "exit", "process", "control"};
 
 #define KEY_DIST_MAX 64 /* longer names are not compared */
 
@@ -891,6 +869,7 @@ warn_unknown(const struct config *raw)
 {
 	const struct config_node *root = config_get(raw, ""), *k;
 	const char *key, *near;
+	struct log_ev ev;
 	size_t i, j;
 
 	for (i = 0; i < config_node_len(root); i++) {
@@ -902,13 +881,15 @@ warn_unknown(const struct config *raw)
 		if (j < sizeof(top_keys) / sizeof(top_keys[0]))
 			continue;
 		k = config_node_keynode(root, i);
+		if (!log_ev_begin(
+		        &ev, LOG_LVL_WARN, "Unknown configuration key"))
+			continue;
+		log_ev_str(&ev, "file", config_node_file(k));
+		log_ev_i64(&ev, "line", config_node_line(k));
+		log_ev_peer(&ev, "key", key, strlen(key));
 		if ((near = closest_top_key(key)) != NULL)
-			log_warnx("%s:%d: %s: unknown key, did you mean %s?",
-			    config_node_file(k), config_node_line(k), key,
-			    near);
-		else
-			log_warnx("%s:%d: %s: unknown key", config_node_file(k),
-			    config_node_line(k), key);
+			log_ev_str(&ev, "didYouMean", near);
+		log_ev_end(&ev);
 	}
 }
 
@@ -919,6 +900,7 @@ load_lighthouse(struct ld *l, bool force)
 	const struct config_node *n, *item;
 	const struct static_host *sh;
 	char kp[CONFIG_PATH_LEN], ip[IP4_STRLEN];
+	struct log_ev ev;
 	const char **list = NULL, *s;
 	size_t cnt = 0, i;
 	int64_t v;
@@ -1025,9 +1007,14 @@ load_lighthouse(struct ld *l, bool force)
 		if (udp_addr_is_v4(&c->advertise[c->nadvertise]) &&
 		    (udp_addr_v4(&c->advertise[c->nadvertise]) &
 		        c->vpn_mask) == (c->vpn_ip & c->vpn_mask)) {
-			log_warnx("%s: %s is inside the overlay network and is "
-			          "not advertised",
-			    kp, list[i]);
+			if (log_ev_begin(&ev, LOG_LVL_WARN,
+			        "Ignoring lighthouse.advertise_addrs report "
+			        "because it is within the nebula network "
+			        "range")) {
+				log_ev_str(&ev, "addr", list[i]);
+				log_ev_u64(&ev, "entry", i + 1);
+				log_ev_end(&ev);
+			}
 			continue;
 		}
 		c->nadvertise++;
@@ -1091,6 +1078,7 @@ load_relay(struct ld *l)
 	struct node_cfg *c = l->c;
 	const struct config_node *n;
 	char kp[CONFIG_PATH_LEN];
+	struct log_ev ev;
 	const char **list = NULL;
 	size_t cnt = 0, i;
 	int r;
@@ -1134,9 +1122,13 @@ load_relay(struct ld *l)
 			break;
 		}
 		if (c->relays[c->nrelays] == c->vpn_ip) {
-			log_warnx("%s: %s is this node's own IP and is not "
-			          "advertised",
-			    kp, list[i]);
+			if (log_ev_begin(&ev, LOG_LVL_WARN,
+			        "Ignoring relay.relays entry: it is this node's "
+			        "own IP")) {
+				log_ev_str(&ev, "RelayIP", list[i]);
+				log_ev_u64(&ev, "entry", i + 1);
+				log_ev_end(&ev);
+			}
 			continue;
 		}
 		c->nrelays++;
@@ -1412,6 +1404,71 @@ load_process(struct ld *l)
 	return 0;
 }
 
+/*
+ * control (ours, not Nebula's): the control socket (ctl.h).  By default
+ * CTL_DIR/DEV.sock, DEV the TUN device's name, or without a device the
+ * overlay IP, so that nodes of different networks on one host do not
+ * collide.
+ */
+static int
+load_control(struct ld *l)
+{
+	struct node_cfg *c = l->c;
+	const char *s;
+	char ip[IP4_STRLEN];
+	int r;
+
+	if ((r = config_bool(c->raw, "control.enabled", true, &c->ctl_enabled,
+	         &l->ce)) != 0 ||
+	    (r = config_str(c->raw, "control.listen", "", &s, &l->ce)) != 0)
+		return cfail(l, r);
+	if (*s == '\0') {
+		c->ctl_path_default = true;
+		ip4_format(c->vpn_ip, ip);
+		snprintf(c->ctl_path, sizeof(c->ctl_path), CTL_DIR "/%s.sock",
+		    !c->tun_disabled && *c->tun_dev != '\0' ? c->tun_dev : ip);
+	} else if (strlen(s) >= sizeof(c->ctl_path)) {
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "control.listen"),
+		                    "control.listen", VPN_ERR_INVAL,
+		                    "a socket path is at most %zu bytes",
+		                    sizeof(c->ctl_path) - 1));
+	} else if (*s != '/') {
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "control.listen"),
+		                    "control.listen", VPN_ERR_INVAL,
+		                    "must be an absolute path, got \"%s\"", s));
+	} else {
+		snprintf(c->ctl_path, sizeof(c->ctl_path), "%s", s);
+	}
+	if ((r = config_str(c->raw, "control.group", "", &s, &l->ce)) != 0)
+		return cfail(l, r);
+	if (strlen(s) >= sizeof(c->ctl_group))
+		return cfail(l, config_node_err(&l->ce,
+		                    config_get(c->raw, "control.group"),
+		                    "control.group", VPN_ERR_INVAL,
+		                    "names are at most %zu bytes",
+		                    sizeof(c->ctl_group) - 1));
+	snprintf(c->ctl_group, sizeof(c->ctl_group), "%s", s);
+	if (*c->ctl_group != '\0' &&
+	    (r = privs_group(c->ctl_group, &c->ctl_gid)) != 0)
+		return unknown_name(l, "control.group", r, "group",
+		    "/etc/group", c->ctl_group);
+	return 0;
+}
+
+/* sshd: the debug console's helper (sshd.h), checked at load so that
+ * -test finds an unusable host key or authorized key. */
+static int
+load_sshd(struct ld *l)
+{
+	int r;
+
+	if ((r = sshd_cfg_load(l->c->raw, &l->c->sshd, &l->ce)) != 0)
+		return cfail(l, r);
+	return 0;
+}
+
 /* preferred_ranges: IPv4 CIDRs (and local_range, appended). */
 static int
 load_preferred(struct ld *l)
@@ -1500,13 +1557,13 @@ cfg_load(const char *path, int64_t now, bool lighthouse, uint64_t fw_version,
 		goto out;
 	}
 	warn_unknown(l.c->raw);
-	warn_unsupported(l.c->raw);
 	if ((r = load_ca(&l)) != 0 || (r = load_cert(&l)) != 0 ||
 	    (r = load_static_hosts(&l)) != 0 || (r = load_misc(&l)) != 0 ||
 	    (r = load_lighthouse(&l, lighthouse)) != 0 ||
 	    (r = load_relay(&l)) != 0 || (r = load_stats(&l)) != 0 ||
 	    (r = load_preferred(&l)) != 0 ||
-	    (r = load_process(&l)) != 0)
+	    (r = load_process(&l)) != 0 || (r = load_control(&l)) != 0 ||
+	    (r = load_sshd(&l)) != 0)
 		goto out;
 	if ((r = fw_build(l.c->raw, l.c->cert, fw_version, &l.c->fw,
 	         &l.ce)) != 0) {
@@ -1562,6 +1619,7 @@ node_cfg_free(struct node_cfg *c)
 	allowlist_free(c->remote_allow);
 	allowlist_free(c->local_allow);
 	allowranges_free(c->remote_ranges);
+	sshd_cfg_clear(&c->sshd);
 	free(c->preferred);
 	fw_free(c->fw);
 	free(c);

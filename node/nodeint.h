@@ -23,6 +23,8 @@
  *   counters.[ch]   the one table of counters
  *   certwatch.[ch]  warnings ahead of certificate expiry
  *   stats.[ch]      the stats section: Prometheus endpoint, Graphite
+ *   ctl.[ch]        the control socket; ctlcmd.c: its commands
+ *   sshd.[ch]       the sshd section: its helper process, cairn-sshd
  *
  * Nothing in node/ reaches into another file's state but through its
  * header.
@@ -58,6 +60,9 @@ struct node {
 	struct conntrack *ct; /* the firewall's flows */
 	struct certwatch cw;  /* expiry warnings */
 	struct stats *stats;  /* stats.type; NULL: none */
+	struct ctl *ctl;      /* the control socket (node_run); NULL: none */
+	struct sshd *sshd;    /* the sshd helper (node_run); NULL: none */
+	int64_t started_at;   /* node_mono_ns() at node_start */
 	uint32_t cert_gen;    /* bumped when a reload changes our cert */
 	uint32_t pki_gen;     /* bumped when a reload changes the CA pool
 	                         or the blocklist */
@@ -78,6 +83,9 @@ void node_stop(struct node *n);
 uint16_t node_port(const struct node *n);
 /* SIGHUP: read the configuration file again and apply it (reload.h). */
 void node_reload(struct node *n);
+/* The same, and what happened in msg (msglen > 0): 0, or -1 when the
+ * new configuration was refused (the running one is kept). */
+int node_reload_report(struct node *n, char *msg, size_t msglen);
 
 int64_t node_mono_ns(void);
 int64_t node_real_ns(void);

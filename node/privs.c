@@ -226,6 +226,7 @@ privs_drop(const struct node_cfg *cfg)
 	bool dns = cfg->am_lighthouse && cfg->serve_dns;
 	uint64_t ep = BIT(KEEP) | (dns ? BIT(CAP_NET_BIND_SERVICE) : 0);
 	char gname[64];
+	struct log_ev ev;
 	size_t ngroups;
 	int r = -1;
 
@@ -283,9 +284,13 @@ privs_drop(const struct node_cfg *cfg)
 	}
 	if (verify(uid, gid, ep) != 0)
 		goto out;
-	log_info("Dropped privileges: user=%s group=%s "
-	         "capabilities=" KEEP_NAME "%s",
-	    cfg->run_user, gname, dns ? ",cap_net_bind_service" : "");
+	if (log_ev_begin(&ev, LOG_LVL_INFO, "Dropped privileges")) {
+		log_ev_str(&ev, "user", cfg->run_user);
+		log_ev_str(&ev, "group", gname);
+		log_ev_str(&ev, "capabilities",
+		    dns ? KEEP_NAME ",cap_net_bind_service" : KEEP_NAME);
+		log_ev_end(&ev);
+	}
 	r = 0;
 out:
 	free(groups);

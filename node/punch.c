@@ -53,15 +53,29 @@ static void
 on_job(evutil_socket_t fd, short what, void *arg)
 {
 	struct punch_job *j = arg;
+	struct log_ev ev;
+	size_t i;
 
 	(void)fd;
 	(void)what;
 	j->busy = false;
-	if (j->respond)
+	if (j->respond) {
+		if (log_ev_begin(&ev, LOG_LVL_DEBUG,
+		        "Sending a nebula test packet to vpn ip %u.%u.%u.%u",
+		        j->vpn_ip >> 24, j->vpn_ip >> 16 & 255,
+		        j->vpn_ip >> 8 & 255, j->vpn_ip & 255))
+			log_ev_end(&ev);
 		node_send(
 		    j->n, j->vpn_ip, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
-	else
+	} else {
+		for (i = 0; i < j->na; i++) /* Nebula's words */
+			if (log_ev_begin(&ev, LOG_LVL_DEBUG,
+			        "Punching on %u for %u.%u.%u.%u", j->a[i].port,
+			        j->vpn_ip >> 24, j->vpn_ip >> 16 & 255,
+			        j->vpn_ip >> 8 & 255, j->vpn_ip & 255))
+				log_ev_end(&ev);
 		punch_to(j->n->wk, j->a, j->na, 0x00);
+	}
 	worker_flush(j->n->wk);
 }
 
@@ -71,6 +85,7 @@ free_job(struct node *n)
 {
 	struct punch *p = n->punch;
 	struct punch_job *j;
+	struct log_ev ev;
 	size_t i;
 
 	for (i = 0; i < PUNCH_JOBS; i++) {
@@ -89,10 +104,14 @@ free_job(struct node *n)
 	}
 	p->st.dropped++;
 	if (log_limit_allow(
-	        &p->drop_limit, node_mono_ns() / 1000000000, 0.1, 1))
-		log_warnx("Punch notification dropped: %d punches already wait "
-		          "for punchy.delay (lhPunchDropped=%llu)",
-		    PUNCH_JOBS, (unsigned long long)p->st.dropped);
+	        &p->drop_limit, node_mono_ns() / 1000000000, 0.1, 1) &&
+	    log_ev_begin(&ev, LOG_LVL_WARN,
+	        "Punch notification dropped: punches already wait for "
+	        "punchy.delay")) {
+		log_ev_u64(&ev, "waiting", PUNCH_JOBS);
+		log_ev_u64(&ev, "lhPunchDropped", p->st.dropped);
+		log_ev_end(&ev);
+	}
 	return NULL;
 }
 
@@ -184,6 +203,8 @@ punch_new(struct node *n, struct punch **out)
 	*out = p;
 	if (p == NULL)
 		return VPN_ERR_NOMEM;
+	if (n->cfg->punch)
+		log_info("UDP hole punching enabled");
 	return punchy_follow(n, p);
 }
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "nebctl.h"
 #include "nodeint.h"
+#include "nodelog.h"
 #include "relay.h"
 #include "remotes.h"
 #include "tunnel.h"
@@ -39,6 +40,7 @@ struct relays {
 	size_t count;
 	struct relay_stats st;
 	struct log_limit limit;
+	struct log_limit ctl_limit; /* control messages received, said */
 };
 
 int
@@ -76,6 +78,23 @@ size_t
 relays_count(const struct relays *r)
 {
 	return r->count;
+}
+
+size_t
+relay_through(const struct relays *r, uint32_t via, uint32_t *out, size_t max)
+{
+	const struct relay *e;
+	size_t i = 0, n = 0;
+	uint32_t k;
+	void *v;
+
+	while (n < max && u32map_next(&r->by_index, &i, &k, &v)) {
+		e = v;
+		if (e->type == FORWARDING && e->state == ESTABLISHED &&
+		    e->via == via)
+			out[n++] = e->peer;
+	}
+	return n;
 }
 
 const struct relay_stats *
@@ -121,16 +140,40 @@ say(struct node *n, uint64_t *counter, const char *what, uint32_t via,
     uint32_t from, uint32_t to, const char *why)
 {
 	struct relays *r = n->relays;
-	char v[IP4_STRLEN], f[IP4_STRLEN], t[IP4_STRLEN];
+	struct log_ev ev;
 
 	(*counter)++;
-	if (!log_limit_allow(&r->limit, node_mono_ns() / 1000000000, 5, 20))
+	if (!log_enabled(LOG_LVL_WARN) ||
+	    !log_limit_allow(&r->limit, node_mono_ns() / 1000000000, 5, 20) ||
+	    !log_ev_begin(&ev, LOG_LVL_WARN, "%s", what))
 		return;
-	ip4_format(via, v);
-	ip4_format(from, f);
-	ip4_format(to, t);
-	log_warnx("%s: vpnIp=%s relayFrom=%s relayTo=%s reason=%s", what, v,
-	    f, t, why);
+	log_ev_ip4(&ev, "vpnIp", via);
+	log_ev_ip4(&ev, "relayFrom", from);
+	log_ev_ip4(&ev, "relayTo", to);
+	log_ev_str(&ev, "reason", why);
+	log_ev_end(&ev);
+}
+
+/* Nebula's line for each relay control message (handleCreateRelay...),
+ * from the peer at hostInfo; now and then if a peer floods them. */
+static void
+said_ctl(struct node *n, const char *what, uint32_t host,
+    const struct nebctl *m)
+{
+	struct log_ev ev;
+
+	if (!log_enabled(LOG_LVL_INFO) ||
+	    !log_limit_allow(&n->relays->ctl_limit, node_mono_ns() / 1000000000,
+	        10, 50) ||
+	    !log_ev_begin(&ev, LOG_LVL_INFO, "%s", what))
+		return;
+	log_ev_ip4(&ev, "relayFrom", m->relay_from_ip);
+	log_ev_ip4(&ev, "relayTarget", m->relay_to_ip);
+	log_ev_u64(&ev, "initiatorIdx", m->initiator_relay_index);
+	if (m->type == NEBCTL_CREATE_RELAY_RESPONSE)
+		log_ev_u64(&ev, "responderIdx", m->responder_relay_index);
+	log_ev_ip4(&ev, "hostInfo", host);
+	log_ev_end(&ev);
 }
 
 /* A new entry; NULL when at a bound (counted) or out of memory. */
@@ -351,7 +394,7 @@ response(struct node *n, struct tunnel *t, const struct nebctl *m)
 	struct relay *e = u32map_get(&r->by_index, m->initiator_relay_index);
 	struct relay *ae;
 	struct tunnel *origin;
-	char v[IP4_STRLEN], p[IP4_STRLEN];
+	struct log_ev ev;
 
 	if (e == NULL || e->via != t->vpn_ip ||
 	    e->peer != (e->type == TERMINAL ? m->relay_to_ip
@@ -362,12 +405,13 @@ response(struct node *n, struct tunnel *t, const struct nebctl *m)
 		return;
 	}
 	e->remote = m->responder_relay_index;
-	if (e->state != ESTABLISHED && e->type == TERMINAL) {
-		ip4_format(e->via, v);
-		ip4_format(e->peer, p);
-		log_info("Relay established: relay=%s vpnIp=%s localIndex=%u "
-		         "remoteIndex=%u",
-		    v, p, e->local, e->remote);
+	if (e->state != ESTABLISHED && e->type == TERMINAL &&
+	    log_ev_begin(&ev, LOG_LVL_INFO, "Relay established")) {
+		log_ev_ip4(&ev, "relay", e->via);
+		log_ev_ip4(&ev, "vpnIp", e->peer);
+		log_ev_u64(&ev, "localIndex", e->local);
+		log_ev_u64(&ev, "remoteIndex", e->remote);
+		log_ev_end(&ev);
 	}
 	e->state = ESTABLISHED;
 	if (e->type == TERMINAL) {
@@ -403,6 +447,7 @@ relay_control(struct node *n, struct tunnel *t, const uint8_t *p, size_t len)
 	}
 	switch (m.type) {
 	case NEBCTL_CREATE_RELAY_REQUEST:
+		said_ctl(n, "handleCreateRelayRequest", t->vpn_ip, &m);
 		r->st.requests++;
 		if (m.relay_to_ip == n->cfg->vpn_ip)
 			request_for_us(n, t, &m);
@@ -410,6 +455,7 @@ relay_control(struct node *n, struct tunnel *t, const uint8_t *p, size_t len)
 			request_to_relay(n, t, &m);
 		break;
 	case NEBCTL_CREATE_RELAY_RESPONSE:
+		said_ctl(n, "handleCreateRelayResponse", t->vpn_ip, &m);
 		r->st.responses++;
 		response(n, t, &m);
 		break;
@@ -564,6 +610,19 @@ relay_rx(struct worker *w, const struct udp_addr *from, const struct header *h,
 	return RELAY_RX_DONE;
 }
 
+/* Nebula's lines of a handshake try through relays. */
+static void
+said_try(uint32_t vpn_ip, uint32_t via, const char *what)
+{
+	struct log_ev ev;
+
+	if (!log_ev_begin(&ev, LOG_LVL_INFO, "%s", what))
+		return;
+	log_ev_ip4(&ev, "vpnIp", vpn_ip);
+	log_ev_ip4(&ev, "relay", via);
+	log_ev_end(&ev);
+}
+
 void
 relay_try(struct node *n, uint32_t vpn_ip, const uint8_t *pkt, size_t len)
 {
@@ -571,27 +630,43 @@ relay_try(struct node *n, uint32_t vpn_ip, const uint8_t *pkt, size_t len)
 	size_t cnt, i;
 	struct tunnel *nb;
 	struct relay *e;
+	struct log_ev ev;
 
 	if (!n->cfg->use_relays)
 		return;
 	cnt = remotes_relays(n->rem, vpn_ip, list, sizeof(list) / sizeof(*list));
+	if (cnt > 0 &&
+	    log_ev_begin(&ev, LOG_LVL_INFO, "Attempt to relay through hosts")) {
+		log_ev_ip4(&ev, "vpnIp", vpn_ip);
+		log_ev_arr(&ev, "relayIps");
+		for (i = 0; i < cnt; i++)
+			log_ev_ip4(&ev, NULL, list[i]);
+		log_ev_close(&ev);
+		log_ev_end(&ev);
+	}
 	for (i = 0; i < cnt; i++) {
 		via = list[i];
 		if (via == vpn_ip || via == n->cfg->vpn_ip)
 			continue;
 		nb = hostmap_by_ip(n->hm, via);
 		if (nb == NULL || nb->relayed) {
-			if (nb == NULL)
+			if (nb == NULL) {
+				said_try(vpn_ip, via,
+				    "Establish tunnel to relay target.");
 				hs_start(n, via, 0, 0, NULL, 0);
+			}
 			continue;
 		}
 		e = find(n->relays, via, vpn_ip);
 		if (e != NULL && e->type != TERMINAL)
 			continue;
 		if (e != NULL && e->state == ESTABLISHED) {
+			said_try(vpn_ip, via, "Send handshake via relay");
 			relay_send_raw(n, via, vpn_ip, pkt, len);
 			continue;
 		}
+		if (e != NULL)
+			said_try(vpn_ip, via, "Re-send CreateRelay request");
 		if (e == NULL &&
 		    (e = add(n, via, vpn_ip, 0, TERMINAL, REQUESTED)) == NULL)
 			continue;
@@ -620,7 +695,7 @@ relay_tunnel_gone(struct node *n, uint32_t vpn_ip)
 	struct relay **over, *e;
 	struct tunnel *t;
 	uint32_t *peers, k;
-	char a[IP4_STRLEN];
+	struct log_ev ev;
 	void *v;
 
 	if (r == NULL || (want = via_count(r, vpn_ip)) == 0)
@@ -655,9 +730,12 @@ relay_tunnel_gone(struct node *n, uint32_t vpn_ip)
 		    (t = hostmap_by_ip(n->hm, peers[i])) == NULL ||
 		    !t->relayed || relay_usable(n, t))
 			continue;
-		ip4_format(vpn_ip, a);
-		log_info("Relayed tunnel lost its relay: peer=%s relay=%s",
-		    t->name, a);
+		if (log_ev_begin(&ev, LOG_LVL_INFO,
+		        "Relayed tunnel lost its relay")) {
+			nodelog_tunnel(&ev, t);
+			log_ev_ip4(&ev, "relay", vpn_ip);
+			log_ev_end(&ev);
+		}
 		connmgr_doom(n, t);
 	}
 	free(peers);

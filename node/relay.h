@@ -57,6 +57,10 @@ struct relay_stats {
 int relays_new(struct relays **out);
 void relays_free(struct relays *r); /* NULL-safe */
 size_t relays_count(const struct relays *r);
+/* The far peers that established forwarding entries carry over the
+ * tunnel to via (we relay for via to them); at most max.  The count. */
+size_t relay_through(const struct relays *r, uint32_t via, uint32_t *out,
+    size_t max);
 const struct relay_stats *relays_stats(const struct relays *r);
 
 /* A control message (type 6) from t's peer, decrypted. */

@@ -4,10 +4,10 @@
  * struct node_cfg and whether it applies live; they are compared as the
  * configuration writes them.  The structured keys (the PKI, firewall
  * rules, static_host_map, lighthouse.hosts, allow lists, preferred
- * ranges, tun.routes and tun.unsafe_routes) apply live by their
- * subsystem's commit.  node.yml(5), under Reloading, has a row for each
- * key of the table with the same word, live or restart (test_reload
- * checks).
+ * ranges, tun.routes, tun.unsafe_routes, sshd.authorized_users and the
+ * contents of sshd.host_key) apply live by their subsystem's commit.
+ * node.yml(5), under Reloading, has a row for each key of the table with
+ * the same word, live or restart (test_reload checks).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -26,6 +26,7 @@
 #include "punch.h"
 #include "reload.h"
 #include "routes.h"
+#include "sshd.h"
 #include "tunnel.h"
 #include "worker.h"
 
@@ -117,6 +118,14 @@ static const struct key keys[] = {
     {"stats.message_metrics", "stats", K_BOOL, F(stats.message_metrics), true},
     {"stats.lighthouse_metrics", "stats", K_BOOL, F(stats.lighthouse_metrics),
         true},
+    /* the control socket is made at start, before privileges go */
+    {"control.enabled", "ctl", K_BOOL, F(ctl_enabled), true},
+    {"control.listen", "ctl", K_STR, F(ctl_path), true},
+    {"control.group", "ctl", K_STR, F(ctl_group), true},
+    /* the helper is restarted with the new settings (sshd.h) */
+    {"sshd.enabled", "sshd", K_BOOL, F(sshd.enabled), false},
+    {"sshd.listen", "sshd", K_STR, F(sshd.listen), false},
+    {"sshd.host_key", "sshd", K_STR, F(sshd.host_key), false},
 };
 
 /* A key's value as its configuration writes it. */
@@ -197,11 +206,30 @@ differs(const struct key *k, const struct node_cfg *a, const struct node_cfg *b)
 	return memcmp(pa, pb, k->size) != 0;
 }
 
+/* A setting that changed: live (owner), or kept until a restart. */
+static void
+said(const char *key, const char *was, const char *now, const char *owner)
+{
+	struct log_ev ev;
+
+	if (!log_ev_begin(&ev, owner != NULL ? LOG_LVL_INFO : LOG_LVL_WARN,
+	        "%s",
+	        owner != NULL ? "Setting changed"
+	                      : "Setting needs a restart, keeping the "
+	                        "running value"))
+		return;
+	log_ev_str(&ev, "key", key);
+	log_ev_str(&ev, "old", was);
+	log_ev_str(&ev, "new", now);
+	if (owner != NULL)
+		log_ev_str(&ev, "owner", owner);
+	log_ev_end(&ev);
+}
+
 static void
 kept(size_t *n, const char *key, const char *was, const char *now)
 {
-	log_warnx("%s changed from %s to %s: needs a restart, keeping %s", key,
-	    was, now, was);
+	said(key, was, now, NULL);
 	(*n)++;
 }
 
@@ -225,8 +253,7 @@ compare(struct node_cfg *old, struct node_cfg *neu, size_t *nk, size_t *nc)
 			memcpy((char *)neu + k->off, (char *)old + k->off,
 			    k->size);
 		} else if (nc != NULL) {
-			log_info("%s changed from %s to %s (%s)", k->name, a, b,
-			    k->owner);
+			said(k->name, a, b, k->owner);
 			(*nc)++;
 		}
 	}
@@ -297,6 +324,9 @@ void
 reload_commit(struct node *n, struct node_cfg *neu)
 {
 	uint8_t a[CERT_FP_LEN], b[CERT_FP_LEN];
+	char hex[2 * CERT_FP_LEN + 1];
+	struct log_ev ev;
+	size_t i;
 	/* peers are verified again only when what they are verified
 	 * against changed: a lighthouse's thousands of signatures are
 	 * not checked at every reload (expiry has its own timer) */
@@ -309,14 +339,35 @@ reload_commit(struct node *n, struct node_cfg *neu)
 	if (cert_fingerprint(n->cfg->cert, a) != 0 ||
 	    cert_fingerprint(neu->cert, b) != 0 || memcmp(a, b, sizeof(a))) {
 		n->cert_gen++;
-		log_info("Our certificate changed: tunnels handshake again "
-		         "with it as they carry traffic");
+		/* Nebula's words; tunnels handshake again with it as they
+		 * carry traffic */
+		if (log_ev_begin(
+		        &ev, LOG_LVL_INFO, "Client cert refreshed from disk")) {
+			log_ev_str(&ev, "certName", neu->name);
+			hex_encode(b, sizeof(b), hex);
+			log_ev_str(&ev, "fingerprint", hex);
+			log_ev_end(&ev);
+		}
+	}
+	if (!ca_pool_same(n->cfg->ca, neu->ca) &&
+	    log_ev_begin(
+	        &ev, LOG_LVL_INFO, "Trusted CA certificates refreshed")) {
+		log_ev_arr(&ev, "fingerprints");
+		for (i = 0; i < ca_pool_count(neu->ca); i++)
+			if (ca_pool_get(neu->ca, i, a) != NULL) {
+				hex_encode(a, sizeof(a), hex);
+				log_ev_str(&ev, NULL, hex);
+			}
+		log_ev_close(&ev);
+		log_ev_end(&ev);
 	}
 	certwatch_reset(&n->cw);
 	/* worker: the socket's buffers */
 	set_buffers(n, n->cfg, neu);
 	node_cfg_free(n->cfg);
 	n->cfg = neu;
+	/* sshd: the helper restarted if its settings changed */
+	sshd_reload(n->sshd);
 	certwatch_tick(
 	    &n->cw, neu, node_mono_ns(), node_real_ns() / 1000000000);
 	/* logging */

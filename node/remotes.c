@@ -225,6 +225,31 @@ remotes_forget(struct remotes *r, uint32_t vpn_ip)
 	free(u32map_del(&r->cache, vpn_ip));
 }
 
+bool
+remotes_next(const struct remotes *r, size_t *it, uint32_t *vpn_ip)
+{
+	void *v;
+
+	return u32map_next(&r->cache, it, vpn_ip, &v) != 0;
+}
+
+bool
+remotes_answer(const struct remotes *r, uint32_t vpn_ip, size_t i,
+    uint32_t *lh, struct udp_addr *addrs, size_t *naddrs, uint32_t *relays,
+    size_t *nrelays)
+{
+	const struct rcache *rc = u32map_get(&r->cache, vpn_ip);
+
+	if (rc == NULL || i >= LH_MAX_HOSTS || rc->by[i].lh == 0)
+		return false;
+	*lh = rc->by[i].lh;
+	*naddrs = rc->by[i].n;
+	memcpy(addrs, rc->by[i].a, rc->by[i].n * sizeof(addrs[0]));
+	*nrelays = rc->by[i].nrel;
+	memcpy(relays, rc->by[i].rel, rc->by[i].nrel * sizeof(relays[0]));
+	return true;
+}
+
 size_t
 remotes_count(const struct remotes *r)
 {

@@ -48,5 +48,13 @@ void remotes_block(struct remotes *r, uint32_t vpn_ip,
 /* The tunnel to vpn_ip went down: ask again next time. */
 void remotes_forget(struct remotes *r, uint32_t vpn_ip);
 size_t remotes_count(const struct remotes *r);
+/* Lighthouse i's answer about vpn_ip, as stored, for the control socket
+ * (Nebula's CacheMap): false when there is none for i (0 <= i <
+ * LH_MAX_HOSTS).  *lh, addrs (RC_MAX), relays (RELAYS_MAX). */
+/* Iterate over the peers with a cache entry; *it starts at 0. */
+bool remotes_next(const struct remotes *r, size_t *it, uint32_t *vpn_ip);
+bool remotes_answer(const struct remotes *r, uint32_t vpn_ip, size_t i,
+    uint32_t *lh, struct udp_addr *addrs, size_t *naddrs, uint32_t *relays,
+    size_t *nrelays);
 
 #endif

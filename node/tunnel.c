@@ -17,6 +17,7 @@
 #include "lhclient.h"
 #include "log.h"
 #include "nodeint.h"
+#include "nodelog.h"
 #include "relay.h"
 #include "remotes.h"
 #include "tunnel.h"
@@ -59,6 +60,7 @@ tunnel_new(struct node *n, const struct noise_hs *hs, bool initiator,
 	}
 	t->initiator = initiator;
 	t->peer_time = peer_time;
+	t->made_at = t->last_rx = node_mono_ns();
 	t->cert_gen = n->cert_gen;
 	t->pki_gen = n->pki_gen; /* the handshake verified the peer */
 	conntrack_owner_init(&t->ct_own);
@@ -185,6 +187,7 @@ tunnel_heard(struct node *n, struct tunnel *t, const struct udp_addr *from)
 {
 	t->in = true;
 	t->rx_packets++;
+	t->last_rx = n->wk->now;
 	t->recv_errors = 0;
 	if (t->msg1 != NULL) { /* the peer has its keys: no resends to come */
 		free(t->msg1);
@@ -195,28 +198,21 @@ tunnel_heard(struct node *n, struct tunnel *t, const struct udp_addr *from)
 		tunnel_roam(n, t, from);
 }
 
-/* Where t's peer is: its address, or "relay:" and its relay's IP. */
-static void
-where(const struct tunnel *t, char a[UDP_ADDR_STRLEN])
-{
-	if (t->relayed)
-		relay_where(t->relays[0], a);
-	else
-		udp_addr_format(&t->remote, a);
-}
-
 void
 tunnel_log(const char *what, const struct tunnel *t, const char *why)
 {
-	char ip[IP4_STRLEN], a[UDP_ADDR_STRLEN];
+	struct log_ev ev;
 
-	ip4_format(t->vpn_ip, ip);
-	where(t, a);
-	log_info("%s: peer=%s vpnIp=%s udpAddr=%s localIndex=%u "
-	         "remoteIndex=%u initiator=%s%s%s",
-	    what, t->name, ip, a, t->local_index, t->remote_index,
-	    t->initiator ? "true" : "false", why != NULL ? " reason=" : "",
-	    why != NULL ? why : "");
+	if (!log_ev_begin(&ev, LOG_LVL_INFO, "%s", what))
+		return;
+	nodelog_tunnel(&ev, t);
+	nodelog_where(&ev, t);
+	log_ev_u64(&ev, "localIndex", t->local_index);
+	log_ev_u64(&ev, "remoteIndex", t->remote_index);
+	log_ev_bool(&ev, "initiator", t->initiator);
+	if (why != NULL)
+		log_ev_str(&ev, "reason", why);
+	log_ev_end(&ev);
 }
 
 /* The subsystems that follow where tunnels are. */
@@ -242,7 +238,8 @@ tunnel_delete(struct node *n, struct tunnel *t, const char *why)
 {
 	uint32_t ip = t->vpn_ip;
 
-	tunnel_log("Tunnel down", t, why);
+	if (why != NULL) /* else the caller said it, as Nebula does */
+		tunnel_log("Tunnel down", t, why);
 	if (n->lhs != NULL)
 		lhserver_forget(n->lhs, ip);
 	if (n->dns != NULL)
@@ -273,14 +270,14 @@ tunnel_up(struct node *n, struct tunnel *t)
 		/* The same certificate: its tracked flows go on. */
 		if (same_cert(old->peer, t->peer))
 			conntrack_owner_move(n->ct, &old->ct_own, &t->ct_own);
-		tunnel_log("Tunnel replaced", old, "newer handshake");
+		tunnel_log("Taking new handshake", old, NULL);
 		tunnel_free(n, old);
 		/* The peer may have lost its relays with its old tunnel. */
 		relay_tunnel_gone(n, t->vpn_ip);
 	}
 	hs_completed(n->hs);
 	connmgr_track(n, t);
-	tunnel_log("Tunnel up", t, NULL);
+	/* said by the handshake: "Handshake message received" or "sent" */
 	announce_up(n, t);
 	return 0;
 }
@@ -305,6 +302,7 @@ tunnel_seal_slot_to(struct worker *w, struct tunnel *t,
 		return;
 	}
 	ctr = ++t->tx_counter;
+	t->tx_bytes += len;
 	header_encode(slot, type, subtype, t->remote_index, ctr);
 	if (tunnel_seal(n, t, type, ctr, slot, len) != 0) {
 		w->st.tx_dropped++;
@@ -400,7 +398,7 @@ tunnel_probe(struct node *n, struct tunnel *t, const struct udp_addr *from)
 void
 tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 {
-	char a[UDP_ADDR_STRLEN], b[UDP_ADDR_STRLEN];
+	struct log_ev ev;
 	int64_t now;
 
 	if (!t->relayed && udp_addr_eq(&t->remote, from))
@@ -412,10 +410,13 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 	if (udp_addr_eq(&t->roamed_from, from) &&
 	    now - t->roamed_at < 2000000000LL)
 		return; /* anti-flapping */
-	where(t, a);
-	udp_addr_format(from, b);
-	log_info("Host roamed to new udp ip/port: peer=%s from=%s to=%s",
-	    t->name, a, b);
+	if (log_ev_begin(
+	        &ev, LOG_LVL_INFO, "Host roamed to new udp ip/port.")) {
+		nodelog_tunnel(&ev, t);
+		nodelog_where(&ev, t);
+		nodelog_udp(&ev, "newAddr", from);
+		log_ev_end(&ev);
+	}
 	t->roamed_from = t->remote;
 	t->roamed_at = now;
 	t->remote = *from;
@@ -424,12 +425,24 @@ tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from)
 		lhserver_learned(n->lhs, t);
 }
 
+void
+tunnel_set_remote(struct node *n, struct tunnel *t, const struct udp_addr *to)
+{
+	t->roamed_from = t->remote;
+	t->roamed_at = node_mono_ns();
+	t->remote = *to;
+	t->relayed = false;
+	if (n->lhs != NULL)
+		lhserver_learned(n->lhs, t);
+}
+
 /* Does t's peer certificate still verify?  0, or why not (said). */
 static int
 peer_check(struct node *n, struct tunnel *t, bool say)
 {
 	int64_t now = node_real_ns() / 1000000000;
-	char detail[128];
+	char detail[128], fp[CERT_FP_HEXLEN], why[256];
+	struct log_ev ev;
 	int r;
 
 	/* Verified against this pool and blocklist already: only time can
@@ -447,8 +460,19 @@ peer_check(struct node *n, struct tunnel *t, bool say)
 		return 0;
 	if (!say)
 		return r;
-	log_info("Peer certificate is no longer valid: peer=%s reason=%s%s%s",
-	    t->name, vpn_strerror(r), *detail != '\0' ? ": " : "", detail);
+	if (log_ev_begin(&ev, LOG_LVL_INFO,
+	        "Remote certificate is no longer valid, tearing down the "
+	        "tunnel")) {
+		log_ev_ip4(&ev, "vpnIp", t->vpn_ip);
+		/* the detail may quote the certificate (a group's name) */
+		snprintf(why, sizeof(why), "%s%s%s", vpn_strerror(r),
+		    *detail != '\0' ? ": " : "", detail);
+		log_ev_peer(&ev, "error", why, strlen(why));
+		log_ev_str(&ev, "certName", t->name);
+		if (cert_fingerprint_hex(t->peer, fp) == 0)
+			log_ev_str(&ev, "fingerprint", fp);
+		log_ev_end(&ev);
+	}
 	return r;
 }
 
@@ -490,6 +514,7 @@ bool
 tunnel_revalidate(struct node *n, struct tunnel *t)
 {
 	int r = peer_check(n, t, false);
+	struct log_ev ev;
 
 	if (r == 0)
 		return true;
@@ -498,15 +523,19 @@ tunnel_revalidate(struct node *n, struct tunnel *t)
 		 * its re-issued one): a new handshake learns it and
 		 * replaces the tunnel; if none does within a second, the
 		 * tunnel is closed then. */
-		log_info("Peer certificate no longer verifies, handshaking "
-		         "again for a newer one: peer=%s reason=%s",
-		    t->name, vpn_strerror(r));
+		if (log_ev_begin(&ev, LOG_LVL_INFO,
+		        "Peer certificate no longer verifies, handshaking "
+		        "again for a newer one")) {
+			nodelog_tunnel(&ev, t);
+			log_ev_err(&ev, vpn_strerror(r));
+			log_ev_end(&ev);
+		}
 		hs_start(n, t->vpn_ip, 0, 0, NULL, 0);
 		connmgr_recheck(n, t);
 		return true;
 	}
-	peer_check(n, t, true); /* says why */
-	tunnel_close(n, t, "certificate no longer valid");
+	peer_check(n, t, true); /* says why: Nebula's teardown line */
+	tunnel_close(n, t, NULL);
 	return false;
 }
 
@@ -527,14 +556,22 @@ void
 tunnels_close_all(struct node *n)
 {
 	struct tunnel **all;
+	struct log_ev ev;
 	size_t cnt, i;
 
 	if ((all = collect(n, &cnt)) == NULL)
 		return;
-	for (i = 0; i < cnt; i++)
+	for (i = 0; i < cnt; i++) {
 		tunnel_send(n, all[i], HDR_CLOSE_TUNNEL, HDR_SUB_NONE, NULL, 0);
+		if (log_ev_begin(
+		        &ev, LOG_LVL_DEBUG, "Sending close tunnel message")) {
+			log_ev_ip4(&ev, "vpnIp", all[i]->vpn_ip);
+			nodelog_where(&ev, all[i]);
+			log_ev_end(&ev);
+		}
+	}
 	worker_flush(n->wk);
 	for (i = 0; i < cnt; i++)
-		tunnel_delete(n, all[i], "shutting down");
+		tunnel_delete(n, all[i], NULL);
 	free(all);
 }

@@ -66,6 +66,11 @@ struct tunnel {
 	int64_t roamed_at;
 	int64_t probed_at; /* the last test request to a new address */
 	uint64_t rx_packets, tx_packets;
+	/* for the control socket: plaintext bytes each way, packets from
+	 * the peer refused (replayed, not authentic), when the handshake
+	 * completed and when the last packet came (monotonic ns) */
+	uint64_t rx_bytes, tx_bytes, rx_dropped;
+	int64_t made_at, last_rx;
 	struct fw_peer fwp;     /* what the firewall needs about the peer */
 	struct ct_owner ct_own; /* its conntrack entries */
 };
@@ -83,13 +88,17 @@ void tunnel_free(struct node *n, struct tunnel *t);
 
 /* Install t in the host map as the tunnel for its VPN IP; an older one
  * for the same IP is replaced (its tracked flows move when the
- * certificate is the same) and freed.  Logs "Tunnel up".  0 or
- * VPN_ERR_NOMEM (t is then not installed: the caller frees it). */
+ * certificate is the same) and freed, with Nebula's "Taking new
+ * handshake".  The handshake logs the new tunnel.  0 or VPN_ERR_NOMEM
+ * (t is then not installed: the caller frees it). */
 int tunnel_up(struct node *n, struct tunnel *t);
 /* closeTunnel to the peer, then tunnel_delete. */
 void tunnel_close(struct node *n, struct tunnel *t, const char *why);
-/* Remove from every index and free, with "Tunnel down" and why. */
+/* Remove from every index and free, with "Tunnel down" and why; why
+ * NULL: the caller logged it (Nebula's own line for the event). */
 void tunnel_delete(struct node *n, struct tunnel *t, const char *why);
+/* An info line: what, the tunnel's vpnIp, certName, udpAddr (or relay),
+ * localIndex, remoteIndex, initiator, and reason=why unless NULL. */
 void tunnel_log(const char *what, const struct tunnel *t, const char *why);
 
 /* Seal/open in place with the tunnel's keys: contexts for data, one-shot
@@ -133,6 +142,11 @@ void node_send(struct node *n, uint32_t vpn_ip, uint8_t type, uint8_t subtype,
 /* An authenticated packet came from `from`: follow it there (wire.md
  * 12), within remote_allow_list and with anti-flapping. */
 void tunnel_roam(struct node *n, struct tunnel *t, const struct udp_addr *from);
+/* An operator's order (change-remote): send to `to` from now on, as
+ * Nebula's SetRemote; an authenticated packet from elsewhere moves it
+ * again. */
+void tunnel_set_remote(
+    struct node *n, struct tunnel *t, const struct udp_addr *to);
 /* An unauthenticated hint that the peer is at `from`: a test request
  * there, at most once a second; only its authenticated reply moves t. */
 void tunnel_probe(

@@ -54,6 +54,7 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	w->now = node_mono_ns(); /* one clock read per wakeup */
 	/* A few batches per wakeup, then let the TUN side run.  What the
 	 * coalescer holds points into the batch's buffers: it goes out
 	 * before the next batch is read. */

@@ -71,7 +71,9 @@ struct worker {
 	struct lhmsg *lh_in;
 	struct dp_stats st;
 	struct log_limit fw_limit; /* firewall refusals at debug level */
+	struct log_limit rx_limit; /* packets that did not open: error */
 	bool count_tx; /* stats.message_metrics: what is sent, by type */
+	int64_t now;   /* node_mono_ns() at the UDP side's last wakeup */
 };
 
 /* A worker on n's base over udp and tun (tun may be NULL); it owns both

@@ -113,12 +113,13 @@ sleep 1
 echo "started: lighthouse (pid ${PIDOF[lh1]}), web1, db1, laptop1"
 
 step "Who registered with the lighthouse"
-grep -h "Tunnel up" "$work/lh1.log" | sed 's/^time="[^"]*" level=info msg="//; s/ localIndex.*//'
+grep -hE 'msg="Handshake message (received|sent)" certName=[^ ]+ .*stage:2 ' "$work/lh1.log" |
+	sed 's/^time="[^"]*" level=info //; s/ durationNs=.*udpAddr=\| fingerprint=.*udpAddr=/ udpAddr=/'
 
 step "web1 pings db1: it asks the lighthouse where db1 is, then goes direct"
 ip netns exec "${NSOF[web1]}" ping -c 3 -i 0.3 10.42.0.12
-grep -h "Handshake message sent: vpnIp=10.42.0.12\|Tunnel up: peer=db1" "$work/web1.log" |
-	sed 's/^time="[^"]*" level=info msg="//; s/ initiatorIndex.*\| localIndex.*//'
+grep -hE 'msg="Handshake message sent" .*vpnIp=10.42.0.12$|msg="Handshake message received" certName=db1 ' "$work/web1.log" |
+	sed 's/^time="[^"]*" level=info //; s/ durationNs=.*udpAddr=/ udpAddr=/; s/ initiatorIndex=[0-9]*//'
 
 step "The lighthouse also answers DNS for certificate names"
 ip netns exec "${NSOF[web1]}" python3 "$top/test/e2e/dnsq.py" 192.0.2.1 5353 db1 A |
@@ -150,6 +151,6 @@ step "Stop: SIGTERM sends closeTunnel to the peers"
 kill -TERM "${PIDOF[web1]}"
 wait "${PIDOF[web1]}" 2>/dev/null || true
 sleep 0.3
-grep -h "Tunnel down" "$work/db1.log" | sed 's/^time="[^"]*" level=info msg="//'
+grep -h "Close tunnel received" "$work/db1.log" | sed 's/^time="[^"]*" level=info //'
 echo
 echo "Demo done; namespaces, processes and scratch files are removed."

@@ -70,7 +70,7 @@ check "C: the two rules and the table are in place" \
 check "C pings X in the overlay" ip netns exec "$C" ping -c 3 -i 0.2 -W 2 192.168.79.2
 check "C pings I through the exit" ip netns exec "$C" ping -c 3 -i 0.2 -W 2 203.0.113.9
 check "3 MB TCP C -> I through the exit, sha256 matches" tcp_transfer "$C" "$I" 203.0.113.9 blob
-check "C's datagrams to X kept G's default route (one tunnel, up)" grep -q "Tunnel up: peer=x" c.log
+check "C's datagrams to X kept G's default route (one tunnel, up)" grep -Eq "$(up_re x)" c.log
 check "C's underlay default route is untouched" sh -c "ip -n $C route show | grep -q '^default via 10.57.0.254'"
 
 stop_pids "$pc"

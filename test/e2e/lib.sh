@@ -55,6 +55,14 @@ e2e_done() {
 }
 diag() { sed 's/^/# /' "$@"; }
 
+# The log lines of a tunnel's life, as Nebula 1.6.1 writes them (text
+# format; node(8), LOGGING), for grep -E:
+# up_re NAME: the tunnel with NAME came up (the handshake's stage 2:
+# "received" on the initiator, "sent" on the responder).
+up_re() { echo "msg=\"Handshake message (received|sent)\" certName=$1 .*stage:2 "; }
+# DOWN_RE: a tunnel went down, whyever (with certName=NAME in the line).
+DOWN_RE='msg="(Tunnel down|Close tunnel received, tearing down\.|Remote certificate is no longer valid, tearing down the tunnel)"|msg="Tunnel status" .*state:dead'
+
 # ns NAME: create namespace $E2E_PREFIX-NAME with loopback up; prints it.
 ns() {
 	local n="$E2E_PREFIX-$1"

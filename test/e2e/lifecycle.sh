@@ -52,9 +52,9 @@ check "a reaches b" wait_for 10 ip netns exec "$A" ping -c 1 -W 1 192.168.96.20
 
 # --- expiry warnings (the CA and the certificates last 10 hours) ---
 check "a warns that its certificate expires within pki.expiry_warning" \
-	grep -q "Certificate (pki.cert) expires soon: name=a .* in=0d" a.log
+	grep -q 'msg="Certificate (pki.cert) expires soon" certName=a expiresIn=0d' a.log
 check "a warns that its CA expires soon" \
-	grep -q "CA certificate (pki.ca) expires soon: name=life-ca" a.log
+	grep -q 'msg="CA certificate (pki.ca) expires soon" certName=life-ca ' a.log
 check_not "pki.expiry_warning: 0 turns the warnings off (lh2)" \
 	grep -q "expires soon" lh2.log
 
@@ -68,10 +68,11 @@ sed -i 's/^  hosts: \["192.168.96.1"\]/  hosts: ["192.168.96.1", "192.168.96.2"]
 sed -i 's/^  "192.168.96.1": \["10.81.0.1:4242"\]/&\n  "192.168.96.2": ["10.81.0.2:4242"]/' a.yml
 kill -HUP "$pa"
 check "the TCP connection survived both reloads (3 MB, sha256 matches)" slow_done
-check "b reloaded its firewall" grep -q "configuration reloaded: .*(firewall: 2 inbound" b.log
+check "b reloaded its firewall" grep -q 'msg="configuration reloaded" .*inboundRules=2 ' b.log
 check "a registers with the lighthouse it was given" \
-	wait_for 5 grep -q "Tunnel up: peer=a " lh2.log
-check_not "no tunnel went down meanwhile" grep -q "Tunnel down: peer=[ab] " a.log b.log
+	wait_for 5 grep -Eq "$(up_re a)" lh2.log
+check_not "no tunnel went down meanwhile" \
+	bash -c "grep -E '$DOWN_RE' a.log b.log | grep -Eq 'certName=[ab] '"
 ip netns exec "$A" python3 -c '
 import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 [s.sendto(b"x", ("192.168.96.20", 9)) for _ in range(3)]'
@@ -83,7 +84,7 @@ check "b's new rules refuse UDP (fwInDrop)" \
 sed -i 's/^  port: 4242$/  port: 4343/' a.yml
 kill -HUP "$pa"
 check "listen.port: logged as needing a restart, old value kept" \
-	wait_for 3 grep -q "listen.port changed from 4242 to 4343: needs a restart, keeping 4242" a.log
+	wait_for 3 grep -q 'msg="Setting needs a restart, keeping the running value" key=listen.port new=4343 old=4242' a.log
 check "a still listens on 4242" bash -c "ip netns exec $A ss -uln | grep -q ':4242 '"
 sed -i 's/^  port: 4343$/  port: 4242/' a.yml
 
@@ -92,18 +93,18 @@ fpb=$("$CT" print -json -path b.crt | python3 -c 'import json,sys; print(json.lo
 sed -i "s/^  key: \(.*a.key\)$/  key: \1\n  blocklist: [\"$fpb\"]/" a.yml
 kill -HUP "$pa"
 check "blocklisted b's tunnel is gone within one second of the reload" \
-	wait_for 1 grep -q "Tunnel down: peer=b .*reason=certificate no longer valid" a.log
+	wait_for 1 grep -q 'msg="Remote certificate is no longer valid, tearing down the tunnel" certName=b ' a.log
 check "a logs b's name and why" \
-	grep -q "Peer certificate is no longer valid: peer=b reason=certificate has been blocked" a.log
-check "b was told (closeTunnel)" wait_for 2 grep -q "Tunnel down: peer=a .*Close tunnel received" b.log
+	grep -q 'msg="Remote certificate is no longer valid, tearing down the tunnel" certName=b error="certificate has been blocked" fingerprint=[0-9a-f]* vpnIp=192.168.96.20$' a.log
+check "b was told (closeTunnel)" wait_for 2 grep -q 'msg="Close tunnel received, tearing down." certName=a ' b.log
 check_not "b cannot reach a" ip netns exec "$B" ping -c 2 -W 1 192.168.96.10
-check "b's retries are refused" grep -q "Handshake refused: .*certificate has been blocked" a.log
+check "b's retries are refused" grep -q 'msg="Invalid certificate from host" certName=b error="certificate validation failed: certificate has been blocked"' a.log
 sed -i '/^  blocklist: /d' a.yml
 kill -HUP "$pa"
 check "unblocked, b reaches a again" wait_for 10 ip netns exec "$B" ping -c 1 -W 1 192.168.96.10
 
 # --- our certificate replaced under traffic ---
-n_up=$(grep -c "Tunnel up: peer=a " b.log)
+n_up=$(grep -Ec "$(up_re a)" b.log)
 mkdir new
 "$CT" sign -name a -ip 192.168.96.10/24 -groups rotated -out-crt new/a.crt -out-key new/a.key
 slow_start "$B" "$A" 192.168.96.10 blob
@@ -112,9 +113,9 @@ cp new/a.crt a.crt
 cp new/a.key a.key
 kill -HUP "$pa"
 check "rotation: the TCP connection survived (sha256 matches)" slow_done
-check "rotation: a said its certificate changed" grep -q "Our certificate changed" a.log
+check "rotation: a said its certificate changed" grep -q 'msg="Client cert refreshed from disk" certName=a ' a.log
 check "rotation: b made a new tunnel with a's new certificate" \
-	bash -c "[ \$(grep -c 'Tunnel up: peer=a ' b.log) -gt $n_up ]"
+	bash -c "[ \$(grep -Ec '$(up_re a)' b.log) -gt $n_up ]"
 "$CT" sign -name a -ip 192.168.96.11/24 -out-crt new/a11.crt -out-key new/a11.key
 cp a.crt new/keep.crt
 cp a.key new/keep.key
@@ -122,7 +123,7 @@ cp new/a11.crt a.crt
 cp new/a11.key a.key
 kill -HUP "$pa"
 check "a certificate for another IP is refused on reload" \
-	wait_for 3 grep -q "reload refused: IP in new cert was different from old" a.log
+	wait_for 3 grep -q 'msg="Reload refused, keeping the running configuration" .*error="IP in new cert was different from old' a.log
 cp new/keep.crt a.crt
 cp new/keep.key a.key
 check "a keeps working with the certificate it runs" \
@@ -138,7 +139,7 @@ ip -n "$B" addr add 10.81.0.21/24 dev "$dev"
 ip -n "$B" addr del 10.81.0.20/24 dev "$dev"
 check "moved: the TCP connection survived (sha256 matches)" slow_done
 check "moved: a's tunnel followed b" \
-	grep -q "Host roamed to new udp ip/port: peer=b from=10.81.0.20:4242 to=10.81.0.21:4242" a.log
+	grep -q 'msg="Host roamed to new udp ip/port." certName=b newAddr="10.81.0.21:4242" udpAddr="10.81.0.20:4242" vpnIp=192.168.96.20$' a.log
 kill -USR1 "$pb"
 check "moved: b re-announced at once (lhReaddressed; lighthouse.interval is 60 s)" \
 	wait_for 3 bash -c "grep 'stats:' b.log | tail -1 | grep -Eq 'lhReaddressed=[1-9]'"
@@ -149,7 +150,7 @@ pc=$(spawn "$C" c.log "$NODE" -config c.yml)
 check "c (its certificate valid for 12 s) reaches a" \
 	wait_for 8 ip netns exec "$C" ping -c 1 -W 1 192.168.96.10
 check "c's tunnel goes down when its certificate expires" \
-	wait_for 14 grep -q "Tunnel down: peer=c .*reason=certificate expired" a.log
+	wait_for 14 grep -q 'msg="Remote certificate is no longer valid, tearing down the tunnel" certName=c error="certificate is expired"' a.log
 stop_pids "$pc"
 
 # --- a peer whose CA leaves pki.ca ---
@@ -168,10 +169,10 @@ check "d, of another CA in a's bundle, reaches a" \
 sed -i "s|^  ca: .*|  ca: $E2E_DIR/ca.crt|" a.yml
 kill -HUP "$pa"
 check "d's CA removed: its tunnel is gone within one second of the reload" \
-	wait_for 1 grep -q "Tunnel down: peer=d .*reason=certificate no longer valid" a.log
+	wait_for 1 grep -q 'msg="Remote certificate is no longer valid, tearing down the tunnel" certName=d error="could not find ca' a.log
 check "d's CA removed: a first tried a new handshake for a newer certificate" \
-	grep -q "Peer certificate no longer verifies, handshaking again for a newer one: peer=d reason=could not find ca" a.log
-check "d's CA removed: d was told" wait_for 2 grep -q "Tunnel down: peer=a .*Close tunnel received" d.log
+	grep -q 'msg="Peer certificate no longer verifies, handshaking again for a newer one" certName=d error="could not find ca' a.log
+check "d's CA removed: d was told" wait_for 2 grep -q 'msg="Close tunnel received, tearing down." certName=a ' d.log
 stop_pids "$pd"
 
 # --- SIGTERM under load ---
@@ -184,7 +185,7 @@ rc=0
 wait "$pb" || rc=$?
 check "SIGTERM under load: b exits 0" test "$rc" = 0
 check "SIGTERM: b's TUN device is gone" bash -c "! ip -n $B link show $bdev"
-check "SIGTERM: a was told (closeTunnel)" grep -q "Tunnel down: peer=b .*Close tunnel received" a.log
+check "SIGTERM: a was told (closeTunnel)" grep -q 'msg="Close tunnel received, tearing down." certName=b ' a.log
 
 for f in *.log; do
 	grep -q "runtime error:\|AddressSanitizer" "$f" && { not_ok "$f: sanitizer report"; diag "$f"; }

@@ -49,7 +49,7 @@ v=$(sed -n 's/.*mass impersonation: \([0-9]*\)\/.*/\1/p' evil.log)
 [ -n "$v" ] && [ "${r:-0}" -ge "$v" ] &&
 	ok "evil: updates claiming another host's IP refused and counted (lhRefused=$r >= $v claims)" ||
 	not_ok "evil: lhRefused=${r:-none}, claims=${v:-none}"
-check "evil: refusals logged" grep -q "Host update refused" lh.log
+check "evil: refusals logged" grep -q 'msg="Host sent invalid update" answer=' lh.log
 
 load flood 50 -duration 3s >flood.log 2>&1
 check "flood: the generator ran (exit 0)" test $? -eq 0

@@ -65,7 +65,7 @@ mesh() {
 
 mesh "$LHBIN" "$NODE" ours
 check "ours: no static_host_map entry for peers" bash -c "! grep -q 192.168.88.1[234] a.yml"
-check "ours: a's tunnel to b was made from the lighthouse's answer" grep -q "Tunnel up: peer=b" a-ours.log
+check "ours: a's tunnel to b was made from the lighthouse's answer" grep -Eq "$(up_re b)" a-ours.log
 
 # serve_dns: A records for certificate names; TXT (certificate details)
 # only for clients inside the overlay.

@@ -58,9 +58,9 @@ check_not "a cannot reach b's private address directly" \
 check "a pings b through both NATs" ip netns exec "$A" ping -c 3 -i 0.3 -W 3 192.168.91.20
 check "b pings a" ip netns exec "$B" ping -c 3 -i 0.3 -W 3 192.168.91.10
 check "a's tunnel to b goes to b's public (NAT) address" \
-	grep -q "Tunnel up: peer=b vpnIp=192.168.91.20 udpAddr=10.70.0.3:" a.log
+	grep -Eq "$(up_re b).*udpAddr=\"10.70.0.3:[0-9]+\" vpnIp=192.168.91.20" a.log
 check "the lighthouse registered both behind their NAT addresses" \
-	grep -q "Tunnel up: peer=a vpnIp=192.168.91.10 udpAddr=10.70.0.2:" lh.log
+	grep -Eq "$(up_re a).*udpAddr=\"10.70.0.2:[0-9]+\" vpnIp=192.168.91.10" lh.log
 kill -USR1 "$plh"
 wait_for 3 grep -q "stats:" lh.log
 before=$(sed -n 's/.*stats:.* udpRx=\([0-9]*\).*/\1/p' lh.log | tail -1)
@@ -81,6 +81,6 @@ else
 fi
 kill -USR1 "$pa"
 wait_for 3 grep -q "stats:" a.log
-check "a asked the lighthouse and got answers" grep -q "lhReplies=\|Handshake message sent: vpnIp=192.168.91.20 udpAddr=10.70.0.3" a.log
+check "a asked the lighthouse and got answers" grep -Eq 'lhReplies=|msg="Handshake message sent" .*udpAddrs="\[([^]]* )?10\.70\.0\.3:[0-9]+[] ].*vpnIp=192\.168\.91\.20' a.log
 if [ "$E2E_FAIL" -ne 0 ]; then for f in *.log; do echo "# --- $f"; tail -12 "$f" | sed "s/^time=[^ ]* //" | cut -c1-600 | diag; done; fi
 e2e_done

@@ -154,7 +154,7 @@ sed -i 's/listen: ":9100"/listen: ":9200"/' a.yml
 kill -HUP "$pa"
 wait_for 5 grep -q "configuration reloaded" a.log
 check "reload: stats.listen kept until a restart" \
-	grep -q 'stats.listen changed from :9100 to :9200: needs a restart, keeping :9100' a.log
+	grep -q 'msg="Setting needs a restart, keeping the running value" key=stats.listen new=":9200" old=":9100"' a.log
 check "reload: the endpoint still answers" scrape
 
 # graphite over TCP: a connection per round, lines with the prefix
@@ -220,7 +220,7 @@ check "graphite udp: b's tunnel" wait_for 5 grep -q "^e2e\.b\.mesh\.tunnels\.val
 check "graphite udp: datagrams of whole lines" lines_ok gudp.txt
 
 stop_pids "$pa" "$pb"
-check "a: clean stop" grep -q "Caught signal 15, shutting down" a.log
+check "a: clean stop" grep -q 'msg="Caught signal, shutting down" signal=terminated' a.log
 if [ "$E2E_FAIL" -ne 0 ]; then
 	for f in a.log b.log b2.log prom.log; do [ -f "$f" ] && { echo "# --- $f"; tail -20 "$f" | diag; }; done
 	tail -20 "$E2E_DIR/check.log" | diag

@@ -88,11 +88,11 @@ combo() { # LH R A B
 	fi
 	if [ "$3" = ours ]; then
 		check "$tag: our a reaches b through the relay" \
-			grep -q "Tunnel up: peer=b vpnIp=192.168.95.20 udpAddr=relay:192.168.95.5" "a.$t.log"
+			grep -Eq "$(up_re b).* relay=192.168.95.5 .*vpnIp=192.168.95.20" "a.$t.log"
 	fi
 	if [ "$4" = ours ]; then
 		check "$tag: our b reaches a through the relay" \
-			grep -q "Tunnel up: peer=a vpnIp=192.168.95.10 udpAddr=relay:192.168.95.5" "b.$t.log"
+			grep -Eq "$(up_re a).* relay=192.168.95.5 .*vpnIp=192.168.95.10" "b.$t.log"
 	fi
 }
 
@@ -120,7 +120,7 @@ restart_mid_transfer() { # IMPL TAG
 	check "relay=$1 restarted mid-transfer: 3 MB arrived, sha256 matches" \
 		slow_done
 	check "relay=$1 restarted: a made a new relayed tunnel to b" \
-		bash -c "[ \$(grep -c 'Tunnel up: peer=b vpnIp=192.168.95.20 udpAddr=relay:' a.$2.log) -ge 2 ]"
+		bash -c "[ \$(grep -Ec '$(up_re b).* relay=192.168.95.5 ' a.$2.log) -ge 2 ]"
 }
 
 OURS=$ASAN_NODE
@@ -149,9 +149,9 @@ ip netns exec "$B" nft delete table inet cut
 ip netns exec "$A" ping -c 30 -i 0.2 -W 1 192.168.95.20 >/dev/null 2>&1 &
 E2E_PIDS+=("$!")
 check "direct path open: a's tunnel to b roams off the relay" \
-	wait_for 20 grep -q "Host roamed to new udp ip/port: peer=b from=relay:192.168.95.5 to=10.80.0.20:4242" "a.$t.log"
+	wait_for 20 grep -q 'msg="Host roamed to new udp ip/port." certName=b newAddr="10.80.0.20:4242" relay=192.168.95.5 ' "a.$t.log"
 check "direct path open: b's tunnel to a roams off the relay" \
-	wait_for 10 grep -q "Host roamed to new udp ip/port: peer=a from=relay:192.168.95.5 to=10.80.0.10:4242" "b.$t.log"
+	wait_for 10 grep -q 'msg="Host roamed to new udp ip/port." certName=a newAddr="10.80.0.10:4242" relay=192.168.95.5 ' "b.$t.log"
 kill -USR1 "${PIDS[1]}"
 sleep 0.5
 before=$(grep 'stats:' r.restarted.$t.log | tail -1 | sed -n 's/.*relayForwarded=\([0-9]*\).*/\1/p')

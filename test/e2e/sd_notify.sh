@@ -97,7 +97,7 @@ check "refused reload: two more messages" wait_for 10 has_msgs 5
 check "refused reload: RELOADING=1, then READY=1" \
 	grep -Eq "^RELOADING=1;MONOTONIC_USEC=[0-9]+;READY=1;$STATUS_RE\$" \
 	<(echo "$(msg 4);$(msg 5)")
-check "refused reload: the node said why" grep -q "reload failed" a.log
+check "refused reload: the node said why" grep -q "Error occurred while reloading config" a.log
 cp a.yml.good a.yml
 check "refused reload: the tunnel still carries traffic" \
 	ip netns exec "$A" ping -c 2 -i 0.2 -W 2 192.168.79.2

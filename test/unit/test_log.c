@@ -1,5 +1,5 @@
 /* test/unit/test_log.c: levels, formats, timestamps, sanitising, rate
- * limits. */
+ * limits, lines with fields (against Nebula 1.6.1's own), held lines. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +135,7 @@ test_log_time_rfc3339(void **state)
 	t = time_of(out);
 	assert_true(time_like(t, "\"dddd-dd-ddTdd:dd:ddZ\""));
 	assert_int_equal(strlen(t), 22);
-	assert_non_null(strstr(out, "Z\" level=info msg=\"one\"\n"));
+	assert_non_null(strstr(out, "Z\" level=info msg=one\n"));
 	assert_int_equal(strncmp(out, "time=\"", 6), 0);
 	free(t);
 	free(out);
@@ -168,7 +168,7 @@ test_log_time_disabled(void **state)
 	(void)state;
 	assert_int_equal(log_setup_time(true, NULL), 0);
 	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_one);
-	assert_string_equal(out, "level=info msg=\"one\"\n");
+	assert_string_equal(out, "level=info msg=one\n");
 	free(out);
 	assert_int_equal(log_setup_time(true, "15:04"), 0);
 	out = capture(LOG_LVL_INFO, LOG_FMT_JSON, emit_one);
@@ -232,7 +232,7 @@ test_log_time_layouts(void **state)
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(log_setup_time(false, big), VPN_ERR_RANGE);
 	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_one);
-	assert_string_equal(out, "level=info msg=\"one\"\n");
+	assert_string_equal(out, "level=info msg=one\n");
 	free(out);
 	big[sizeof(big) - 2] = '\0'; /* LOG_LAYOUT_MAX - 1 bytes: fits */
 	assert_int_equal(log_setup_time(false, big), 0);
@@ -314,9 +314,338 @@ test_log_set_keeps_stream(void **state)
 
 	(void)state;
 	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_then_set);
-	assert_non_null(strstr(out, "level=info msg=\"before\""));
+	assert_non_null(strstr(out, "level=info msg=before\n"));
 	assert_null(strstr(out, "dropped"));
 	assert_non_null(strstr(out, "\"msg\":\"after\""));
+	free(out);
+}
+
+/* --- lines with fields --------------------------------------------- */
+
+#define FP_HOST1 "a0f81f08ee26660f296ad91a8f4eb69fa42115e93cb64a00cf656c8aae39b513"
+#define FP_CA "f7b7a48fe5683d3a852f6d93623c4b86893fa271cbeafa377f0b1db6f3176b56"
+
+static const uint8_t LOOPBACK[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255,
+    127, 0, 0, 1};
+
+static void
+handshake(struct log_ev *ev, unsigned stage)
+{
+	log_ev_obj(ev, "handshake");
+	log_ev_str(ev, "style", "ix_psk0");
+	log_ev_u64(ev, "stage", stage);
+	log_ev_close(ev);
+}
+
+/* The responder's line of a Nebula 1.6.1 handshake, its fields added in
+ * no particular order. */
+static void
+emit_hs_received(void)
+{
+	struct log_ev ev;
+
+	if (!log_ev_begin(&ev, LOG_LVL_INFO, "Handshake message received"))
+		return;
+	log_ev_ip4(&ev, "vpnIp", 0x0a010001);
+	log_ev_udp(&ev, "udpAddr", LOOPBACK, 4242);
+	log_ev_str(&ev, "certName", "host1");
+	log_ev_str(&ev, "fingerprint", FP_HOST1);
+	log_ev_str(&ev, "issuer", FP_CA);
+	log_ev_u64(&ev, "initiatorIndex", 1862015617);
+	log_ev_u64(&ev, "responderIndex", 0);
+	log_ev_u64(&ev, "remoteIndex", 0);
+	handshake(&ev, 1);
+	log_ev_end(&ev);
+}
+
+/* Byte for byte what Nebula 1.6.1 wrote for that handshake (its time
+ * taken out: logging.disable_timestamp). */
+static void
+test_log_fields_match_nebula(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_hs_received);
+	assert_string_equal(out,
+	    "level=info msg=\"Handshake message received\" certName=host1 "
+	    "fingerprint=" FP_HOST1 " handshake=\"map[stage:1 style:ix_psk0]\" "
+	    "initiatorIndex=1862015617 issuer=" FP_CA " remoteIndex=0 "
+	    "responderIndex=0 udpAddr=\"127.0.0.1:4242\" vpnIp=10.1.0.1\n");
+	free(out);
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	out = capture(LOG_LVL_INFO, LOG_FMT_JSON, emit_hs_received);
+	assert_string_equal(out,
+	    "{\"certName\":\"host1\",\"fingerprint\":\"" FP_HOST1 "\","
+	    "\"handshake\":{\"stage\":1,\"style\":\"ix_psk0\"},"
+	    "\"initiatorIndex\":1862015617,\"issuer\":\"" FP_CA "\","
+	    "\"level\":\"info\",\"msg\":\"Handshake message received\","
+	    "\"remoteIndex\":0,\"responderIndex\":0,"
+	    "\"udpAddr\":{\"ip\":\"127.0.0.1\",\"port\":4242},"
+	    "\"vpnIp\":\"10.1.0.1\"}\n");
+	free(out);
+}
+
+/* Is s `before`, a UTC RFC 3339 time, then `after`? */
+static bool
+with_time(const char *s, const char *before, const char *after)
+{
+	size_t n = strlen(before);
+
+	return strncmp(s, before, n) == 0 &&
+	       time_like(s + n, "dddd-dd-ddTdd:dd:ddZ") &&
+	       strcmp(s + n + 20, after) == 0;
+}
+
+static void
+emit_hs_sent(void)
+{
+	struct log_ev ev;
+
+	if (!log_ev_begin(&ev, LOG_LVL_INFO, "Handshake message sent"))
+		return;
+	log_ev_ip4(&ev, "vpnIp", 0x0a010002);
+	log_ev_arr(&ev, "udpAddrs");
+	log_ev_udp(&ev, NULL, LOOPBACK, 4243);
+	log_ev_close(&ev);
+	log_ev_u64(&ev, "initiatorIndex", 4028647302U);
+	handshake(&ev, 1);
+	log_ev_end(&ev);
+}
+
+/* The time sorts among the fields in JSON, comes first in text. */
+static void
+test_log_fields_time_and_arrays(void **state)
+{
+	char *out;
+
+	(void)state;
+	set_tz("UTC");
+	out = capture(LOG_LVL_INFO, LOG_FMT_JSON, emit_hs_sent);
+	assert_true(with_time(out,
+	    "{\"handshake\":{\"stage\":1,\"style\":\"ix_psk0\"},"
+	    "\"initiatorIndex\":4028647302,\"level\":\"info\","
+	    "\"msg\":\"Handshake message sent\",\"time\":\"",
+	    "\",\"udpAddrs\":[{\"ip\":\"127.0.0.1\",\"port\":4243}],"
+	    "\"vpnIp\":\"10.1.0.2\"}\n"));
+	free(out);
+	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_hs_sent);
+	assert_true(with_time(out, "time=\"",
+	    "\" level=info msg=\"Handshake message sent\" "
+	    "handshake=\"map[stage:1 style:ix_psk0]\" "
+	    "initiatorIndex=4028647302 udpAddrs=\"[127.0.0.1:4243]\" "
+	    "vpnIp=10.1.0.2\n"));
+	free(out);
+}
+
+static void
+emit_values(void)
+{
+	static const uint8_t v6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 1};
+	struct log_ev ev;
+
+	if (!log_ev_begin(&ev, LOG_LVL_WARN, "Goodbye"))
+		return;
+	log_ev_str(&ev, "bare", "a-b.c_d/e@f^g+h");
+	log_ev_str(&ev, "space", "two words");
+	log_ev_str(&ev, "quote", "say \"hi\"\n");
+	log_ev_str(&ev, "empty", "");
+	log_ev_strn(&ev, "ctl", "\x1b\xff", 2);
+	log_ev_i64(&ev, "neg", -42);
+	log_ev_u64(&ev, "big", UINT64_MAX);
+	log_ev_bool(&ev, "yes", true);
+	log_ev_udp(&ev, "v6", v6, 53);
+	log_ev_strf(&ev, "network", "%s/%d", "10.1.0.1", 24);
+	log_ev_str(&ev, "dup", "first");
+	log_ev_str(&ev, "dup", "last");
+	log_ev_str(&ev, "msg", "clash");
+	log_ev_err(&ev, "certificate has been blocked");
+	log_ev_obj(&ev, "outer");
+	log_ev_obj(&ev, "z");
+	log_ev_u64(&ev, "b", 1);
+	log_ev_close(&ev);
+	log_ev_str(&ev, "a", "x y");
+	log_ev_arr(&ev, "list");
+	log_ev_close(&ev);
+	log_ev_close(&ev);
+	log_ev_end(&ev);
+}
+
+/* Quoting as logrus's text format (bare, or Go's %q), values as Go's %v
+ * and encoding/json write them; a field named like logrus's own is
+ * renamed, a key given twice keeps its last value. */
+static void
+test_log_fields_values(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_values);
+	assert_string_equal(out,
+	    "level=warning msg=Goodbye bare=a-b.c_d/e@f^g+h "
+	    "big=18446744073709551615 ctl=\"\\x1b\\xff\" dup=last empty= "
+	    "error=\"certificate has been blocked\" fields.msg=clash "
+	    "neg=-42 network=10.1.0.1/24 "
+	    "outer=\"map[a:x y list:[] z:map[b:1]]\" "
+	    "quote=\"say \\\"hi\\\"\\n\" space=\"two words\" "
+	    "v6=\"[::1]:53\" yes=true\n");
+	free(out);
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	out = capture(LOG_LVL_INFO, LOG_FMT_JSON, emit_values);
+	assert_string_equal(out,
+	    "{\"bare\":\"a-b.c_d/e@f^g+h\",\"big\":18446744073709551615,"
+	    "\"ctl\":\"\\u001b\\ufffd\",\"dup\":\"last\",\"empty\":\"\","
+	    "\"error\":\"certificate has been blocked\","
+	    "\"fields.msg\":\"clash\",\"level\":\"warning\","
+	    "\"msg\":\"Goodbye\",\"neg\":-42,\"network\":\"10.1.0.1/24\","
+	    "\"outer\":{\"a\":\"x y\",\"list\":[],\"z\":{\"b\":1}},"
+	    "\"quote\":\"say \\\"hi\\\"\\n\",\"space\":\"two words\","
+	    "\"v6\":{\"ip\":\"::1\",\"port\":53},\"yes\":true}\n");
+	free(out);
+}
+
+static void
+emit_peer(void)
+{
+	struct log_ev ev;
+
+	if (!log_ev_begin(&ev, LOG_LVL_INFO, "%s", ""))
+		return;
+	log_ev_peer(&ev, "certName", "evil\n\x1b[31mname\xff", 15);
+	log_ev_end(&ev);
+}
+
+/* A peer's string is log_sanitize()d, then quoted like any other; an
+ * empty message has no msg= in text (logrus), "msg":"" in JSON. */
+static void
+test_log_fields_sanitize_peer(void **state)
+{
+	char want[64], *out;
+
+	(void)state;
+	log_sanitize("evil\n\x1b[31mname\xff", 15, want, sizeof(want));
+	assert_string_equal(want, "evil\\n\\u001b[31mname\\ufffd");
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_peer);
+	assert_string_equal(out,
+	    "level=info certName=\"evil\\\\n\\\\u001b[31mname\\\\ufffd\"\n");
+	free(out);
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	out = capture(LOG_LVL_INFO, LOG_FMT_JSON, emit_peer);
+	assert_string_equal(out, "{\"certName\":"
+	                         "\"evil\\\\n\\\\u001b[31mname\\\\ufffd\","
+	                         "\"level\":\"info\",\"msg\":\"\"}\n");
+	free(out);
+}
+
+static void
+emit_debug_ev(void)
+{
+	struct log_ev ev;
+
+	assert_false(log_ev_begin(&ev, LOG_LVL_DEBUG, "never %s", "seen"));
+	/* nothing formatted, nothing to free: these do nothing */
+	log_ev_str(&ev, "k", "v");
+	log_ev_obj(&ev, "o");
+	log_ev_close(&ev);
+	log_ev_end(&ev);
+	if (log_ev_begin(&ev, LOG_LVL_INFO, "seen")) {
+		log_ev_u64(&ev, "n", 1);
+		log_ev_end(&ev);
+	}
+}
+
+static void
+test_log_fields_level_disabled(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	out = capture(LOG_LVL_INFO, LOG_FMT_TEXT, emit_debug_ev);
+	assert_string_equal(out, "level=info msg=seen n=1\n");
+	free(out);
+}
+
+static void
+emit_many(void)
+{
+	struct log_ev ev;
+	char k[16];
+	int i;
+
+	if (!log_ev_begin(&ev, LOG_LVL_INFO, "many"))
+		return;
+	for (i = 0; i < LOG_EV_FIELDS - 1; i++) {
+		snprintf(k, sizeof(k), "k%02d", i);
+		log_ev_u64(&ev, k, (uint64_t)i);
+	}
+	log_ev_obj(&ev, "last"); /* the last that fits: empty */
+	log_ev_obj(&ev, "lost"); /* no room: dropped, with what is in it */
+	log_ev_u64(&ev, "in", 1);
+	log_ev_close(&ev);
+	log_ev_close(&ev);
+	log_ev_u64(&ev, "after", 2);
+	log_ev_end(&ev);
+}
+
+/* More fields than fit: the extra ones are dropped, the line stands. */
+static void
+test_log_fields_too_many(void **state)
+{
+	char want[64], *out;
+
+	(void)state;
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	out = capture(LOG_LVL_INFO, LOG_FMT_JSON, emit_many);
+	snprintf(want, sizeof(want), "\"k%02d\":%d,\"last\":{},\"level\"",
+	    LOG_EV_FIELDS - 2, LOG_EV_FIELDS - 2);
+	assert_non_null(strstr(out, want));
+	assert_null(strstr(out, "lost"));
+	assert_null(strstr(out, "\"in\""));
+	assert_null(strstr(out, "after"));
+	assert_non_null(strstr(out, "\"msg\":\"many\"}\n"));
+	free(out);
+}
+
+/* A configuration's warnings, said before its log settings are known,
+ * come out in its format and at its level. */
+static void
+emit_held(void)
+{
+	struct log_ev ev;
+
+	log_hold();
+	assert_true(log_enabled(LOG_LVL_DEBUG));
+	log_warnx("%s:%d: %s: unknown key", "x.yml", 3, "lisen");
+	log_debug("a debug line");
+	if (log_ev_begin(&ev, LOG_LVL_WARN, "unknown key")) {
+		log_ev_str(&ev, "file", "x.yml");
+		log_ev_u64(&ev, "line", 4);
+		log_ev_end(&ev);
+	}
+	log_set(LOG_LVL_INFO, LOG_FMT_JSON);
+	assert_int_equal(log_setup_time(true, NULL), 0);
+	log_release();
+	assert_false(log_enabled(LOG_LVL_DEBUG));
+	log_info("after");
+}
+
+static void
+test_log_hold_release(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = capture(LOG_LVL_DEBUG, LOG_FMT_TEXT, emit_held);
+	assert_string_equal(out,
+	    "{\"level\":\"warning\",\"msg\":\"x.yml:3: lisen: unknown key\"}\n"
+	    "{\"file\":\"x.yml\",\"level\":\"warning\",\"line\":4,"
+	    "\"msg\":\"unknown key\"}\n"
+	    "{\"level\":\"info\",\"msg\":\"after\"}\n");
 	free(out);
 }
 
@@ -333,6 +662,13 @@ main(void)
 	    cmocka_unit_test(test_log_sanitize),
 	    cmocka_unit_test(test_log_rate_limit),
 	    cmocka_unit_test(test_log_set_keeps_stream),
+	    cmocka_unit_test(test_log_fields_match_nebula),
+	    cmocka_unit_test(test_log_fields_time_and_arrays),
+	    cmocka_unit_test(test_log_fields_values),
+	    cmocka_unit_test(test_log_fields_sanitize_peer),
+	    cmocka_unit_test(test_log_fields_level_disabled),
+	    cmocka_unit_test(test_log_fields_too_many),
+	    cmocka_unit_test(test_log_hold_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

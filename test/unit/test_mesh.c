@@ -20,6 +20,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "lhmsg.h"
 #include "log.h"
 #include "counters.h"
+#include "ctl.h"
 #include "hostmap.h"
 #include "io.h"
 #include "lhclient.h"
@@ -1641,11 +1643,199 @@ test_mesh_relay_failover(void **state)
 	simnet_free(net);
 }
 
+/* ctl_run's answer to the command in args (NULL-terminated) into out;
+ * its status. */
+static enum ctl_status
+run(struct node *n, struct sbuf *out, const char **args)
+{
+	char *argv[16];
+	int argc = 0;
+
+	while (args[argc] != NULL && argc < 15) {
+		argv[argc] = (char *)args[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	sbuf_init(out);
+	return ctl_run(n, argc, argv, out);
+}
+
+#define RUN(n, ...)                                                        \
+	run((n), &out, (const char *[]){__VA_ARGS__, NULL})
+
+static bool
+has(const struct sbuf *b, const char *s)
+{
+	return b->s != NULL && strstr(b->s, s) != NULL;
+}
+
+/*
+ * The control commands (ctl.h) against a lighthouse and two nodes in
+ * one process, and the protocol through the listening socket and an
+ * adopted socket pair: answers, statuses, limits.
+ */
+static void
+test_mesh_ctl(void **state)
+{
+	struct mesh *m = *state;
+	struct node *lh, *a;
+	struct sbuf out;
+	char extra[640], sock[100], buf[65536];
+	struct sockaddr_un sun;
+	uint16_t lp;
+	ssize_t r;
+	size_t got;
+	int fd, sv[2];
+
+	snprintf(sock, sizeof(sock), "%s/lh.sock", m->dir);
+	snprintf(extra, sizeof(extra),
+	    "lighthouse: {am_lighthouse: true}\ncontrol: {listen: %s}\n", sock);
+	start(m, 2, "lh", LH_IP, free_port(), extra);
+	lh = &m->p[2].n;
+	lp = node_port(lh);
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"%s\": [\"127.0.0.1:%u\"]}\n"
+	    "lighthouse: {am_lighthouse: false, interval: 1, hosts: [\"%s\"], "
+	    "advertise_addrs: [\"127.0.0.1:0\"],\n"
+	    "  local_allow_list: {interfaces: {'.*': false}}}\n"
+	    "control: {enabled: false}\n",
+	    LH_IP, lp, LH_IP);
+	start(m, 1, "b", "10.77.0.3", 0, extra);
+	start(m, 0, "a", "10.77.0.2", 0, extra);
+	a = &m->p[0].n;
+	pump(m, 300);
+	assert_true(crosses(m, 0, 1, 20));
+	assert_true(crosses(m, 1, 0, 21));
+
+	/* ours */
+	assert_int_equal(RUN(a, "show"), CTL_OK);
+	assert_true(has(&out, "name:         a\n"));
+	assert_true(has(&out, "overlay:      10.77.0.2/"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "show", "-json"), CTL_OK);
+	assert_true(has(&out, "\"name\":\"a\",\"vpnIp\":\"10.77.0.2\""));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "tunnels", "-json"), CTL_OK);
+	assert_true(has(&out, "\"vpnIp\":\"10.77.0.3\",\"name\":\"b\""));
+	assert_true(has(&out, "\"vpnIp\":\"" LH_IP "\""));
+	assert_false(has(&out, "\"rxBytes\":0,"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "peer", "10.77.0.3"), CTL_OK);
+	assert_true(has(&out, "Name: b"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "peer", "10.77.0.99"), CTL_FAIL);
+	assert_true(has(&out, "Could not find tunnel for vpn ip: 10.77.0.99"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "peer"), CTL_USAGE);
+	assert_true(has(&out, "No vpn ip was provided"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(lh, "hosts", "-json"), CTL_OK);
+	assert_true(has(&out, "\"vpnIp\":\"10.77.0.2\""));
+	assert_true(has(&out, "\"vpnIp\":\"10.77.0.3\""));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "hosts"), CTL_FAIL);
+	sbuf_free(&out);
+	assert_int_equal(RUN(lh, "lookup", "10.77.0.3"), CTL_OK);
+	assert_true(has(&out, "10.77.0.3       learned=127.0.0.1:"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "counters"), CTL_OK);
+	assert_true(has(&out, "tunnels "));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "nope"), CTL_USAGE);
+	assert_true(has(&out, "unknown command: nope"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "tunnels", "-bogus"), CTL_USAGE);
+	assert_true(has(&out, "flag provided but not defined: -bogus"));
+	sbuf_free(&out);
+
+	/* Nebula's */
+	assert_int_equal(RUN(a, "list-hostmap"), CTL_OK);
+	assert_true(has(&out, "10.77.0.3: [127.0.0.1:"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "list-hostmap", "-pretty"), CTL_OK);
+	assert_true(has(&out, "[\n    {\n        \"vpnIp\": "));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "print-cert", "-json", "10.77.0.3"), CTL_OK);
+	assert_true(has(&out, "\"name\":\"b\""));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "query-lighthouse", "10.77.0.3"), CTL_OK);
+	assert_true(has(&out, "{\"" LH_IP "\":{\"reported\":[{\"ip\":"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(lh, "list-lighthouse-addrmap"), CTL_OK);
+	assert_true(has(&out, "10.77.0.2: {\"10.77.0.2\":{\"learned\":"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "create-tunnel", "10.77.0.3"), CTL_FAIL);
+	assert_true(has(&out, "Tunnel already exists"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "create-tunnel", "-address", "127.0.0.1:9",
+	                     "10.77.0.9"),
+	    CTL_OK);
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "list-pending-hostmap"), CTL_OK);
+	assert_true(has(&out, "10.77.0.9: [127.0.0.1:9]"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "close-tunnel", "10.77.0.3"), CTL_OK);
+	assert_true(has(&out, "Closed"));
+	sbuf_free(&out);
+	assert_null(hostmap_by_ip(a->hm, ip4("10.77.0.3")));
+	pump(m, 100);
+	assert_null(hostmap_by_ip(m->p[1].n.hm, ip4("10.77.0.2")));
+	assert_int_equal(RUN(a, "log-level"), CTL_OK);
+	assert_true(has(&out, "Log level is: error"));
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "log-level", "loud"), CTL_USAGE);
+	sbuf_free(&out);
+	assert_int_equal(RUN(a, "reload"), CTL_OK);
+	assert_true(has(&out, "Reloading config\nconfiguration reloaded"));
+	sbuf_free(&out);
+
+	/* the socket: a request and its answer, then a bad version */
+	assert_int_equal(ctl_start(lh, &lh->ctl), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	assert_int_equal(
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(write(fd, "C1 1\n7 version\nC2 1\n", 20), 20);
+	got = 0;
+	for (int i = 0; i < 200 && got < 60; i++) {
+		pump(m, 5);
+		r = recv(fd, buf + got, sizeof(buf) - 1 - got, MSG_DONTWAIT);
+		if (r > 0)
+			got += (size_t)r;
+	}
+	buf[got] = '\0';
+	assert_true(strncmp(buf, "R1 0 ", 5) == 0);
+	assert_non_null(strstr(buf, VPN_VERSION "\nR1 3 "));
+	close(fd);
+	/* an adopted socket pair (the sshd helper's sessions) */
+	assert_int_equal(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(ctl_adopt(lh, sv[0]), 0);
+	assert_int_equal(write(sv[1], "C1 2\n4 show\n5 -json\n", 20), 20);
+	got = 0;
+	for (int i = 0; i < 200 && strstr(buf, "\"version\"") == NULL; i++) {
+		pump(m, 5);
+		r = recv(sv[1], buf + got, sizeof(buf) - 1 - got,
+		    MSG_DONTWAIT);
+		if (r > 0)
+			got += (size_t)r;
+		buf[got] = '\0';
+	}
+	assert_true(strncmp(buf, "R1 0 ", 5) == 0);
+	assert_non_null(strstr(buf, "\"lighthouse\":true"));
+	close(sv[1]);
+	pump(m, 20);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_mesh_pair, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mesh_ctl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_both_initiate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -175,17 +175,20 @@ test_nodecfg_unknown_key_warning(void **state)
 	node_cfg_free(c);
 	fclose(f);
 	log_setup(fopen("/dev/null", "w"), LOG_LVL_ERROR, LOG_FMT_TEXT);
-	assert_non_null(
-	    strstr(out, ":5: firwall: unknown key, did you mean firewall?\""));
-	assert_non_null(
-	    strstr(out, ":7: Listen: unknown key, did you mean listen?\""));
-	assert_non_null(
-	    strstr(out, ":9: exti: unknown key, did you mean exit?\""));
-	assert_non_null(
-	    strstr(out, ":10: stat: unknown key, did you mean stats?\""));
-	assert_non_null(
-	    strstr(out, ":11: lisnet: unknown key, did you mean listen?\""));
-	assert_non_null(strstr(out, ":12: zzz_ours: unknown key\""));
+	/* file, line and key as fields, sorted as logrus sorts them */
+	assert_non_null(strstr(out, "msg=\"Unknown configuration key\" "
+	                            "didYouMean=firewall file="));
+	assert_non_null(strstr(out, " key=firwall line=5\n"));
+	assert_non_null(strstr(out, "didYouMean=listen file="));
+	assert_non_null(strstr(out, " key=Listen line=7\n"));
+	assert_non_null(strstr(out, "didYouMean=exit file="));
+	assert_non_null(strstr(out, " key=exti line=9\n"));
+	assert_non_null(strstr(out, "didYouMean=stats file="));
+	assert_non_null(strstr(out, " key=stat line=10\n"));
+	assert_non_null(strstr(out, " key=lisnet line=11\n"));
+	/* no near key: no didYouMean */
+	assert_non_null(strstr(out, "msg=\"Unknown configuration key\" file="));
+	assert_non_null(strstr(out, " key=zzz_ours line=12\n"));
 	assert_null(strstr(out, "routines"));
 	assert_null(strstr(out, "pki"));
 	free(out);

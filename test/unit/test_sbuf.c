@@ -66,12 +66,53 @@ test_sbuf_json_escaping_matches_go(void **state)
 	}
 }
 
+/* Go's %q (strconv.Quote), as logrus's text format quotes a value. */
+static void
+test_sbuf_go_quote_matches_go(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want;
+	} v[] = {
+	    {"plain text", 10, "\"plain text\""},
+	    {"a\"b\\c", 5, "\"a\\\"b\\\\c\""},
+	    {"\a\b\f\n\r\t\v", 7, "\"\\a\\b\\f\\n\\r\\t\\v\""},
+	    {"\0\x1b\x7f", 3, "\"\\x00\\x1b\\x7f\""},
+	    {"<&>", 3, "\"<&>\""}, /* not HTML-escaped, unlike JSON */
+	    {"\xff", 1, "\"\\xff\""},
+	    {"\xe2\x82", 2, "\"\\xe2\\x82\""}, /* truncated */
+	    {"\xed\xa0\x80", 3, "\"\\xed\\xa0\\x80\""}, /* surrogate */
+	    {"caf\xc3\xa9", 5, "\"caf\xc3\xa9\""},
+	    {"\xc2\xa0", 2, "\"\\u00a0\""}, /* no-break space */
+	    {"\xc2\x85", 2, "\"\\u0085\""}, /* C1 control */
+	    {"\xe2\x80\xa8", 3, "\"\\u2028\""},
+	    {"\xef\xbb\xbf", 3, "\"\\ufeff\""},
+	    {"\xee\x80\x80", 3, "\"\\ue000\""}, /* private use */
+	    {"\xf3\xb0\x80\x80", 4, "\"\\U000f0000\""},
+	    {"\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\""},
+	    {"", 0, "\"\""},
+	};
+	struct sbuf b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sbuf_init(&b);
+		sbuf_go_quote(&b, v[i].in, v[i].len);
+		assert_true(sbuf_ok(&b));
+		assert_string_equal(b.s, v[i].want);
+		sbuf_free(&b);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sbuf_grows),
 	    cmocka_unit_test(test_sbuf_json_escaping_matches_go),
+	    cmocka_unit_test(test_sbuf_go_quote_matches_go),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -244,7 +244,7 @@ test_tunnel_pending_bounded(void **state)
 	    1);
 	/* the first drop, the one said: the byte bound */
 	assert_non_null(
-	    strstr(text, "reason=handshakes.max_queued_bytes reached"));
+	    strstr(text, "reason=\"handshakes.max_queued_bytes reached\""));
 	free(text);
 	handshakes_free(&e->n, e->n.hs);
 	e->n.hs = NULL;
