@@ -365,17 +365,14 @@ fmt_time(char *s, size_t len, int64_t t)
 		snprintf(s, len, "%lld", (long long)t);
 }
 
+/* Where t's peer is: its address, or relay:IP (relay_where). */
 static void
 where(const struct tunnel *t, char a[UDP_ADDR_STRLEN])
 {
-	char ip[IP4_STRLEN];
-
-	if (!t->relayed) {
+	if (t->relayed)
+		relay_where(t->relays[0], a);
+	else
 		udp_addr_format(&t->remote, a);
-		return;
-	}
-	ip4_format(t->relays[0], ip);
-	snprintf(a, UDP_ADDR_STRLEN, "relay:%s", ip);
 }
 
 /* A peer's candidate addresses, as Nebula's RemoteAddrs: what the
