@@ -134,26 +134,69 @@ crypto_x25519_keypair(uint8_t priv[CRYPTO_X25519_LEN],
 	return r;
 }
 
-int
-crypto_x25519(const uint8_t priv[CRYPTO_X25519_LEN],
-    const uint8_t peer[CRYPTO_X25519_LEN], uint8_t out[CRYPTO_X25519_LEN])
+/*
+ * X25519 keys from raw bytes through one context per thread, made once:
+ * a context made per key (EVP_PKEY_new_raw_*) looks its algorithm up by
+ * name every time.  With the private key's public key given, OpenSSL
+ * takes both as they are; given the private key alone it derives the
+ * public key, a base point multiplication that a DH does not need and
+ * that costs as much as the DH itself.
+ */
+static _Thread_local EVP_PKEY_CTX *x25519_fd;
+
+static EVP_PKEY *
+x25519_key(const uint8_t *priv, const uint8_t *pub)
 {
-	EVP_PKEY *pk = raw_private(EVP_PKEY_X25519, priv, 32);
-	EVP_PKEY *pp =
-	    EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
+	OSSL_PARAM p[3], *q = p;
+	EVP_PKEY *pk = NULL;
+
+	if (priv != NULL && pub == NULL)
+		return raw_private(EVP_PKEY_X25519, priv, 32);
+	if (x25519_fd == NULL &&
+	    (x25519_fd = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL)) ==
+	        NULL)
+		return NULL;
+	if (priv != NULL)
+		*q++ = OSSL_PARAM_construct_octet_string(
+		    OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, 32);
+	*q++ = OSSL_PARAM_construct_octet_string(
+	    OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, 32);
+	*q = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_fromdata_init(x25519_fd) != 1 ||
+	    EVP_PKEY_fromdata(x25519_fd, &pk,
+	        priv != NULL ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, p) != 1)
+		pk = NULL;
+	return pk;
+}
+
+int
+crypto_x25519_dh(const uint8_t priv[CRYPTO_X25519_LEN],
+    const uint8_t *pub, const uint8_t peer[CRYPTO_X25519_LEN],
+    uint8_t out[CRYPTO_X25519_LEN])
+{
+	EVP_PKEY *pk = x25519_key(priv, pub);
+	EVP_PKEY *pp = x25519_key(NULL, peer);
 	EVP_PKEY_CTX *cx = pk != NULL ? EVP_PKEY_CTX_new(pk, NULL) : NULL;
 	size_t len = 32;
 	int r = VPN_ERR_CRYPTO;
 
-	/* OpenSSL refuses an all-zero shared secret (a low-order point). */
+	/* OpenSSL refuses an all-zero shared secret (a low-order point);
+	 * checking the peer's key first would check only its length. */
 	if (cx != NULL && pp != NULL && EVP_PKEY_derive_init(cx) == 1 &&
-	    EVP_PKEY_derive_set_peer(cx, pp) == 1 &&
+	    EVP_PKEY_derive_set_peer_ex(cx, pp, 0) == 1 &&
 	    EVP_PKEY_derive(cx, out, &len) == 1 && len == 32)
 		r = 0;
 	EVP_PKEY_CTX_free(cx);
 	EVP_PKEY_free(pp);
 	EVP_PKEY_free(pk);
 	return r;
+}
+
+int
+crypto_x25519(const uint8_t priv[CRYPTO_X25519_LEN],
+    const uint8_t peer[CRYPTO_X25519_LEN], uint8_t out[CRYPTO_X25519_LEN])
+{
+	return crypto_x25519_dh(priv, NULL, peer, out);
 }
 
 void

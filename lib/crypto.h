@@ -53,6 +53,12 @@ int crypto_x25519_public(const uint8_t priv[CRYPTO_X25519_LEN],
 /* out = X25519(priv, peer); fails on an all-zero result. */
 int crypto_x25519(const uint8_t priv[CRYPTO_X25519_LEN],
     const uint8_t peer[CRYPTO_X25519_LEN], uint8_t out[CRYPTO_X25519_LEN]);
+/* The same with priv's public key at hand (pub, or NULL): OpenSSL then
+ * skips deriving it, which costs as much as the DH.  A pub that is not
+ * priv's changes nothing in out. */
+int crypto_x25519_dh(const uint8_t priv[CRYPTO_X25519_LEN],
+    const uint8_t *pub, const uint8_t peer[CRYPTO_X25519_LEN],
+    uint8_t out[CRYPTO_X25519_LEN]);
 
 void crypto_sha256(const void *msg, size_t len,
     uint8_t out[CRYPTO_SHA256_LEN]);

@@ -39,14 +39,17 @@ mix_key(struct noise_hs *s, const uint8_t ikm[32])
 	return 0;
 }
 
-/* MixKey(DH(priv, pub)); an all-zero result fails (crypto_x25519). */
+/* MixKey(DH(our static or ephemeral key, pub)); an all-zero result fails
+ * (crypto_x25519).  Our public key goes along: it spares OpenSSL its
+ * derivation. */
 static int
-mix_dh(struct noise_hs *s, const uint8_t priv[32], const uint8_t pub[32])
+mix_dh(struct noise_hs *s, bool statik, const uint8_t pub[32])
 {
 	uint8_t dh[32];
 	int r;
 
-	if ((r = crypto_x25519(priv, pub, dh)) == 0)
+	if ((r = crypto_x25519_dh(statik ? s->s_priv : s->e_priv,
+	         statik ? s->s_pub : s->e_pub, pub, dh)) == 0)
 		r = mix_key(s, dh);
 	crypto_cleanse(dh, sizeof(dh));
 	return r;
@@ -241,10 +244,10 @@ noise_write_msg2(struct noise_hs *hs, const uint8_t *payload, size_t plen,
 		return finish(hs, &t, r);
 	memcpy(out, t.e_pub, 32);
 	mix_hash(&t, t.e_pub, 32);
-	if ((r = mix_dh(&t, t.e_priv, t.re)) != 0 || /* ee */
-	    (r = mix_dh(&t, t.e_priv, t.rs)) != 0 || /* se */
+	if ((r = mix_dh(&t, false, t.re)) != 0 || /* ee */
+	    (r = mix_dh(&t, false, t.rs)) != 0 || /* se */
 	    (r = encrypt_and_hash(&t, t.s_pub, 32, out + 32)) != 0 ||
-	    (r = mix_dh(&t, t.s_priv, t.re)) != 0 || /* es */
+	    (r = mix_dh(&t, true, t.re)) != 0 || /* es */
 	    (r = encrypt_and_hash(&t, payload, plen, out + 80)) != 0)
 		return finish(hs, &t, r);
 	t.step = ST_DONE;
@@ -270,10 +273,10 @@ noise_read_msg2(struct noise_hs *hs, const uint8_t *in, size_t len,
 	memcpy(&t, hs, sizeof(t));
 	memcpy(t.re, in, 32);
 	mix_hash(&t, t.re, 32);
-	if ((r = mix_dh(&t, t.e_priv, t.re)) != 0 || /* ee */
-	    (r = mix_dh(&t, t.s_priv, t.re)) != 0 || /* se */
+	if ((r = mix_dh(&t, false, t.re)) != 0 || /* ee */
+	    (r = mix_dh(&t, true, t.re)) != 0 || /* se */
 	    (r = decrypt_and_hash(&t, in + 32, 48, t.rs)) != 0 ||
-	    (r = mix_dh(&t, t.e_priv, t.rs)) != 0 || /* es */
+	    (r = mix_dh(&t, false, t.rs)) != 0 || /* es */
 	    (r = decrypt_and_hash(&t, in + 80, len - 80, payload_out)) != 0)
 		return finish(hs, &t, r);
 	t.step = ST_DONE;
