@@ -63,4 +63,38 @@ bool ca_pool_same(const struct ca_pool *a, const struct ca_pool *b);
 int ca_pool_verify(const struct ca_pool *p, const struct cert *c, int64_t now,
     char *detail, size_t detaillen);
 
+/*
+ * The same, with the certificate's fingerprint fp already computed, and
+ * without the signature check when sig_known_good (the same bytes were
+ * verified against this pool before: see struct fp_cache).  Every other
+ * check is made as above, expiry and blocklist included.
+ */
+int ca_pool_verify_fp(const struct ca_pool *p, const struct cert *c,
+    const uint8_t fp[CERT_FP_LEN], bool sig_known_good, int64_t now,
+    char *detail, size_t detaillen);
+
+/*
+ * A bounded set of certificate fingerprints (two-way set associative: a
+ * newcomer replaces one of the two in its set), e.g. of certificates whose
+ * signature verified: a handshake from a known certificate is then spared
+ * the Ed25519 verification, the most expensive step of a responder's
+ * work after the DHs.  Only what passed the whole verification goes in; an
+ * outsider cannot choose a fingerprint, so cannot aim at a set.  The
+ * slots are allocated at the first add (nslots * 32 bytes).
+ */
+struct fp_cache {
+	uint8_t (*slot)[CERT_FP_LEN]; /* all zero: empty */
+	size_t nslots;                /* a power of two, >= 2 */
+	uint64_t hits, misses;
+};
+
+/* nslots is rounded down to a power of two (at least 2). */
+void fp_cache_init(struct fp_cache *fc, size_t nslots);
+bool fp_cache_has(struct fp_cache *fc, const uint8_t fp[CERT_FP_LEN]);
+/* Added if there is memory for it: a cache may forget. */
+void fp_cache_add(struct fp_cache *fc, const uint8_t fp[CERT_FP_LEN]);
+/* Forget everything (the pool or the blocklist changed). */
+void fp_cache_clear(struct fp_cache *fc);
+void fp_cache_free(struct fp_cache *fc);
+
 #endif

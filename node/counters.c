@@ -7,6 +7,7 @@
 
 #include "counters.h"
 #include "handshake.h"
+#include "hsguard.h"
 #include "hostmap.h"
 #include "lhclient.h"
 #include "lhserver.h"
@@ -58,6 +59,18 @@ SUB_STAT(hs_started, hs, hs_stats, started)
 SUB_STAT(hs_completed, hs, hs_stats, completed)
 SUB_STAT(hs_timed_out, hs, hs_stats, timed_out)
 SUB_STAT(hs_pending_full, hs, hs_stats, pending_full)
+SUB_STAT(hs_msg1_full, hs, hs_stats, msg1_full)
+SUB_STAT(hs_msg1_stale, hs, hs_stats, msg1_stale)
+SUB_STAT(hs_guard_busy, hs, hs_guard_stats, busy)
+SUB_STAT(hs_source_limited, hs, hs_guard_stats, source_limited)
+SUB_STAT(hs_known_first, hs, hs_guard_stats, known_first)
+SUB_STAT(hs_under_load, hs, hs_guard_stats, under_load)
+
+static uint64_t
+get_hs_verified_hits(const struct node *n)
+{
+	return n->hs != NULL ? hs_verified_hits(n->hs) : 0;
+}
 SUB_STAT(tx_queue_full, hs, hs_stats, queue_full)
 SUB_STAT(lh_updates, lhs, lhserver_stats, updates)
 SUB_STAT(lh_queries, lhs, lhserver_stats, queries)
@@ -220,6 +233,20 @@ static const struct counter_def table[] = {
         get_relay_no_path},
     {"udpRxBytes", "bytes of the datagrams received", T, get_udp_rx_bytes},
     {"udpTxBytes", "bytes of the datagrams sent", T, get_udp_tx_bytes},
+    {"hsQueueFull", "messages 1 dropped: handshakes.responder_queue full", T,
+        get_hs_msg1_full},
+    {"hsStale", "messages 1 dropped after waiting 2 s for the budget", T,
+        get_hs_msg1_stale},
+    {"hsBusy", "times a message 1 waited: handshakes.cpu_percent spent", T,
+        get_hs_guard_busy},
+    {"hsSourceLimited", "messages 1 dropped under load: per_source_rate", T,
+        get_hs_source_limited},
+    {"hsKnownFirst", "messages 1 under load from sources with a tunnel", T,
+        get_hs_known_first},
+    {"hsUnderLoad", "times the responder went into its under-load mode", T,
+        get_hs_under_load},
+    {"hsCertCached", "peer certificates found already verified", T,
+        get_hs_verified_hits},
 };
 
 const struct counter_def *

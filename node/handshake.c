@@ -11,6 +11,7 @@
 #include "err.h"
 #include "handshake.h"
 #include "hostmap.h"
+#include "hsguard.h"
 #include "hspayload.h"
 #include "lhclient.h"
 #include "log.h"
@@ -25,6 +26,8 @@
 #define HS_PKT_MAX UDP_MAX_PACKET
 #define WHEEL_TICK 10000000LL /* ns */
 #define WHEEL_SLOTS 256       /* 2.56 s a turn */
+#define HS_VERIFIED_SLOTS 4096 /* certificates remembered as verified */
+#define MSG1_MAX_AGE 2000000000LL /* the initiator has tried again by then */
 
 /* A packet waiting for a handshake: tunnel data, or a lighthouse message
  * to a lighthouse we have no tunnel with yet. */
@@ -50,11 +53,35 @@ struct pending {
 	size_t nq;
 };
 
+/* A message 1 waiting for its turn (see hs_recv). */
+struct msg1 {
+	struct msg1 *next;
+	struct udp_addr from; /* when not through a relay */
+	uint32_t via;         /* the relay's VPN address, or 0 */
+	uint32_t src;         /* hsguard's key for where it came from */
+	int64_t at;           /* node_mono_ns() when it arrived */
+	struct header h;
+	size_t len;
+	uint8_t pkt[];
+};
+
+/* Messages 1 from sources known to the guard, and the others: the first
+ * go first. */
+struct msg1_fifo {
+	struct msg1 *head, **tail;
+};
+
 struct handshakes {
 	struct twheel wheel;
 	struct event *ev;
 	struct hs_stats st;
 	struct log_limit refuse_limit, full_limit, queue_limit;
+	struct hsguard *guard;
+	struct fp_cache verified; /* peers' certificates verified ... */
+	uint32_t verified_gen;    /* ... against n->pki_gen */
+	struct msg1_fifo known, other;
+	size_t nmsg1;
+	struct event *drain_ev; /* works through the messages 1 */
 	uint8_t payload[HS_PKT_MAX]; /* scratch: a handshake payload */
 };
 
@@ -93,17 +120,33 @@ on_wheel(evutil_socket_t fd, short what, void *arg)
 	hs_tick(arg);
 }
 
+static void on_drain(evutil_socket_t fd, short what, void *arg);
+
 int
 handshakes_new(struct node *n, struct handshakes **out)
 {
 	struct handshakes *hs = calloc(1, sizeof(*hs));
+	uint64_t seed;
 
 	*out = NULL;
 	if (hs == NULL)
 		return VPN_ERR_NOMEM;
+	hs->known.tail = &hs->known.head;
+	hs->other.tail = &hs->other.head;
+	fp_cache_init(&hs->verified, HS_VERIFIED_SLOTS);
+	if (crypto_random(&seed, sizeof(seed)) != 0)
+		seed = (uint64_t)node_mono_ns();
 	if (twheel_init(&hs->wheel, WHEEL_TICK, WHEEL_SLOTS, node_mono_ns()) !=
 	        0 ||
-	    (hs->ev = evtimer_new(n->base, on_wheel, n)) == NULL) {
+	    (hs->ev = evtimer_new(n->base, on_wheel, n)) == NULL ||
+	    (hs->drain_ev = evtimer_new(n->base, on_drain, n)) == NULL ||
+	    hsguard_new((int)n->cfg->hs_cpu_percent,
+	        (int)n->cfg->hs_source_rate, seed, node_mono_ns(),
+	        &hs->guard) != 0) {
+		if (hs->ev != NULL)
+			event_free(hs->ev);
+		if (hs->drain_ev != NULL)
+			event_free(hs->drain_ev);
 		twheel_free(&hs->wheel);
 		free(hs);
 		return VPN_ERR_NOMEM;
@@ -136,6 +179,24 @@ pending_free(struct node *n, struct pending *p)
 	free(p);
 }
 
+static void
+msg1_drop_all(struct handshakes *hs)
+{
+	struct msg1_fifo *q[2] = {&hs->known, &hs->other};
+	struct msg1 *m, *next;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		for (m = q[i]->head; m != NULL; m = next) {
+			next = m->next;
+			free(m);
+		}
+		q[i]->head = NULL;
+		q[i]->tail = &q[i]->head;
+	}
+	hs->nmsg1 = 0;
+}
+
 void
 handshakes_free(struct node *n, struct handshakes *hs)
 {
@@ -152,6 +213,11 @@ handshakes_free(struct node *n, struct handshakes *hs)
 	free(all);
 	if (hs->ev != NULL)
 		event_free(hs->ev);
+	if (hs->drain_ev != NULL)
+		event_free(hs->drain_ev);
+	msg1_drop_all(hs);
+	hsguard_free(hs->guard);
+	fp_cache_free(&hs->verified);
 	twheel_free(&hs->wheel);
 	free(hs);
 }
@@ -174,10 +240,40 @@ hs_pending_info(const struct pending *p, struct hs_pending_info *out)
 	out->hint = p->hint;
 }
 
+/* hsguard's key for a source: an IPv4 address, a fold of an IPv6 /64,
+ * or the VPN address of the relay a message came through. */
+static uint32_t
+src_key(const struct udp_addr *from, uint32_t via)
+{
+	uint32_t k = 0;
+	size_t i;
+
+	if (from == NULL)
+		return via;
+	if (udp_addr_is_v4(from))
+		return udp_addr_v4(from);
+	for (i = 0; i < 8; i++)
+		k = k * 31 + from->ip[i];
+	return k | 1;
+}
+
 void
-hs_completed(struct handshakes *hs)
+hs_completed(struct handshakes *hs, const struct udp_addr *from, uint32_t via)
 {
 	hs->st.completed++;
+	hsguard_completed(hs->guard, src_key(from, via));
+}
+
+const struct hsguard_stats *
+hs_guard_stats(const struct handshakes *hs)
+{
+	return hsguard_stats(hs->guard);
+}
+
+uint64_t
+hs_verified_hits(const struct handshakes *hs)
+{
+	return hs->verified.hits;
 }
 
 /* Send message 1 to every known address of the peer; with at most one
@@ -507,8 +603,11 @@ static int
 peer_cert(struct node *n, const struct hspayload *hp, const uint8_t rs[32],
     struct cert **out, char *why, size_t whylen)
 {
+	struct handshakes *hs = n->hs;
+	uint8_t fp[CERT_FP_LEN];
 	char detail[128];
 	struct cert *c = NULL;
+	bool known;
 	int r;
 
 	*out = NULL;
@@ -520,8 +619,17 @@ peer_cert(struct node *n, const struct hspayload *hp, const uint8_t rs[32],
 		return r;
 	}
 	*out = c;
-	r = ca_pool_verify(
-	    n->cfg->ca, c, node_real_ns() / 1000000000, detail, sizeof(detail));
+	if (hs->verified_gen != n->pki_gen) { /* the pool changed */
+		fp_cache_clear(&hs->verified);
+		hs->verified_gen = n->pki_gen;
+	}
+	if ((r = cert_fingerprint(c, fp)) == 0) {
+		known = fp_cache_has(&hs->verified, fp);
+		r = ca_pool_verify_fp(n->cfg->ca, c, fp, known,
+		    node_real_ns() / 1000000000, detail, sizeof(detail));
+		if (r == 0 && !known)
+			fp_cache_add(&hs->verified, fp);
+	}
 	if (r != 0) {
 		snprintf(why, whylen, "certificate validation failed: %s%s%s",
 		    vpn_strerror(r), *detail != '\0' ? ": " : "", detail);
@@ -989,6 +1097,124 @@ hs_stage2(struct node *n, const struct src *from, const struct header *h,
 	pending_free(n, p);
 }
 
+/* The oldest message 1 of the first non-empty queue, taken out. */
+static struct msg1 *
+msg1_pop(struct handshakes *hs, struct msg1_fifo *q)
+{
+	struct msg1 *m = q->head;
+
+	if (m == NULL)
+		return NULL;
+	if ((q->head = m->next) == NULL)
+		q->tail = &q->head;
+	hs->nmsg1--;
+	return m;
+}
+
+static void
+msg1_push(struct handshakes *hs, struct msg1_fifo *q, struct msg1 *m)
+{
+	m->next = NULL;
+	*q->tail = m;
+	q->tail = &m->next;
+	hs->nmsg1++;
+}
+
+/* Work through the waiting messages 1, known sources first, while the
+ * guard's budget lasts; then wait for it. */
+static void
+drain(struct node *n)
+{
+	struct handshakes *hs = n->hs;
+	struct msg1_fifo *q;
+	struct timeval tv;
+	struct msg1 *m;
+	struct src s;
+	int64_t now, t0, wait;
+
+	hsguard_set(hs->guard, (int)n->cfg->hs_cpu_percent,
+	    (int)n->cfg->hs_source_rate);
+	for (;;) {
+		q = hs->known.head != NULL ? &hs->known : &hs->other;
+		if ((m = q->head) == NULL)
+			return;
+		now = node_mono_ns();
+		if (now - m->at > MSG1_MAX_AGE) {
+			free(msg1_pop(hs, q));
+			hs->st.msg1_stale++;
+			continue;
+		}
+		if (hsguard_admit(hs->guard, m->src, now) != HSG_ADMIT)
+			break;
+		msg1_pop(hs, q);
+		s.addr = m->via != 0 ? NULL : &m->from;
+		s.via = m->via;
+		t0 = node_mono_ns();
+		hs_stage1(n, &s, &m->h, m->pkt, m->len);
+		hsguard_spent(hs->guard, node_mono_ns() - t0);
+		free(m);
+	}
+	/* out of budget: again when a message at the head can go */
+	wait = hsguard_wait(hs->guard, q == &hs->known, node_mono_ns());
+	tv.tv_sec = (time_t)(wait / 1000000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000000 / 1000);
+	evtimer_add(hs->drain_ev, &tv);
+}
+
+static void
+on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	drain(arg);
+}
+
+/*
+ * Message 1 is queued, not handled at once: the datagrams read with it
+ * are handled first, and its public-key work waits for the guard's
+ * budget (hsguard.h), known sources first.  The queue holds
+ * handshakes.responder_queue messages; when full, a message from a known
+ * source takes the place of the oldest from an unknown one, else it is
+ * dropped (its initiator tries again).
+ */
+static void
+msg1_enqueue(struct node *n, const struct udp_addr *from, uint32_t via,
+    const struct header *h, const uint8_t *pkt, size_t len)
+{
+	struct handshakes *hs = n->hs;
+	uint32_t src = src_key(from, via);
+	int64_t now = node_mono_ns();
+	struct msg1 *m;
+	bool known;
+
+	if (hsguard_over_rate(hs->guard, src, now))
+		return; /* counted by the guard */
+	known = hsguard_known(hs->guard, src);
+	if (hs->nmsg1 >= (size_t)n->cfg->hs_responder_queue) {
+		if (!known || hs->other.head == NULL) {
+			hs->st.msg1_full++;
+			return;
+		}
+		free(msg1_pop(hs, &hs->other));
+		hs->st.msg1_full++;
+	}
+	if ((m = malloc(sizeof(*m) + len)) == NULL) {
+		hs->st.msg1_full++;
+		return;
+	}
+	if (from != NULL)
+		m->from = *from;
+	m->via = from != NULL ? 0 : via;
+	m->src = src;
+	m->at = now;
+	m->h = *h;
+	m->len = len;
+	memcpy(m->pkt, pkt, len);
+	msg1_push(hs, known ? &hs->known : &hs->other, m);
+	if (!evtimer_pending(hs->drain_ev, NULL))
+		event_active(hs->drain_ev, EV_TIMEOUT, 0);
+}
+
 void
 hs_recv(struct node *n, const struct udp_addr *from, uint32_t via,
     const struct header *h, uint8_t *pkt, size_t len)
@@ -998,7 +1224,7 @@ hs_recv(struct node *n, const struct udp_addr *from, uint32_t via,
 	if (h->subtype != HDR_SUB_HANDSHAKE_IXPSK0)
 		return;
 	if (h->counter == 1)
-		hs_stage1(n, &s, h, pkt, len);
+		msg1_enqueue(n, from, via, h, pkt, len);
 	else if (h->counter == 2)
 		hs_stage2(n, &s, h, pkt, len);
 }

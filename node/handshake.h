@@ -35,6 +35,8 @@ struct hs_stats {
 	uint64_t pending_full; /* handshakes not started: at the bound */
 	uint64_t queue_full;   /* packets not queued: a bound */
 	uint64_t bad, refused; /* messages unreadable; peers refused */
+	uint64_t msg1_full;    /* messages 1 dropped: the queue was full */
+	uint64_t msg1_stale;   /* messages 1 that waited too long */
 };
 
 int handshakes_new(struct node *n, struct handshakes **out);
@@ -56,8 +58,13 @@ void hs_recv(struct node *n, const struct udp_addr *from, uint32_t via,
 void hs_relay_ready(struct node *n, uint32_t vpn_ip, uint32_t via);
 /* Retries and timeouts that are due (the wheel's own timer calls it). */
 void hs_tick(struct node *n);
-/* A tunnel came up (counted). */
-void hs_completed(struct handshakes *hs);
+/* A tunnel came up with the peer at from (or through relay via): a
+ * source the guard lets go first under load. */
+void hs_completed(struct handshakes *hs, const struct udp_addr *from,
+    uint32_t via);
+/* The guard's counters (hsguard.h); the certificate cache's hits. */
+const struct hsguard_stats *hs_guard_stats(const struct handshakes *hs);
+uint64_t hs_verified_hits(const struct handshakes *hs);
 
 const struct hs_stats *hs_stats(const struct handshakes *hs);
 

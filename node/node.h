@@ -106,6 +106,9 @@ struct node_cfg {
 	enum crypto_cipher cipher;
 	int64_t hs_try_interval; /* ns */
 	int64_t hs_retries;
+	int64_t hs_cpu_percent;     /* handshakes.cpu_percent (ours) */
+	int64_t hs_source_rate;     /* handshakes.per_source_rate (ours) */
+	int64_t hs_responder_queue; /* handshakes.responder_queue (ours) */
 	int64_t alive_interval, deletion_interval; /* s */
 	int64_t max_pending;	   /* handshakes.max_pending */
 	int64_t max_queued_bytes;  /* handshakes.max_queued_bytes */

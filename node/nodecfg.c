@@ -739,6 +739,12 @@ load_misc(struct ld *l)
 	         1 << 20, &c->max_pending, &l->ce)) ||
 	    (r = config_int(c->raw, "handshakes.max_queued_bytes", 8 << 20,
 	         0, (int64_t)1 << 32, &c->max_queued_bytes, &l->ce)) ||
+	    (r = config_int(c->raw, "handshakes.cpu_percent", 50, 1, 100,
+	         &c->hs_cpu_percent, &l->ce)) ||
+	    (r = config_int(c->raw, "handshakes.per_source_rate", 10, 1,
+	         1 << 20, &c->hs_source_rate, &l->ce)) ||
+	    (r = config_int(c->raw, "handshakes.responder_queue", 256, 1,
+	         1 << 16, &c->hs_responder_queue, &l->ce)) ||
 	    (r = config_int(c->raw, "firewall.conntrack.max_per_tunnel", 65536,
 	         1, CONNTRACK_DEFAULT_MAX, &c->ct_max_per_tunnel, &l->ce)))
 		return cfail(l, r);

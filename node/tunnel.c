@@ -275,7 +275,8 @@ tunnel_up(struct node *n, struct tunnel *t)
 		/* The peer may have lost its relays with its old tunnel. */
 		relay_tunnel_gone(n, t->vpn_ip);
 	}
-	hs_completed(n->hs);
+	hs_completed(n->hs, t->relayed ? NULL : &t->remote,
+	    t->relayed ? t->relays[0] : 0);
 	connmgr_track(n, t);
 	/* said by the handshake: "Handshake message received" or "sent" */
 	announce_up(n, t);

@@ -884,10 +884,81 @@ test_pki_same(void **state)
 	ca_pool_free(b);
 }
 
+/* A known-good signature skips only the signature: expiry and the
+ * blocklist still count. */
+static void
+test_pki_verify_fp_known_good(void **state)
+{
+	uint8_t fp[CERT_FP_LEN];
+	struct ca_pool *p;
+	struct cert *c;
+
+	(void)state;
+	p = pool_strict("ca.crt");
+	c = tu_load_cert("host-a.crt");
+	assert_int_equal(cert_set_name(c, "host-x", 6), 0); /* bad signature */
+	assert_int_equal(cert_fingerprint(c, fp), 0);
+	assert_int_equal(ca_pool_verify_fp(p, c, fp, false, NOW, NULL, 0),
+	    VPN_ERR_CERT_SIGNATURE);
+	assert_int_equal(ca_pool_verify_fp(p, c, fp, true, NOW, NULL, 0), 0);
+	assert_int_equal(ca_pool_verify_fp(p, c, fp, true,
+	                     c->not_after + 1, NULL, 0),
+	    VPN_ERR_CERT_EXPIRED);
+	assert_int_equal(ca_pool_block(p, HOST_A_FP), 0);
+	cert_free(c);
+	c = tu_load_cert("host-a.crt");
+	assert_int_equal(cert_fingerprint(c, fp), 0);
+	assert_int_equal(ca_pool_verify_fp(p, c, fp, true, NOW, NULL, 0),
+	    VPN_ERR_CERT_BLOCKED);
+	cert_free(c);
+	ca_pool_free(p);
+}
+
+/* The fingerprint cache: bounded, two ways a set, the newest kept. */
+static void
+test_pki_fp_cache(void **state)
+{
+	uint8_t fp[3][CERT_FP_LEN];
+	struct fp_cache fc;
+	int i, kept = 0;
+
+	(void)state;
+	fp_cache_init(&fc, 5); /* rounded down: 4 slots, 2 sets */
+	assert_int_equal(fc.nslots, 4);
+	memset(fp, 0, sizeof(fp));
+	for (i = 0; i < 3; i++) { /* the same set (byte 0 even), distinct */
+		fp[i][0] = 2;
+		fp[i][31] = (uint8_t)(i + 1);
+	}
+	assert_false(fp_cache_has(&fc, fp[0])); /* nothing allocated yet */
+	assert_null(fc.slot);
+	fp_cache_add(&fc, fp[0]);
+	fp_cache_add(&fc, fp[1]);
+	assert_true(fp_cache_has(&fc, fp[0]));
+	assert_true(fp_cache_has(&fc, fp[1]));
+	fp_cache_add(&fc, fp[1]); /* again: no change */
+	fp_cache_add(&fc, fp[2]); /* the set is full: the oldest goes */
+	for (i = 0; i < 3; i++)
+		kept += fp_cache_has(&fc, fp[i]);
+	assert_int_equal(kept, 2);
+	assert_false(fp_cache_has(&fc, fp[0]));
+	assert_true(fp_cache_has(&fc, fp[2]));
+	/* an all-zero fingerprint is never found */
+	memset(fp[0], 0, CERT_FP_LEN);
+	assert_false(fp_cache_has(&fc, fp[0]));
+	fp_cache_clear(&fc);
+	assert_false(fp_cache_has(&fc, fp[2]));
+	assert_true(fc.hits >= 4 && fc.misses >= 3);
+	fp_cache_free(&fc);
+	assert_null(fc.slot);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pki_verify_fp_known_good),
+	    cmocka_unit_test(test_pki_fp_cache),
 	    cmocka_unit_test(test_pki_verify_matrix),
 	    cmocka_unit_test(test_pki_verify_ca_as_crt_has_no_issuer),
 	    cmocka_unit_test(test_pki_load_not_a_ca),
