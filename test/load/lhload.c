@@ -136,6 +136,9 @@ struct lhl {
 	long pid;
 	int64_t timeout, retry, reply_timeout, flood_for, settle;
 	int attempts_max;
+	bool rehandshake; /* a second round: every host handshakes again */
+	int round;        /* 0: registering; 1: handshaking again */
+	size_t nredone;   /* hosts whose second handshake completed */
 	struct udp_addr lh;
 	uint32_t lh_vpn;
 	struct ip4net net;
@@ -928,7 +931,10 @@ on_msg2(struct lhl *L, struct host *h, uint8_t *pkt, size_t len)
 	h->state = H_UP;
 	L->st.hs_done++;
 	send_update1(L, h, h->vpn_ip, h->addr4, HOST_PORT);
-	L->reg[L->nreg++] = (uint32_t)(h - L->h);
+	if (L->round == 0)
+		L->reg[L->nreg++] = (uint32_t)(h - L->h);
+	else
+		L->nredone++;
 }
 
 /* --- receiving ---------------------------------------------------------- */
@@ -1208,8 +1214,13 @@ reg_tick(struct lhl *L, int64_t now, int *wait)
 			L->st.hs_resent++;
 		}
 	}
-	while (L->next_host < L->n && L->npfree > 0 && started < 256 &&
-	       take_token(L, L->rate, now)) {
+	while (L->next_host < L->n && L->npfree > 0 && started < 256) {
+		if (L->round > 0 && L->h[L->next_host].state != H_NEW) {
+			L->next_host++; /* not registered: not again either */
+			continue;
+		}
+		if (!take_token(L, L->rate, now))
+			break;
 		hs_begin(L, (uint32_t)L->next_host++, now);
 		started++;
 	}
@@ -1862,6 +1873,7 @@ enum {
 	F_FLOOD_KIND,
 	F_FRATE,
 	F_SETTLE,
+	F_REHS,
 	F_BIND,
 	F_CACHE,
 	F_SEED,
@@ -1966,6 +1978,10 @@ main(int argc, char **argv)
 	        "flood mode: packets per "
 	        "second, 0 = as fast as possible",
 	        "0", false, 0, false},
+	    [F_REHS] = {"rehandshake", GOFLAG_BOOL,
+	        "after registering, every host makes a new handshake with "
+	        "the same certificate (a reconnect), measured apart",
+	        "", false, 0, false},
 	    [F_SETTLE] = {"settle", GOFLAG_DURATION,
 	        "wait after registering "
 	        "before measuring memory and querying",
@@ -1992,7 +2008,7 @@ main(int argc, char **argv)
 	double cpu0 = -1, cpu1 = -1, reg_cpu = -1, qcpu = -1, v;
 	struct flood_res fu, fr;
 	bool fl_upd = true, fl_rerr = true;
-	double reg_s = 0, q_s = 0, mint_s;
+	double reg_s = 0, q_s = 0, mint_s, re_s = 0, re_cpu = -1;
 	int64_t t;
 	uint64_t q_before, q_ans = 0, q_missing = 0, p_ans = 0, p_missing = 0;
 	double p_s = 0;
@@ -2033,6 +2049,7 @@ main(int argc, char **argv)
 	L->reply_timeout = f[F_REPLY_TIMEOUT].d;
 	L->flood_for = f[F_DURATION].d;
 	L->settle = f[F_SETTLE].d;
+	L->rehandshake = f[F_REHS].b;
 	L->rng = parse_num("seed", f[F_SEED].s, NULL);
 	if (L->n < 2 || L->n > 16000000)
 		die("-hosts must be 2 to 16000000");
@@ -2167,6 +2184,35 @@ main(int argc, char **argv)
 		    reg_cpu, L->nreg ? reg_cpu * 1e6 / (double)L->nreg : 0);
 	if (L->nreg < L->n)
 		rc = EXIT_FAIL;
+	if (L->rehandshake) {
+		/* the registered hosts again, with new ephemeral keys and a
+		 * later time: a reconnect with certificates the lighthouse
+		 * has seen */
+		for (i = 0; i < L->n; i++)
+			if (L->h[i].state == H_UP)
+				L->h[i].state = H_NEW;
+		L->round = 1;
+		L->next_host = 0;
+		cpu0 = cpu_of(L->pid);
+		t = mono_ns();
+		L->tok_at = t;
+		if (run(L, reg_tick) != 0)
+			goto done;
+		re_s = (double)(mono_ns() - t) / SEC;
+		cpu1 = cpu_of(L->pid);
+		if (cpu0 >= 0 && cpu1 >= 0)
+			re_cpu = cpu1 - cpu0;
+		say(L,
+		    "rehandshake: %zu/%zu hosts again in %.2f s (%.0f "
+		    "handshakes/s); lighthouse CPU %.2f s (%.0f us each)",
+		    L->nredone, L->nreg, re_s,
+		    re_s > 0 ? (double)L->nredone / re_s : 0, re_cpu,
+		    L->nredone ? re_cpu * 1e6 / (double)L->nredone : 0);
+		if (L->nredone < L->nreg)
+			rc = EXIT_FAIL;
+		if (pause_ms(L, L->settle / MS) != 0)
+			goto done;
+	}
 
 	switch (L->mode) {
 	case M_QUERY:
@@ -2256,6 +2302,12 @@ done:
 		jint(&j, "hs_bad_msg2", (long long)L->st.hs_bad_msg2);
 		jint(&j, "hs_bad_cert", (long long)L->st.hs_bad_cert);
 		jnum(&j, "register_s", reg_s);
+		if (L->rehandshake) {
+			jint(&j, "rehandshaked", (long long)L->nredone);
+			jnum(&j, "rehs_s", re_s);
+			jnum(&j, "rehs_cpu_us",
+			    L->nredone ? re_cpu * 1e6 / (double)L->nredone : -1);
+		}
 		jnum(&j, "hs_per_s", reg_s > 0 ? (double)L->nreg / reg_s : 0);
 		jnum(&j, "hs_p50_us", pct_us(&L->hs_lat, .5));
 		jnum(&j, "hs_p99_us", pct_us(&L->hs_lat, .99));
