@@ -187,7 +187,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all unit asan fuzz $(B)/lhload \
-	    $(A)/bin/node $(B)/evilpeer
+	    $(A)/bin/node $(B)/evilpeer $(B)/hsflood
 	@scripts/run-tests.sh
 
 # Replay only the fuzz corpora (also part of check).
@@ -203,7 +203,7 @@ fuzz-run: fuzz
 		    test/corpus/$$t || exit 1; \
 	done
 
-e2e: all $(A)/bin/node $(B)/evilpeer
+e2e: all $(A)/bin/node $(B)/evilpeer $(B)/hsflood
 	@scripts/run-tests.sh e2e
 
 man-lint:
@@ -226,6 +226,10 @@ $(B)/dp_micro: test/bench/dp_micro.c $(B)/libvpn.a
 # The lighthouse load generator (test/load), also used by the e2e tests.
 $(B)/lhload: test/load/lhload.c $(B)/libvpn.a
 	$(call quiet,LD,$@)$(CC) $(ALL_CFLAGS) -pthread -o $@ $^ $(LIBS)
+
+# Floods of handshake messages 1 for the e2e tests (test/e2e/hsflood.c).
+$(B)/hsflood: test/e2e/hsflood.c $(B)/libvpn.a
+	$(call quiet,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 # A hostile but authenticated peer for the e2e tests (test/e2e/evilpeer.c).
 $(B)/evilpeer: test/e2e/evilpeer.c $(B)/libvpn.a
