@@ -14,6 +14,27 @@
 #include "err.h"
 #include "wire.h"
 
+/*
+ * Algorithms fetched once per thread.  EVP_sha256() and the like are
+ * legacy handles that OpenSSL 3 looks up by name again at every use;
+ * the handshake uses SHA-256, HMAC and the AEADs dozens of times.  Each
+ * falls back to the legacy handle if the fetch fails.
+ */
+static _Thread_local EVP_MD *fetched_sha256;
+static _Thread_local EVP_CIPHER *fetched_gcm, *fetched_chacha;
+static _Thread_local EVP_MAC_CTX *hmac_ctx; /* HMAC-SHA256, rekeyed per use */
+static _Thread_local EVP_MD_CTX *sha_ctx;
+
+static const EVP_CIPHER *aead_cipher(enum crypto_cipher c);
+
+static const EVP_MD *
+sha256_md(void)
+{
+	if (fetched_sha256 == NULL)
+		fetched_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return fetched_sha256 != NULL ? fetched_sha256 : EVP_sha256();
+}
+
 int
 crypto_init(void)
 {
@@ -204,7 +225,7 @@ crypto_sha256(const void *msg, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
 {
 	unsigned int n = 32;
 
-	if (EVP_Digest(msg, len, out, &n, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(msg, len, out, &n, sha256_md(), NULL) != 1)
 		memset(out, 0, 32); /* cannot happen with the default provider */
 }
 
@@ -237,7 +258,8 @@ gcm(int enc, const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
 
 	if (c == NULL || len > INT_MAX || adlen > INT_MAX)
 		goto out;
-	if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce, enc) !=
+	if (EVP_CipherInit_ex(c, aead_cipher(CRYPTO_AES256GCM), NULL, key,
+	        nonce, enc) !=
 	        1 ||
 	    (adlen > 0 && EVP_CipherUpdate(c, NULL, &n, ad, (int)adlen) != 1) ||
 	    (len > 0 && EVP_CipherUpdate(c, out, &n, in, (int)len) != 1))
@@ -302,15 +324,16 @@ void
 crypto_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
     uint8_t out[CRYPTO_SHA256_LEN])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned int n = 32;
 
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(md, a, alen) != 1 ||
-	    EVP_DigestUpdate(md, b, blen) != 1 ||
-	    EVP_DigestFinal_ex(md, out, &n) != 1)
+	if (sha_ctx == NULL)
+		sha_ctx = EVP_MD_CTX_new();
+	if (sha_ctx == NULL ||
+	    EVP_DigestInit_ex2(sha_ctx, sha256_md(), NULL) != 1 ||
+	    EVP_DigestUpdate(sha_ctx, a, alen) != 1 ||
+	    EVP_DigestUpdate(sha_ctx, b, blen) != 1 ||
+	    EVP_DigestFinal_ex(sha_ctx, out, &n) != 1)
 		memset(out, 0, 32); /* only on allocation failure */
-	EVP_MD_CTX_free(md);
 }
 
 int
@@ -318,12 +341,30 @@ crypto_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg,
     size_t msglen, uint8_t out[CRYPTO_HMAC_SHA256_LEN])
 {
 	static const uint8_t empty[1];
-	unsigned int n = 0;
+	size_t n = 0;
 
 	if (keylen > INT_MAX)
 		return VPN_ERR_RANGE;
-	if (HMAC(EVP_sha256(), keylen > 0 ? key : empty, (int)keylen,
-	        msglen > 0 ? msg : empty, msglen, out, &n) == NULL ||
+	if (hmac_ctx == NULL) {
+		EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		OSSL_PARAM p[2] = {OSSL_PARAM_construct_utf8_string(
+		                       OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		    OSSL_PARAM_construct_end()};
+
+		if (mac != NULL && (hmac_ctx = EVP_MAC_CTX_new(mac)) != NULL &&
+		    EVP_MAC_CTX_set_params(hmac_ctx, p) != 1) {
+			EVP_MAC_CTX_free(hmac_ctx);
+			hmac_ctx = NULL;
+		}
+		EVP_MAC_free(mac); /* the context holds its own reference */
+		if (hmac_ctx == NULL)
+			return VPN_ERR_CRYPTO;
+	}
+	/* An empty key is all zeros to HMAC, as one zero byte is. */
+	if (EVP_MAC_init(hmac_ctx, keylen > 0 ? key : empty,
+	        keylen > 0 ? keylen : 1, NULL) != 1 ||
+	    EVP_MAC_update(hmac_ctx, msglen > 0 ? msg : empty, msglen) != 1 ||
+	    EVP_MAC_final(hmac_ctx, out, &n, CRYPTO_HMAC_SHA256_LEN) != 1 ||
 	    n != CRYPTO_HMAC_SHA256_LEN) {
 		OPENSSL_cleanse(out, CRYPTO_HMAC_SHA256_LEN);
 		return VPN_ERR_CRYPTO;
@@ -362,9 +403,15 @@ aead_cipher(enum crypto_cipher c)
 {
 	switch (c) {
 	case CRYPTO_AES256GCM:
-		return EVP_aes_256_gcm();
+		if (fetched_gcm == NULL)
+			fetched_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+		return fetched_gcm != NULL ? fetched_gcm : EVP_aes_256_gcm();
 	case CRYPTO_CHACHAPOLY:
-		return EVP_chacha20_poly1305();
+		if (fetched_chacha == NULL)
+			fetched_chacha =
+			    EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+		return fetched_chacha != NULL ? fetched_chacha
+		                              : EVP_chacha20_poly1305();
 	}
 	return NULL;
 }
