@@ -151,6 +151,11 @@ $(A)/bin/node: $(A)/node/main.o $(A)/libnode.a $(A)/libvpn.a $(A)/bin/cairn-sshd
 	@mkdir -p $(dir $@)
 	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
 
+# The lighthouse daemon likewise, for the e2e suites run under sanitizers.
+$(A)/bin/lighthouse: $(A)/lighthouse/main.o $(A)/libnode.a $(A)/libvpn.a $(A)/bin/cairn-sshd
+	@mkdir -p $(dir $@)
+	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
+
 # Its sshd helper, under the same sanitizers, next to it.
 $(A)/bin/cairn-sshd: $(patsubst %.c,$(A)/%.o,$(SSHD_SRCS)) $(A)/libvpn.a
 	@mkdir -p $(dir $@)
@@ -187,7 +192,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all unit asan fuzz $(B)/lhload \
-	    $(A)/bin/node $(B)/evilpeer $(B)/hsflood
+	    $(A)/bin/node $(A)/bin/lighthouse $(B)/evilpeer $(B)/hsflood
 	@scripts/run-tests.sh
 
 # Replay only the fuzz corpora (also part of check).
@@ -203,8 +208,8 @@ fuzz-run: fuzz
 		    test/corpus/$$t || exit 1; \
 	done
 
-e2e: all $(A)/bin/node $(B)/evilpeer $(B)/hsflood
-	@scripts/run-tests.sh e2e
+e2e: all $(A)/bin/node $(A)/bin/lighthouse $(B)/evilpeer $(B)/hsflood
+	@scripts/run-tests.sh e2e e2e-san
 
 man-lint:
 	@scripts/run-tests.sh man

@@ -1,13 +1,16 @@
 #!/bin/bash
 # Run the test suites and print one closing line: "N passed, N failed".
 #   scripts/run-tests.sh            every suite
-#   scripts/run-tests.sh unit|asan|fuzz|e2e|man   one suite
+#   scripts/run-tests.sh unit|asan|fuzz|e2e|e2e-san|man   one suite
+# e2e-san is every e2e test again with the daemons under ASan and UBSan
+# (E2E_SAN=1, test/e2e/lib.sh).  E2E_JOBS (default 3) e2e tests run at
+# once: they mostly wait, each in namespaces of its own.
 # Unit tests are cmocka binaries (their cases are counted one by one);
 # e2e tests are scripts that print TAP lines ("ok N - ..." / "not ok N - ...").
 set -u
 cd "$(dirname "$0")/.."
-suites=${1:-"unit asan fuzz man e2e"}
-pass=0 fail=0 failed_names=()
+suites=${*:-"unit asan fuzz man e2e e2e-san"}
+pass=0 fail=0 failed_names=() e2e_suites=()
 log=build/test-logs
 mkdir -p "$log"
 
@@ -45,6 +48,61 @@ one() { # name rc logfile
 	fi
 }
 
+# e2e_one NAME SCRIPT LOG ENV...: one e2e test, its time in LOG.time
+e2e_one() {
+	local n=$1 t=$2 lf=$3 t0=$SECONDS
+	shift 3
+	env "$@" timeout 600 "$t" >"$lf" 2>&1
+	echo "$? $((SECONDS - t0))" >"$lf.rc"
+}
+
+# e2e_count NAME LOG: fold a finished test's TAP lines into the totals
+e2e_count() {
+	local n=$1 lf=$2 rc dt p f
+	read -r rc dt <"$lf.rc"
+	p=$(grep -c '^ok ' "$lf"); f=$(grep -c '^not ok ' "$lf")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	pass=$((pass + p)) fail=$((fail + f))
+	if [ "$f" -ne 0 ]; then
+		failed_names+=("$n")
+		echo "FAIL $n (log: $lf, ${dt}s)"; grep -E '^(not ok|#)' "$lf" | tail -40
+	else
+		echo "ok   $n ($p, ${dt}s)"
+	fi
+}
+
+# run_e2e SUITE...: every test of each suite (e2e, e2e-san), E2E_JOBS at
+# a time, reported in order.  A test whose script has a line "# e2e:
+# alone" (it loads the CPUs, or measures) runs with no other.
+run_e2e() {
+	local jobs=${E2E_JOBS:-3} suite t n lf done_=() env
+	for suite in "$@"; do
+		env=E2E_SAN=0
+		[ "$suite" = e2e-san ] && env=E2E_SAN=1
+		for t in test/e2e/*.sh; do
+			[ -x "$t" ] || continue
+			n=$(basename "$t" .sh)
+			[ "$n" = lib ] && continue # the shared helpers
+			lf="$log/${suite}_$n.log"
+			rm -f "$lf.rc"
+			if grep -q '^# e2e: alone' "$t"; then
+				wait
+				e2e_one "$suite/$n" "$t" "$lf" "$env"
+			else
+				while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+					wait -n
+				done
+				e2e_one "$suite/$n" "$t" "$lf" "$env" &
+			fi
+			done_+=("$suite/$n")
+		done
+	done
+	wait
+	for n in "${done_[@]}"; do
+		e2e_count "$n" "$log/${n%%/*}_${n#*/}.log"
+	done
+}
+
 for s in $suites; do
 	case $s in
 	unit) run_units build/rel/test unit ;;
@@ -69,27 +127,11 @@ for s in $suites; do
 			mandoc -Tlint -Wwarning "$m" >"$lf" 2>&1
 			one "man-lint/$(basename "$m")" $? "$lf"
 		done ;;
-	e2e)
-		for t in test/e2e/*.sh; do
-			[ -x "$t" ] || continue
-			n=$(basename "$t" .sh)
-			[ "$n" = lib ] && continue # the shared helpers
-			lf="$log/e2e_$n.log"
-			timeout 600 "$t" >"$lf" 2>&1
-			rc=$?
-			p=$(grep -c '^ok ' "$lf"); f=$(grep -c '^not ok ' "$lf")
-			if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-			pass=$((pass + p)) fail=$((fail + f))
-			if [ "$f" -ne 0 ]; then
-				failed_names+=("e2e/$n")
-				echo "FAIL e2e/$n (log: $lf)"; grep -E '^(not ok|#)' "$lf" | tail -40
-			else
-				echo "ok   e2e/$n ($p)"
-			fi
-		done ;;
+	e2e | e2e-san) e2e_suites+=("$s") ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 done
+[ ${#e2e_suites[@]} -gt 0 ] && run_e2e "${e2e_suites[@]}"
 if [ ${#failed_names[@]} -gt 0 ]; then
 	echo "failed: ${failed_names[*]}"
 fi

@@ -25,7 +25,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
 NEB=$(command -v nebula) || { echo "not ok 1 - nebula is not installed"; exit 1; }
 NEBCERT=$(command -v nebula-cert || true)
-LHBIN="$E2E_TOP/bin/lighthouse"
+LHBIN="$LIGHTHOUSE"
 STREAM="$E2E_TOP/test/e2e/rotation_stream.py"
 T0=$SECONDS
 

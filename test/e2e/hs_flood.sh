@@ -11,6 +11,7 @@
 # what it was, and count what it refused.  Then the same flood at Nebula
 # 1.6.1 as a, for the figures side by side (reported, not asserted).
 set -u
+# e2e: alone
 . "$(dirname "$0")/lib.sh"
 FLOOD="$E2E_TOP/build/rel/hsflood" # make build/rel/hsflood
 CTL="$E2E_TOP/bin/cairnctl"
@@ -120,8 +121,12 @@ check "ours: c, a new peer, got in within ${C_BOUND}s during the flood (${R_C}s)
 check "ours: b's stream went on, sha256 intact ($R_BYTES bytes)" test "$R_SHA" = ok
 check "ours: b's stream never stalled ${GAP_BOUND}s (longest ${R_GAP}s)" \
 	python3 -c "import sys; sys.exit(0 if float('$R_GAP') < $GAP_BOUND else 1)"
-check "ours: a's RSS stayed within $((RSS_BOUND_KB / 1024)) MiB ($R_RSS0 -> $R_RSSMAX KiB)" \
-	test $((R_RSSMAX - R_RSS0)) -lt "$RSS_BOUND_KB"
+if [ "${E2E_SAN:-0}" = 1 ]; then # ASan's quarantine keeps what is freed
+	E2E_N=$((E2E_N + 1)); echo "ok $E2E_N # SKIP RSS bound under ASan ($R_RSS0 -> $R_RSSMAX KiB)"
+else
+	check "ours: a's RSS stayed within $((RSS_BOUND_KB / 1024)) MiB ($R_RSS0 -> $R_RSSMAX KiB)" \
+		test $((R_RSSMAX - R_RSS0)) -lt "$RSS_BOUND_KB"
+fi
 cnt() { python3 -c "import json,sys; print(json.load(open('counters-ours.json')).get('$1', -1))"; }
 check "ours: the guard acted (hsBusy $(cnt hsBusy), hsSourceLimited $(cnt hsSourceLimited), hsUnderLoad $(cnt hsUnderLoad))" \
 	test "$(cnt hsSourceLimited)" -gt 0 -a "$(cnt hsUnderLoad)" -gt 0

@@ -7,6 +7,8 @@ E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CT="$E2E_TOP/bin/cert-tool"
 NODE="$E2E_TOP/bin/node"
 ASAN_NODE="$E2E_TOP/build/asan/bin/node" # make build/asan/bin/node
+ASAN_LH="$E2E_TOP/build/asan/bin/lighthouse"
+LIGHTHOUSE="$E2E_TOP/bin/lighthouse"
 EVIL="$E2E_TOP/build/rel/evilpeer"       # make build/rel/evilpeer
 PROBE="$E2E_TOP/test/e2e/udpprobe.py"
 E2E_PREFIX="e2e$$"            # unique per run: namespaces are e2e<pid>-<name>
@@ -15,6 +17,20 @@ E2E_N=0
 E2E_FAIL=0
 E2E_PIDS=()
 E2E_NETNS=()
+# E2E_SAN=1 (make check's second pass, scripts/run-tests.sh e2e-san): the
+# daemons under test are the ASan+UBSan builds, and any report of theirs
+# fails the test (e2e_cleanup).  Reports go to files in $E2E_DIR/san as
+# well as to the daemons' logs.
+if [ "${E2E_SAN:-0}" = 1 ]; then
+	if [ ! -x "$ASAN_NODE" ] || [ ! -x "$ASAN_LH" ]; then
+		echo "not ok 1 - E2E_SAN=1 needs $ASAN_NODE and $ASAN_LH"; echo "1..1"; exit 1
+	fi
+	NODE=$ASAN_NODE LIGHTHOUSE=$ASAN_LH
+	mkdir -p "$E2E_DIR/san"
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$E2E_DIR/san/asan"
+	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$E2E_DIR/san/ubsan"
+fi
+SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|\.[ch]:[0-9]+:[0-9]+: runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
 
 # Our namespaces, by their unique prefix: ns() is often called as $(ns x),
 # in a subshell whose additions to E2E_NETNS do not come back (nor do
@@ -24,16 +40,34 @@ e2e_netns() {
 		grep "^$E2E_PREFIX-" | sort -u
 }
 e2e_cleanup() {
-	local p ns nss pids
+	local p ns nss pids i
 	nss=$(e2e_netns)
 	# every process we started: by the PIDs we kept, and by the PIDs
 	# living in our namespaces
 	pids="${E2E_PIDS[*]} $(for ns in $nss; do ip netns pids "$ns" 2>/dev/null; done)"
 	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.3
+	# a sanitized daemon checks for leaks as it exits: give it time
+	for p in $pids; do
+		for ((i = 0; i < 30; i++)); do
+			[ -d "/proc/$p" ] || break
+			sleep 0.1
+		done
+	done
 	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
 	for ns in $nss; do ip netns del "$ns" 2>/dev/null; done
+	# any sanitizer report, in the report files or a daemon's log,
+	# fails the test
+	local reports rc=0
+	reports=$(grep -rlE "$SAN_RE" "$E2E_DIR" --include='*.log' \
+		--include='*.txt' --include='asan.*' --include='ubsan.*' 2>/dev/null)
+	if [ -n "$reports" ]; then
+		echo "not ok $((E2E_N + 1)) - sanitizer report in: $(echo $reports | sed "s|$E2E_DIR/||g")"
+		for p in $reports; do grep -E -A25 "$SAN_RE" "$p" | head -40 | sed 's/^/# /'; done
+		rc=1
+	fi
 	rm -rf "$E2E_DIR"
+	[ "$rc" -eq 0 ] || exit 1
 }
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM

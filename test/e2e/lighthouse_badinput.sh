@@ -24,7 +24,7 @@ firewall:
   inbound: [{port: any, proto: icmp, host: any}]
   outbound: [{port: any, proto: any, host: any}]
 YAML
-plh=$(spawn "$L" lh.log "$E2E_TOP/bin/lighthouse" -config lh.yml)
+plh=$(spawn "$L" lh.log "$LIGHTHOUSE" -config lh.yml)
 wait_for 5 grep -q "Nebula interface is active" lh.log
 load() { # MODE HOSTS [more flags]
 	local mode=$1 hosts=$2; shift 2

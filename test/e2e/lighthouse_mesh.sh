@@ -7,7 +7,7 @@
 # re-register, and a new pair can still find each other.
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
-LHBIN="$E2E_TOP/bin/lighthouse"
+LHBIN="$LIGHTHOUSE"
 
 "$CT" ca -name e2e-ca -duration 10h >/dev/null
 for h in lh:1 a:11 b:12 c:13 d:14; do

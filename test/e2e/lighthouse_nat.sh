@@ -48,7 +48,7 @@ for h in a b; do
 	mesh_config "$h.yml" "$h" 192.168.91.1 10.70.0.1:4242
 	sed -i 's/^punchy:/punchy:\n  respond: true\n  delay: 200ms/' "$h.yml"
 done
-plh=$(spawn "$LH" lh.log "$E2E_TOP/bin/lighthouse" -config lh.yml)
+plh=$(spawn "$LH" lh.log "$LIGHTHOUSE" -config lh.yml)
 sleep 0.3
 pa=$(spawn "$A" a.log "$NODE" -config a.yml)
 pb=$(spawn "$B" b.log "$NODE" -config b.yml)

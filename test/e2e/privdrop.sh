@@ -153,7 +153,7 @@ H=$(ns h)
 node_config h.yml h 4242 aes
 printf 'lighthouse:\n  am_lighthouse: true\n  serve_dns: true\n  dns:\n    host: 127.0.0.1\n    port: 53\nprocess:\n  user: nobody\n' >>h.yml
 chmod 644 h.yml
-ph=$(spawn "$H" h.log "$E2E_TOP/bin/lighthouse" -config h.yml)
+ph=$(spawn "$H" h.log "$LIGHTHOUSE" -config h.yml)
 wait_for 5 grep -q "Dropped privileges" h.log
 check "lighthouse with serve_dns: logs the drop, keeping cap_net_bind_service" \
 	grep -q 'msg="Dropped privileges" capabilities="cap_net_admin,cap_net_bind_service" group=nogroup user=nobody$' h.log

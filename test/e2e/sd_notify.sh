@@ -8,7 +8,7 @@
 # Last, systemd-analyze verify on the units of config-examples/systemd/.
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
-need "$CT" "$NODE" "$E2E_TOP/bin/lighthouse"
+need "$CT" "$NODE" "$LIGHTHOUSE"
 
 "$CT" ca -name e2e-ca -duration 10h >/dev/null
 "$CT" sign -name a -ip 192.168.79.1/24 -groups test
