@@ -389,18 +389,21 @@ udp_recv_batch(struct udp *u, udp_rx_fn fn, void *arg)
 		/* One datagram, or a GRO message cut back into its datagrams.
 		 * None longer than the protocol's largest packet reaches the
 		 * handler: IP fragments reassemble to up to 65,507 bytes, and
-		 * what the protocol echoes must fit a send slot. */
-		for (off = 0; off < len; off += seg) {
+		 * what the protocol echoes must fit a send slot.  An empty
+		 * datagram goes to the handler too, once, to be counted. */
+		off = 0;
+		do {
 			size_t dl = len - off < seg ? len - off : seg;
 
+			off += dl;
 			if (dl > UDP_MAX_PACKET) {
 				u->stats.rx_oversize++;
 				continue;
 			}
 			u->stats.rx_packets++;
 			u->stats.rx_bytes += dl;
-			fn(arg, &from, buf + off, dl);
-		}
+			fn(arg, &from, buf + off - dl, dl);
+		} while (off < len);
 	}
 	return n;
 }

@@ -49,9 +49,9 @@ int udp_fd(const struct udp *u);
 uint16_t udp_port(const struct udp *u);
 
 /* One recvmmsg batch; calls fn per datagram of at most UDP_MAX_PACKET
- * bytes (longer ones, whole or cut from a GRO message, are dropped and
- * counted in rx_oversize; without GRO the kernel truncates them to the
- * buffer: rx_truncated).  Returns the number of
+ * bytes, empty ones included (longer ones, whole or cut from a GRO
+ * message, are dropped and counted in rx_oversize; without GRO the kernel
+ * truncates them to the buffer: rx_truncated).  Returns the number of
  * messages read (udp_rx_batch() when every buffer was filled: more may
  * be waiting), 0 when nothing was waiting, or VPN_ERR_SYS. */
 int udp_recv_batch(struct udp *u, udp_rx_fn fn, void *arg);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "dnsresp.h"
 #include "handshake.h"
 #include "hsguard.h"
 #include "hostmap.h"
@@ -53,7 +54,9 @@ DP_STAT(fw_peer_full)
 DP_STAT(tun_super)
 DP_STAT(tx_no_route)
 DP_STAT(rx_spoofed)
+DP_STAT(rx_recv_error_ignored)
 SUB_STAT(rx_hs_bad, hs, hs_stats, bad)
+SUB_STAT(rx_hs_stray, hs, hs_stats, stray)
 SUB_STAT(rx_hs_refused, hs, hs_stats, refused)
 SUB_STAT(hs_started, hs, hs_stats, started)
 SUB_STAT(hs_completed, hs, hs_stats, completed)
@@ -88,6 +91,11 @@ SUB_STAT(relay_tx, relays, relays_stats, tx)
 SUB_STAT(relay_forwarded, relays, relays_stats, forwarded)
 SUB_STAT(relay_fwd_dropped, relays, relays_stats, fwd_dropped)
 SUB_STAT(relay_no_path, relays, relays_stats, no_path)
+SUB_STAT(dns_queries, dns, dnsresp_stats, queries)
+SUB_STAT(dns_short, dns, dnsresp_stats, too_short)
+SUB_STAT(dns_not_query, dns, dnsresp_stats, not_query)
+SUB_STAT(dns_formerr, dns, dnsresp_stats, formerr)
+SUB_STAT(dns_notimp, dns, dnsresp_stats, notimp)
 UDP_STAT(rx_packets)
 UDP_STAT(tx_packets)
 UDP_STAT(tx_errors)
@@ -247,6 +255,20 @@ static const struct counter_def table[] = {
         get_hs_under_load},
     {"hsCertCached", "peer certificates found already verified", T,
         get_hs_verified_hits},
+    {"rxRecvErrIgnored",
+        "recvError messages ignored: no such tunnel, or not from its peer", T,
+        get_rx_recv_error_ignored},
+    {"hsStray", "handshake replies for no handshake in progress", T,
+        get_rx_hs_stray},
+    {"dnsQueries", "datagrams received by the DNS responder", T,
+        get_dns_queries},
+    {"dnsShort", "DNS datagrams shorter than a header, dropped", T,
+        get_dns_short},
+    {"dnsNotQuery", "DNS responses received, dropped", T, get_dns_not_query},
+    {"dnsFormErr", "DNS queries answered FORMERR (malformed)", T,
+        get_dns_formerr},
+    {"dnsNotImp", "DNS queries answered NOTIMP (an opcode not served)", T,
+        get_dns_notimp},
 };
 
 const struct counter_def *

@@ -194,14 +194,18 @@ send_recv_error(struct worker *w, const struct udp_addr *to, uint32_t index)
 }
 
 static void
-recv_error(struct node *n, const struct udp_addr *from, const struct header *h)
+recv_error(
+    struct worker *w, const struct udp_addr *from, const struct header *h)
 {
+	struct node *n = w->n;
 	/* Unauthenticated: one lookup, never a walk over the tunnels. */
 	struct tunnel *t = hostmap_by_remote(n->hm, h->remote_index);
 
 	if (t == NULL || t->remote_index != h->remote_index ||
-	    !udp_addr_eq(&t->remote, from))
+	    !udp_addr_eq(&t->remote, from)) {
+		w->st.rx_recv_error_ignored++;
 		return;
+	}
 	if (++t->recv_errors >= 4)
 		tunnel_delete(n, t, "peer lost the tunnel (recvError)");
 }
@@ -317,7 +321,9 @@ rx_message(struct worker *w, const struct udp_addr *from, uint32_t via,
 		return DP_DONE;
 	case HDR_RECV_ERROR:
 		if (from != NULL)
-			recv_error(n, from, h);
+			recv_error(w, from, h);
+		else /* through a relay: not sent that way (wire.md 7.4) */
+			w->st.rx_recv_error_ignored++;
 		return DP_DONE;
 	case HDR_MESSAGE:
 	case HDR_LIGHTHOUSE:

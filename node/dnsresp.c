@@ -20,6 +20,10 @@
 #include "sbuf.h"
 #include "tunnel.h"
 
+#define DNS_HEADER 12 /* a shorter datagram gets no answer */
+#define DNS_RCODE_FORMERR 1
+#define DNS_RCODE_NOTIMP 4
+
 struct dnsresp {
 	struct dns_zone *zone;
 	int fd; /* -1: not serving (turned off by a reload) */
@@ -27,6 +31,7 @@ struct dnsresp {
 	char host[64]; /* where fd is bound */
 	uint16_t port;
 	uint32_t vpn_ip, vpn_mask; /* TXT for the overlay */
+	struct dnsresp_stats st;
 };
 
 /* Go's %s of a []*net.IPNet: "[a/b c/d]". */
@@ -116,15 +121,32 @@ on_dns(evutil_socket_t fd, short what, void *arg)
 		    (struct sockaddr *)&from, &fl);
 		if (got < 0)
 			return;
+		d->st.queries++;
 		src = ntohl(from.sin_addr.s_addr);
 		/* TXT (certificate details): the overlay and 127.0.0.1 */
 		len = dns_answer(d->zone, q, (size_t)got,
 		    (src & d->vpn_mask) == (d->vpn_ip & d->vpn_mask) ||
 		        src == 0x7f000001,
 		    out, sizeof(out));
-		if (len > 0)
-			sendto(fd, out, len, 0, (struct sockaddr *)&from, fl);
+		if (len == 0) { /* dns.h: too short, or a response */
+			if (got < DNS_HEADER)
+				d->st.too_short++;
+			else
+				d->st.not_query++;
+			continue;
+		}
+		if ((out[3] & 0x0f) == DNS_RCODE_FORMERR)
+			d->st.formerr++;
+		else if ((out[3] & 0x0f) == DNS_RCODE_NOTIMP)
+			d->st.notimp++;
+		sendto(fd, out, len, 0, (struct sockaddr *)&from, fl);
 	}
+}
+
+const struct dnsresp_stats *
+dnsresp_stats(const struct dnsresp *d)
+{
+	return &d->st;
 }
 
 /* A socket bound to host:port whose datagrams go to on_dns: 0 with *fd

@@ -31,4 +31,15 @@ void dnsresp_reload(struct node *n);
 void dnsresp_tunnel_up(struct dnsresp *d, const struct tunnel *t);
 void dnsresp_tunnel_down(struct dnsresp *d, uint32_t vpn_ip);
 
+/* What the responder received, and what it did not answer or refused,
+ * since start (kept across reloads that stop and restart it). */
+struct dnsresp_stats {
+	uint64_t queries;   /* datagrams received */
+	uint64_t too_short; /* shorter than a DNS header: dropped */
+	uint64_t not_query; /* responses (QR set): dropped */
+	uint64_t formerr;   /* answered FORMERR: malformed */
+	uint64_t notimp;    /* answered NOTIMP: an opcode not served */
+};
+const struct dnsresp_stats *dnsresp_stats(const struct dnsresp *d);
+
 #endif

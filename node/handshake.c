@@ -1018,9 +1018,11 @@ hs_stage2(struct node *n, const struct src *from, const struct header *h,
 		 * (wire.md 4.5 step 6).  It cannot be authenticated any more
 		 * (16 bytes with the index, in clear in every packet the peer
 		 * sends, would do), so the tunnel does not move: the address
-		 * is probed, and an authenticated reply moves it. */
+		 * is probed, and an authenticated reply moves it.  Else a
+		 * copy of one already read, or a forgery. */
 		struct tunnel *done = hostmap_by_index(n->hm, h->remote_index);
 
+		hs->st.stray++;
 		if (done != NULL && done->initiator && from->addr != NULL &&
 		    node_cfg_preferred(n->cfg, from->addr) &&
 		    (done->relayed ||
@@ -1221,10 +1223,10 @@ hs_recv(struct node *n, const struct udp_addr *from, uint32_t via,
 {
 	struct src s = {from, via};
 
-	if (h->subtype != HDR_SUB_HANDSHAKE_IXPSK0)
-		return;
-	if (h->counter == 1)
+	if (h->subtype == HDR_SUB_HANDSHAKE_IXPSK0 && h->counter == 1)
 		msg1_enqueue(n, from, via, h, pkt, len);
-	else if (h->counter == 2)
+	else if (h->subtype == HDR_SUB_HANDSHAKE_IXPSK0 && h->counter == 2)
 		hs_stage2(n, &s, h, pkt, len);
+	else /* another subtype (xx_psk0 is never sent), or no such stage */
+		n->hs->st.bad++;
 }

@@ -37,6 +37,7 @@ struct hs_stats {
 	uint64_t bad, refused; /* messages unreadable; peers refused */
 	uint64_t msg1_full;    /* messages 1 dropped: the queue was full */
 	uint64_t msg1_stale;   /* messages 1 that waited too long */
+	uint64_t stray;        /* messages 2 for no pending handshake */
 };
 
 int handshakes_new(struct node *n, struct handshakes **out);

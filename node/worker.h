@@ -55,6 +55,7 @@ struct dp_stats {
 	uint64_t lh_bad;       /* lighthouse messages that did not decode */
 	uint64_t tx_no_route;  /* outside the overlay, no unsafe route */
 	uint64_t rx_spoofed;   /* source not the peer's IP nor its subnets */
+	uint64_t rx_recv_error_ignored; /* no such tunnel, or not its peer */
 	/* refused by the firewall: [incoming][remote IP, local IP, no rule] */
 	uint64_t fw_drop[2][3];
 	uint64_t msg_rx[MSGK_COUNT], msg_tx[MSGK_COUNT]; /* by msg_kind */

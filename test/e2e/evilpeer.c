@@ -29,6 +29,12 @@
  *                       its own source port (1024 up): "sent flows COUNT"
  *   burst K             K empty test requests, not waited for:
  *                       "sent burst K"
+ *   lhquery COUNT       COUNT lighthouse HostQuery messages (wire.md 8),
+ *                       each for a random IP: every other one in the
+ *                       upper half (.128-.254) of our overlay /24, the
+ *                       others anywhere; then receives for 500 ms and
+ *                       counts the HostQueryReply messages that came
+ *                       back: "sent lhquery COUNT replies R"
  *   hold PID            SIGSTOP process PID; the next test or echo sends
  *                       its packet and then resumes PID (SIGCONT) before
  *                       it waits, so that the node finds everything sent
@@ -71,6 +77,7 @@
 #include "header.h"
 #include "hspayload.h"
 #include "ipaddr.h"
+#include "lhmsg.h"
 #include "log.h"
 #include "noise.h"
 #include "pem.h"
@@ -95,6 +102,8 @@
 #define FLOW_PORT0 1024
 #define FLOWS_MAX (65536 - FLOW_PORT0)
 #define FLOWS_PACE 32 /* datagrams between short pauses */
+#define LHQUERY_MAX 100000
+#define LHQUERY_WAIT_MS 500
 
 enum cmd_kind {
 	C_TEST,
@@ -103,6 +112,7 @@ enum cmd_kind {
 	C_ICMPREPLY,
 	C_FLOWS,
 	C_BURST,
+	C_LHQUERY,
 	C_HOLD,
 	C_SLEEP,
 };
@@ -181,7 +191,7 @@ usage(void)
 	    "udp SRCIP:SPORT DSTIP:DPORT TEXT |\n"
 	    "          icmpreply SRCIP DSTIP ID SEQ | flows DSTIP:DPORT COUNT "
 	    "|\n"
-	    "          burst K | hold PID | sleep MS\n");
+	    "          burst K | lhquery COUNT | hold PID | sleep MS\n");
 	exit(EXIT_USAGE);
 }
 
@@ -367,6 +377,12 @@ parse_cmds(int argc, char **argv, int i, struct cmd *cmds)
 			if (!parse_num(a, 1, BURST_MAX, &c->n))
 				bad_usage(
 				    "burst: K must be 1..%d: %s", BURST_MAX, a);
+		} else if (strcmp(w, "lhquery") == 0) {
+			c->kind = C_LHQUERY;
+			a = arg(argc, argv, &i, w);
+			if (!parse_num(a, 1, LHQUERY_MAX, &c->n))
+				bad_usage("lhquery: COUNT must be 1..%d: %s",
+				    LHQUERY_MAX, a);
 		} else if (strcmp(w, "hold") == 0) {
 			c->kind = C_HOLD;
 			a = arg(argc, argv, &i, w);
@@ -876,6 +892,55 @@ cmd_flows(struct peer *P, const struct cmd *c)
 	printf("sent flows %lu\n", c->n);
 }
 
+/* Receive for ms milliseconds; count the HostQueryReply messages. */
+static void
+drain_lh(struct peer *P, int64_t ms, unsigned long *replies)
+{
+	static struct lhmsg m; /* large: not on the stack */
+	int64_t deadline = now_ms() + ms;
+	struct header h;
+	size_t plen;
+
+	while (recv_auth(P, deadline, &h, &plen)) {
+		if (h.type == HDR_LIGHTHOUSE &&
+		    lhmsg_decode(&m, P->pt, plen) == 0 &&
+		    m.type == LHMSG_HOST_QUERY_REPLY)
+			(*replies)++;
+		else
+			P->st.stray++;
+	}
+}
+
+/* HostQuery messages for random IPs, nobody's as far as we know. */
+static void
+cmd_lhquery(struct peer *P, unsigned long count)
+{
+	static struct lhmsg m;
+	unsigned long i, replies = 0;
+	uint8_t b[4];
+	uint32_t ip;
+	size_t len;
+
+	for (i = 0; i < count; i++) {
+		if (crypto_random(b, sizeof(b)) != 0)
+			die(EXIT_FAIL, "no randomness");
+		ip = be32_get(b);
+		if (i % 2 == 0)
+			ip = (P->my_ip & 0xffffff00u) | (128 + ip % 127);
+		memset(&m, 0, sizeof(m));
+		m.type = LHMSG_HOST_QUERY;
+		m.has_details = true;
+		m.vpn_ip = ip;
+		if (lhmsg_encode(&m, P->in, sizeof(P->in), &len) != 0)
+			die(EXIT_FAIL, "internal: HostQuery encoding failed");
+		seal_send(P, HDR_LIGHTHOUSE, HDR_SUB_NONE, P->in, len);
+		if ((i + 1) % FLOWS_PACE == 0)
+			drain_lh(P, 1, &replies);
+	}
+	drain_lh(P, LHQUERY_WAIT_MS, &replies);
+	printf("sent lhquery %lu replies %lu\n", count, replies);
+}
+
 static void
 run(struct peer *P, const struct cmd *c)
 {
@@ -907,6 +972,9 @@ run(struct peer *P, const struct cmd *c)
 		for (i = 0; i < c->n; i++)
 			seal_send(P, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
 		printf("sent burst %lu\n", c->n);
+		break;
+	case C_LHQUERY:
+		cmd_lhquery(P, c->n);
 		break;
 	case C_HOLD:
 		release(); /* one at a time */

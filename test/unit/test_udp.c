@@ -267,6 +267,52 @@ test_udp_oversize_never_delivered(void **state)
 	oversize(false);
 }
 
+/* An empty datagram reaches the handler once, with length 0, and is
+ * counted like any other (a node counts it as too short). */
+static void
+empty(bool gro)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(0x7f000001)};
+	struct udp *a;
+	struct lens l;
+	char err[256];
+	uint8_t one = 1;
+	int fd, tries;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(udp_open("127.0.0.1", 0, 1 << 20, 0, gro, &a, err,
+	                     sizeof(err)),
+	    0);
+	to.sin_port = htons(udp_port(a));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(
+	    sendto(fd, &one, 0, 0, (struct sockaddr *)&to, sizeof(to)), 0);
+	assert_int_equal(
+	    sendto(fd, &one, 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	assert_int_equal(
+	    sendto(fd, &one, 0, 0, (struct sockaddr *)&to, sizeof(to)), 0);
+	for (tries = 0; l.n < 3 && tries < 1000; tries++)
+		assert_true(udp_recv_batch(a, rx_len, &l) >= 0);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.lens[0], 0);
+	assert_int_equal(l.lens[1], 1);
+	assert_int_equal(l.lens[2], 0);
+	assert_int_equal(udp_stats(a)->rx_packets, 3);
+	assert_int_equal(udp_stats(a)->rx_bytes, 1);
+	close(fd);
+	udp_close(a);
+}
+
+static void
+test_udp_empty_datagrams_delivered(void **state)
+{
+	(void)state;
+	empty(true);
+	empty(false);
+}
+
 /* A commit longer than a slot is refused, and the rest still go. */
 static void
 test_udp_commit_refuses_overlong(void **state)
@@ -327,6 +373,7 @@ main(void)
 	    cmocka_unit_test(test_udp_loopback_batches),
 	    cmocka_unit_test(test_udp_gso_gro),
 	    cmocka_unit_test(test_udp_oversize_never_delivered),
+	    cmocka_unit_test(test_udp_empty_datagrams_delivered),
 	    cmocka_unit_test(test_udp_commit_refuses_overlong),
 	    cmocka_unit_test(test_udp_open_errors),
 	};
