@@ -76,7 +76,7 @@ SSHD_SRCS = $(wildcard sshd/*.c)
 MANS = $(wildcard man/*.[1-8])
 
 .PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps fw-micro \
-	dp-micro install clean demo format format-check
+	dp-micro install clean demo format format-check soak
 all: $(PROGS) $(HELPERS)
 
 # --- release objects -------------------------------------------------
@@ -249,6 +249,13 @@ dp-micro: $(B)/dp_micro
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@test/bench/bench.sh $(BENCH_ARGS)
+
+# A long run of a mixed mesh under traffic, reloads, restarts and roaming
+# (test/soak/soak.sh): make soak SOAK_TIME=10m.  Not part of check.
+SOAK_TIME ?= 600
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@test/soak/soak.sh $(SOAK_TIME)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
