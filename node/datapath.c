@@ -193,6 +193,8 @@ send_recv_error(struct worker *w, const struct udp_addr *to, uint32_t index)
 	w->st.msg_tx[MSGK_RECV_ERROR]++;
 }
 
+#define RECV_ERROR_QUIET_NS 1000000000LL
+
 static void
 recv_error(
     struct worker *w, const struct udp_addr *from, const struct header *h)
@@ -201,8 +203,12 @@ recv_error(
 	/* Unauthenticated: one lookup, never a walk over the tunnels. */
 	struct tunnel *t = hostmap_by_remote(n->hm, h->remote_index);
 
+	/* Nor from a peer that sent an authenticated packet within the
+	 * last second: a restarted peer sends none, and a burst with its
+	 * address forged cannot cut a tunnel that carries traffic. */
 	if (t == NULL || t->remote_index != h->remote_index ||
-	    !udp_addr_eq(&t->remote, from)) {
+	    !udp_addr_eq(&t->remote, from) ||
+	    w->now - t->last_rx < RECV_ERROR_QUIET_NS) {
 		w->st.rx_recv_error_ignored++;
 		return;
 	}

@@ -91,6 +91,8 @@ class Pacer:
 
 def send_all(target, datagrams, pacer=None):
     s = udp_out()
+    if os.environ.get("HT_SRC"):  # a forged source, IP:PORT
+        s.bind(addr(os.environ["HT_SRC"]))
     pacer = pacer or Pacer()
     n = 0
     for d in datagrams:

@@ -274,6 +274,22 @@ check "the tunnels stand: A and B each still have theirs" \
 	test "$(cv c1 a tunnels)" -ge 2 -a "$(cv c1 b tunnels)" -ge 2
 moved "forgeries" o1 c1
 
+# --- 5b. recvError with B's address and port forged ----------------------
+# Nebula closes a tunnel after four recvErrors from the peer's address;
+# ours ignores those that come while the peer's packets flow.  X takes
+# B's address (without answering ARP for it, so nothing else changes).
+XIF=$(ip -n "$X" -o -4 addr show | awk -v a="$XU/24" '$4 == a {print $2}')
+ip netns exec "$X" sysctl -qw net.ipv4.conf.all.arp_ignore=8 net.ipv4.conf.all.arp_announce=2
+ip -n "$X" addr add "$BU/32" dev "$XIF" nodad
+HT_SRC=$BU:4242 ht forge $AU:4242 cap.bin $AU $BU recverror 40 >re.spoof.out
+ip -n "$X" addr del "$BU/32" dev "$XIF"
+settle
+snap c2
+counted "recvError forged from B's own address: ignored while the stream runs" a rxRecvErrIgnored c1 c2 \
+	"$(sent re.spoof.out recverror)"
+check "the tunnel A-B stands after the forged recvErrors" test "$(cv c2 a tunnels)" -ge 2
+moved "recvError forged from B's address" c1 c2
+
 # --- 6. lighthouse queries for random IPs --------------------------------
 ht forge $LU:4242 cap.bin $AU $LU lhquery 500 >lq.out
 ht forge $LU:4242 cap.bin - - lhqueryrand 500 >lqr.out
