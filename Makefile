@@ -168,10 +168,39 @@ $(A)/test/%: $(A)/test/unit/%.o $(A)/libtesthelp.a $(A)/libnode.a $(A)/libct.a $
 	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $^ $(LIBS) $(CT_LIBS) $(EV_LIBS) -lcmocka
 
 # --- fuzz targets (clang libFuzzer) -----------------------------------
+# One target per parser of untrusted or operator bytes, test/fuzz/fuzz_*.c,
+# each with its seed corpus in test/corpus/<target>/:
+#   fuzz_cert          certificates (protobuf and PEM)
+#   fuzz_pem           PEM blocks and the key readers
+#   fuzz_pb            the protobuf field reader
+#   fuzz_pki           a CA bundle (pki.ca, cert-tool -ca): the CA pool,
+#                      verification against it, the blocklist, printing
+#   fuzz_keyfile       the CA private key file, plain or encrypted
+#   fuzz_ledger        cert-tool's issuance ledger
+#   fuzz_goflag        cert-tool's command line: Go flags, durations,
+#                      -ip/-subnets/-groups lists
+#   fuzz_addr          IPv4 addresses and networks, underlay addresses
+#   fuzz_header        the outer header, then the handshake payload
+#   fuzz_handshake     Noise IX messages 1 and 2 and their payloads
+#   fuzz_lh_msg        lighthouse messages and the registry they update
+#   fuzz_nebctl        relay control messages (NebulaControl)
+#   fuzz_ippkt         the firewall's view of a packet, REJECT replies
+#   fuzz_offload       TSO segmentation and GRO coalescing
+#   fuzz_dns           the lighthouse's DNS responder and TXT zone text
+#   fuzz_config        YAML, the firewall rules and the allow lists
+#   fuzz_nodecfg       the whole node configuration (node_cfg_load)
+#   fuzz_gotime_layout logging.timestamp_format
+#   fuzz_ctlproto      the control socket's framing
+#   fuzz_ctlcmd        the control socket's commands, on a running node
+#   fuzz_sshkey        sshd.authorized_users keys
+#   fuzz_sshterm       the SSH console's line editor and argument split
+# CAIRN_FUZZING caps what would make an input slow (keyfile.c's scrypt
+# cost); it is set here only.
 FZ = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(F)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(call quiet,CC-FZ,$<)$(CLANG) $(ALL_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+	$(call quiet,CC-FZ,$<)$(CLANG) $(ALL_CFLAGS) -DCAIRN_FUZZING \
+	    -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 
 $(F)/libvpn.a: $(patsubst %.c,$(F)/%.o,$(LIB_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
@@ -179,9 +208,30 @@ $(F)/libvpn.a: $(patsubst %.c,$(F)/%.o,$(LIB_SRCS))
 $(F)/libct.a: $(patsubst %.c,$(F)/%.o,$(CT_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(F)/bin/%: $(F)/test/fuzz/%.o $(F)/libct.a $(F)/libvpn.a
+$(F)/libnode.a: $(patsubst %.c,$(F)/%.o,$(NODE_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(F)/libtesthelp.a: $(patsubst %.c,$(F)/%.o,$(TESTHELP_SRCS))
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(F)/bin/%: $(F)/test/fuzz/%.o $(F)/libtesthelp.a $(F)/libnode.a \
+    $(F)/libct.a $(F)/libvpn.a
 	@mkdir -p $(dir $@)
-	$(call quiet,LD-FZ,$@)$(CLANG) $(FZ) -o $@ $^ $(LIBS) $(CT_LIBS)
+	$(call quiet,LD-FZ,$@)$(CLANG) $(FZ) $(FZ_LDFLAGS) -o $@ \
+	    $(filter %.o,$^) $(filter %.a,$^) $(LIBS) $(CT_LIBS) $(EV_LIBS)
+
+# The console's line editor is the sshd helper's (no libssh needed).
+$(F)/bin/fuzz_sshterm: $(F)/sshd/term.o
+$(F)/test/fuzz/fuzz_sshterm.o: ALL_CFLAGS += -Isshd
+# Two nodes on the unit tests' simulated network (test/unit/simnet.c).
+$(F)/test/fuzz/fuzz_ctlcmd.o: ALL_CFLAGS += -Itest/unit
+# The configuration names files and hosts: the fuzzer answers for them
+# (test/fuzz/fuzz_nodecfg.c), no file outside the fixtures is read and
+# no name is looked up.
+$(F)/bin/fuzz_nodecfg: FZ_LDFLAGS = -Wl,--wrap=fileio_read \
+	-Wl,--wrap=getaddrinfo -Wl,--wrap=freeaddrinfo
+# The host key file is the input.
+$(F)/bin/fuzz_sshkey: FZ_LDFLAGS = -Wl,--wrap=fileio_read
 
 unit: $(addprefix $(B)/test/,$(UNIT_NAMES))
 asan: $(addprefix $(A)/test/,$(UNIT_NAMES))
@@ -199,14 +249,28 @@ check: deps
 fuzz-replay: fuzz
 	@scripts/run-tests.sh fuzz
 
-# Fuzz for real: make fuzz-run FUZZ_TIME=60
+# Fuzz for real: make fuzz-run FUZZ_TIME=60 [FUZZ_TARGETS="fuzz_a ..."]
+# [FUZZ_FLAGS=...].  Each target runs FUZZ_TIME seconds from its seeds;
+# what it finds new goes to build/corpus/<target>, a crash to
+# build/fuzz-crashes/<target>/, its output to build/fuzz-logs/; then a
+# table of executions, coverage and crashes per target
+# (scripts/fuzz-report.sh), failing if any target crashed.
 FUZZ_TIME ?= 30
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_FLAGS ?=
 fuzz-run: fuzz
-	@for t in $(FUZZ_NAMES); do \
-		mkdir -p build/corpus/$$t; \
-		$(F)/bin/$$t -max_total_time=$(FUZZ_TIME) build/corpus/$$t \
-		    test/corpus/$$t || exit 1; \
-	done
+	@rm -rf build/fuzz-logs && mkdir -p build/fuzz-logs; \
+	for t in $(FUZZ_TARGETS); do \
+		rm -rf build/fuzz-crashes/$$t; \
+		mkdir -p build/corpus/$$t build/fuzz-crashes/$$t; \
+		printf '  %-7s %s, %s s\n' FUZZ $$t $(FUZZ_TIME); \
+		$(F)/bin/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		    -artifact_prefix=build/fuzz-crashes/$$t/ $(FUZZ_FLAGS) \
+		    build/corpus/$$t test/corpus/$$t \
+		    >build/fuzz-logs/$$t.log 2>&1; \
+		echo $$? >build/fuzz-logs/$$t.rc; \
+	done; \
+	scripts/fuzz-report.sh build/fuzz-logs build/fuzz-crashes
 
 e2e: all $(A)/bin/node $(A)/bin/lighthouse $(B)/evilpeer $(B)/hsflood
 	@scripts/run-tests.sh e2e e2e-san

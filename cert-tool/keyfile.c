@@ -39,6 +39,26 @@
 #define PASS_MAX 1024
 #define PASS_ENV "NEBULA_CA_PASSPHRASE"
 
+/*
+ * The scrypt N of a file's log2 N.  The fuzz build (CAIRN_FUZZING, set
+ * only by the Makefile's build/fuzz rules) caps it at 2^KF_FUZZ_LOG2N, so
+ * that each input costs microseconds instead of up to a second; its files
+ * and a release build's do not open each other.  Release builds are
+ * unchanged.
+ */
+#ifdef CAIRN_FUZZING
+#define KF_FUZZ_LOG2N 2
+#endif
+static uint64_t
+kf_n(unsigned log2n)
+{
+#ifdef CAIRN_FUZZING
+	if (log2n > KF_FUZZ_LOG2N)
+		log2n = KF_FUZZ_LOG2N;
+#endif
+	return 1ull << log2n;
+}
+
 int
 keyfile_seal(const uint8_t key[64], const char *pass, size_t passlen,
     unsigned log2n, uint8_t **out, size_t *outlen)
@@ -46,7 +66,8 @@ keyfile_seal(const uint8_t key[64], const char *pass, size_t passlen,
 	uint8_t *b, k[32];
 	int r;
 
-	if (log2n < 10 || log2n > 22)
+	/* what keyfile_open takes: scrypt may need at most 512 MiB */
+	if (log2n < 10 || log2n > 22 || (1ull << log2n) * KF_R > (1ull << 22))
 		return VPN_ERR_RANGE;
 	if ((b = malloc(KF_LEN)) == NULL)
 		return VPN_ERR_NOMEM;
@@ -56,7 +77,7 @@ keyfile_seal(const uint8_t key[64], const char *pass, size_t passlen,
 	b[6] = KF_R;
 	b[7] = KF_P;
 	if ((r = crypto_random(b + 8, 16 + 12)) != 0 ||
-	    (r = crypto_scrypt(pass, passlen, b + 8, 16, 1ull << log2n, KF_R,
+	    (r = crypto_scrypt(pass, passlen, b + 8, 16, kf_n(log2n), KF_R,
 	         KF_P, k, sizeof(k))) != 0 ||
 	    (r = crypto_gcm_seal(k, b + 24, b, KF_HDR, key, 64,
 	         b + KF_HDR)) != 0) {
@@ -81,7 +102,7 @@ keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
 	    in[5] < 10 || in[5] > 22 || in[6] < 1 || in[6] > 32 ||
 	    in[7] < 1 || in[7] > 16 || (1ull << in[5]) * in[6] > (1ull << 22))
 		return VPN_ERR_KEY_FORMAT; /* scrypt may need at most 512 MiB */
-	if ((r = crypto_scrypt(pass, passlen, in + 8, 16, 1ull << in[5], in[6],
+	if ((r = crypto_scrypt(pass, passlen, in + 8, 16, kf_n(in[5]), in[6],
 	         in[7], k, sizeof(k))) != 0)
 		return r;
 	r = crypto_gcm_open(k, in + 24, in, KF_HDR, in + KF_HDR, 64 + 16, key);

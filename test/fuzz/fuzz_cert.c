@@ -1,7 +1,9 @@
 /*
  * test/fuzz/fuzz_cert.c: certificate decoding.  Whatever decodes must
  * re-encode to a fixed point (marshal, unmarshal, marshal gives the same
- * bytes), fingerprint, and survive the other entry points.
+ * bytes), fingerprint, and survive the other entry points; its printed
+ * forms (certfmt: print-cert, cert-tool print) are made, the JSON one
+ * valid JSON, unless a time is beyond what can be shown.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,9 +12,13 @@
 #include <string.h>
 
 #include "cert.h"
+#include "certfmt.h"
 #include "crypto.h"
 #include "err.h"
 #include "ipaddr.h"
+#include "sbuf.h"
+
+#include "jsoncheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,7 +26,9 @@ static void
 exercise(const struct cert *c)
 {
 	char buf[IP4NET_STRLEN], detail[128], hex[CERT_FP_HEXLEN];
+	struct sbuf b;
 	size_t i;
+	int r;
 
 	for (i = 0; i < c->nips; i++)
 		ip4net_format(&c->ips[i], buf);
@@ -33,6 +41,17 @@ exercise(const struct cert *c)
 	(void)cert_check_signature(c, c->pubkey, c->pubkey_len);
 	if (cert_fingerprint_hex(c, hex) != 0 || strlen(hex) != 64)
 		abort();
+	/* a time that cannot be shown (gotime.h) is refused, not printed */
+	sbuf_init(&b);
+	r = certfmt_text(&b, c);
+	if ((r != 0 && r != VPN_ERR_RANGE) || !sbuf_ok(&b))
+		abort();
+	b.len = 0;
+	r = certfmt_json(&b, c);
+	if ((r != 0 && r != VPN_ERR_RANGE) || !sbuf_ok(&b) ||
+	    (r == 0 && !is_json(b.s != NULL ? b.s : "", b.len)))
+		abort();
+	sbuf_free(&b);
 }
 
 int

@@ -17,6 +17,7 @@
 
 #include "cert.h"
 #include "certfmt.h"
+#include "err.h"
 #include "pem.h"
 
 #define FX "fixtures/nebula-1.6.1/"
@@ -101,6 +102,30 @@ test_certfmt_json_escapes_and_empty(void **state)
 	cert_free(c);
 }
 
+/*
+ * A notBefore of 2^57 - 1 seconds (fuzz_cert's input): past the year
+ * that the C library breaks a time into, so neither form can show it;
+ * both refuse it with VPN_ERR_RANGE (gotime.h) and append nothing.
+ */
+static void
+test_certfmt_time_beyond_broken_down(void **state)
+{
+	struct cert *c = cert_new();
+	struct sbuf b;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(cert_set_name(c, "t", 1), 0);
+	c->not_before = (INT64_C(1) << 57) - 1;
+	c->not_after = 310533674236;
+	sbuf_init(&b);
+	assert_int_equal(certfmt_text(&b, c), VPN_ERR_RANGE);
+	assert_int_equal(certfmt_json(&b, c), VPN_ERR_RANGE);
+	assert_int_equal(b.len, 0);
+	sbuf_free(&b);
+	cert_free(c);
+}
+
 static int
 utc(void **state)
 {
@@ -116,6 +141,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_certfmt_matches_nebula_cert),
 	    cmocka_unit_test(test_certfmt_json_escapes_and_empty),
+	    cmocka_unit_test(test_certfmt_time_beyond_broken_down),
 	};
 
 	return cmocka_run_group_tests(tests, utc, NULL);

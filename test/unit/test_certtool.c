@@ -82,6 +82,33 @@ test_certtool_keyfile_wrong_pass_and_tamper(void **state)
 	free(blob);
 }
 
+/*
+ * keyfile_seal took log2 N up to 22 while keyfile_open refuses N * r over
+ * 2^22 (512 MiB for scrypt): at r = 8, a cost of 20..22 made a file that
+ * would never open.  Found by fuzz_keyfile.
+ */
+static void
+test_certtool_keyfile_seal_refuses_unopenable(void **state)
+{
+	uint8_t key[64], *blob = NULL;
+	size_t len = 0;
+	unsigned log2n;
+
+	(void)state;
+	memset(key, 7, sizeof(key));
+	for (log2n = 20; log2n <= 22; log2n++) {
+		assert_int_equal(
+		    keyfile_seal(key, "pw", 2, log2n, &blob, &len),
+		    VPN_ERR_RANGE);
+		assert_null(blob);
+	}
+	assert_int_equal(keyfile_seal(key, "pw", 2, 9, &blob, &len),
+	    VPN_ERR_RANGE);
+	assert_int_equal(keyfile_seal(key, "pw", 2, 23, &blob, &len),
+	    VPN_ERR_RANGE);
+	assert_null(blob);
+}
+
 static void
 test_certtool_split(void **state)
 {
@@ -882,6 +909,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_certtool_keyfile_round_trip),
 	    cmocka_unit_test(test_certtool_keyfile_wrong_pass_and_tamper),
+	    cmocka_unit_test(test_certtool_keyfile_seal_refuses_unopenable),
 	    cmocka_unit_test(test_certtool_split),
 	    cmocka_unit_test(test_certtool_add_duration),
 	    cmocka_unit_test(test_certtool_ledger_append_list_rollback),
