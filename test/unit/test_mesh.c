@@ -26,8 +26,14 @@
 
 #include <event2/event.h>
 
+#include "cert.h"
 #include "crypto.h"
 #include "ct.h"
+#include "fileio.h"
+#include "header.h"
+#include "hspayload.h"
+#include "noise.h"
+#include "pem.h"
 #include "ipaddr.h"
 #include "lhmsg.h"
 #include "log.h"
@@ -740,6 +746,106 @@ test_mesh_roaming(void **state)
 	assert_true(crosses_via(m, &r, 1, 0, 42));
 	close(jfd);
 	relay_close(&r);
+}
+
+/* A message 1 from the holder of name's certificate and key (made with
+ * cert_for), into out; forge: with the certificate's name changed, so
+ * that its signature fails. */
+static size_t
+msg1_of(struct mesh *m, const char *name, bool forge, uint8_t *out,
+    size_t cap)
+{
+	char f[32], err[256], *buf;
+	uint8_t priv[32], pl[2048], *cb;
+	struct noise_hs hs;
+	struct hspayload hp;
+	struct cert *c;
+	size_t len, cl, plen, body;
+
+	snprintf(f, sizeof(f), "%s.key", name);
+	assert_int_equal(fileio_read(path(m, f), FILEIO_MAX, &buf, &len, err,
+	                     sizeof(err)),
+	    0);
+	assert_int_equal(pem_x25519_private(buf, len, priv, NULL), 0);
+	free(buf);
+	snprintf(f, sizeof(f), "%s.crt", name);
+	assert_int_equal(fileio_read(path(m, f), FILEIO_MAX, &buf, &len, err,
+	                     sizeof(err)),
+	    0);
+	assert_int_equal(cert_from_pem(buf, len, &c, NULL), 0);
+	free(buf);
+	if (forge)
+		assert_int_equal(cert_set_name(c, "forged", 6), 0);
+	assert_int_equal(cert_marshal(c, CERT_NO_PUBKEY, &cb, &cl), 0);
+	cert_free(c);
+	memset(&hp, 0, sizeof(hp));
+	hp.cert = cb;
+	hp.cert_len = cl;
+	assert_int_equal(crypto_random(&hp.initiator_index, 4), 0);
+	hp.initiator_index |= 1;
+	hp.time = (uint64_t)node_real_ns();
+	assert_int_equal(noise_init(&hs, CRYPTO_AES256GCM, true, priv, NULL), 0);
+	assert_int_equal(hspayload_encode(&hp, pl, sizeof(pl), &plen), 0);
+	assert_int_equal(noise_write_msg1(&hs, pl, plen, out + HEADER_LEN,
+	                     cap - HEADER_LEN, &body),
+	    0);
+	noise_clear(&hs);
+	free(cb);
+	header_encode(out, HDR_HANDSHAKE, HDR_SUB_HANDSHAKE_IXPSK0, 0, 1);
+	return HEADER_LEN + body;
+}
+
+/*
+ * b is flooded with messages 1 from 127.0.0.2: forged signatures (each a
+ * signature check), and one valid message replayed.  The guard takes
+ * over (budget, then per-source limit), the replays are answered from
+ * the certificate cache, and a, from 127.0.0.1, still gets its tunnel.
+ */
+static void
+test_mesh_msg1_flood(void **state)
+{
+	struct mesh *m = *state;
+	struct sockaddr_in x = {.sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(0x7f000002)},
+	                   to = {.sin_family = AF_INET,
+	                       .sin_addr.s_addr = htonl(0x7f000001)};
+	uint8_t forged[4096], replay[4096];
+	size_t flen, rlen;
+	int fd, i;
+
+	start(m, 1, "b", "10.77.0.3", 0, NULL);
+	cert_for(m, "forger", "10.77.0.9");
+	cert_for(m, "replayer", "10.77.0.10");
+	flen = msg1_of(m, "forger", true, forged, sizeof(forged));
+	rlen = msg1_of(m, "replayer", false, replay, sizeof(replay));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&x, sizeof(x)), 0);
+	to.sin_port = htons(node_port(&m->p[1].n));
+	for (i = 0; i < 4000; i++) {
+		if (i % 2 == 0)
+			sendto(fd, forged, flen, 0, (struct sockaddr *)&to,
+			    sizeof(to));
+		else
+			sendto(fd, replay, rlen, 0, (struct sockaddr *)&to,
+			    sizeof(to));
+		if (i % 64 == 63)
+			pump(m, 1);
+	}
+	/* while b works through it, a comes */
+	start(m, 0, "a", "10.77.0.2", 0,
+	    static_map("10.77.0.3", node_port(&m->p[1].n)));
+	assert_true(crosses(m, 0, 1, 51));
+	pump(m, 100);
+	assert_true(ctr(&m->p[1].n, "hsRefused") >= 100);
+	assert_true(ctr(&m->p[1].n, "hsUnderLoad") >= 1);
+	assert_true(ctr(&m->p[1].n, "hsSourceLimited") +
+	                ctr(&m->p[1].n, "hsQueueFull") >=
+	            100);
+	assert_true(ctr(&m->p[1].n, "hsCertCached") >= 1);
+	/* one tunnel with the replayer, at most: replays change nothing */
+	assert_true(ctr(&m->p[1].n, "hsCompleted") <= 2);
+	close(fd);
 }
 
 /* A UDP port on 127.0.0.1 that nothing uses now. */
@@ -1849,6 +1955,8 @@ main(void)
 	        test_mesh_lost_stage2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_duplicated_reordered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mesh_msg1_flood, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(test_mesh_roaming, setup,
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
