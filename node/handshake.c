@@ -56,8 +56,9 @@ struct pending {
 /* A message 1 waiting for its turn (see hs_recv). */
 struct msg1 {
 	struct msg1 *next;
-	struct udp_addr from; /* when not through a relay */
-	uint32_t via;         /* the relay's VPN address, or 0 */
+	struct udp_addr from; /* unless relayed */
+	uint32_t via;         /* the relay's VPN address, if relayed */
+	bool relayed;
 	uint32_t src;         /* hsguard's key for where it came from */
 	int64_t at;           /* node_mono_ns() when it arrived */
 	struct header h;
@@ -1149,7 +1150,7 @@ drain(struct node *n)
 		if (hsguard_admit(hs->guard, m->src, now) != HSG_ADMIT)
 			break;
 		msg1_pop(hs, q);
-		s.addr = m->via != 0 ? NULL : &m->from;
+		s.addr = m->relayed ? NULL : &m->from;
 		s.via = m->via;
 		t0 = node_mono_ns();
 		hs_stage1(n, &s, &m->h, m->pkt, m->len);
@@ -1206,7 +1207,8 @@ msg1_enqueue(struct node *n, const struct udp_addr *from, uint32_t via,
 	}
 	if (from != NULL)
 		m->from = *from;
-	m->via = from != NULL ? 0 : via;
+	m->relayed = from == NULL;
+	m->via = via;
 	m->src = src;
 	m->at = now;
 	m->h = *h;
