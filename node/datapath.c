@@ -346,15 +346,18 @@ rx_message(struct worker *w, const struct udp_addr *from, uint32_t via,
 		return DP_DROP;
 	}
 	t = hostmap_by_index(n->hm, h->remote_index);
-	if (t == NULL || !replay_check(&t->win, h->counter)) {
-		if (t == NULL) {
-			w->st.rx_unknown_index++;
-		} else {
-			w->st.rx_replay++;
-			t->rx_dropped++;
-		}
+	if (t == NULL) {
+		w->st.rx_unknown_index++;
 		if (from != NULL)
 			send_recv_error(w, from, h->remote_index);
+		return DP_DROP;
+	}
+	/* Not answered, as in Nebula after 1.6.1: a copy made by the
+	 * network would cost the peer its tunnel after four (recv_error),
+	 * when nothing comes back from us in between. */
+	if (!replay_check(&t->win, h->counter)) {
+		w->st.rx_replay++;
+		t->rx_dropped++;
 		return DP_DROP;
 	}
 	clen = len - HEADER_LEN;

@@ -152,6 +152,24 @@ node_reload_report(struct node *n, char *msg, size_t msglen)
 	return 0;
 }
 
+/* SIGTERM's shutdown, and node_fatal's: the loop ends after this round. */
+static void
+shut_down(struct node *n)
+{
+	notify_stopping();
+	tunnels_close_all(n);
+	dump_stats(n);
+	event_base_loopexit(n->base, NULL);
+}
+
+void
+node_fatal(struct node *n, int status)
+{
+	if (n->exit_status == 0)
+		n->exit_status = status;
+	shut_down(n);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -177,10 +195,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 			    sig == SIGTERM ? "terminated" : "interrupt");
 			log_ev_end(&ev);
 		}
-		notify_stopping();
-		tunnels_close_all(n);
-		dump_stats(n);
-		event_base_loopexit(n->base, NULL);
+		shut_down(n);
 	}
 }
 
@@ -402,7 +417,7 @@ node_run(struct node_cfg *cfg, const char *config_path)
 	if (notify_init())
 		notify_ready(hostmap_tunnels(n.hm), hostmap_pending(n.hm));
 	worker_loop(n.wk);
-	rc = 0;
+	rc = n.exit_status;
 out:
 	node_stop(&n);
 	event_base_free(base);

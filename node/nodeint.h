@@ -66,6 +66,7 @@ struct node {
 	uint32_t cert_gen;    /* bumped when a reload changes our cert */
 	uint32_t pki_gen;     /* bumped when a reload changes the CA pool
 	                         or the blocklist */
+	int exit_status;      /* node_run's; set by node_fatal */
 };
 
 /*
@@ -86,6 +87,11 @@ void node_reload(struct node *n);
 /* The same, and what happened in msg (msglen > 0): 0, or -1 when the
  * new configuration was refused (the running one is kept). */
 int node_reload_report(struct node *n, char *msg, size_t msglen);
+
+/* A fault the node cannot run on, such as its TUN device deleted under
+ * it: shut down as on SIGTERM (the peers are told), and make node_run
+ * return status (the first one given). */
+void node_fatal(struct node *n, int status);
 
 int64_t node_mono_ns(void);
 int64_t node_real_ns(void);

@@ -9,7 +9,9 @@
  * one UDP_SEGMENT message.  Inbound, consecutive segments of one TCP
  * flow within a receive batch go to the TUN in one write.
  */
+#include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +70,30 @@ on_udp(evutil_socket_t fd, short what, void *arg)
 	worker_flush(w);
 }
 
+/*
+ * A TUN read failed other than for want of a packet (tun_read: 0): the
+ * device was deleted under us (EBADFD) or broke, and the descriptor stays
+ * readable, every read failing at once.  As Nebula: log it and exit 2
+ * (node(8), EXIT STATUS), here through SIGTERM's shutdown, so that the
+ * peers are told.  The event goes first, or the loop would spin on it
+ * until the shutdown.
+ */
+static void
+tun_failed(struct worker *w, int err)
+{
+	char e[160];
+	struct log_ev ev;
+
+	snprintf(e, sizeof(e), "read /dev/net/tun: %s", strerror(err));
+	event_del(w->ev_tun);
+	if (log_ev_begin(
+	        &ev, LOG_LVL_ERROR, "Error while reading outbound packet")) {
+		log_ev_err(&ev, e);
+		log_ev_end(&ev);
+	}
+	node_fatal(w->n, 2);
+}
+
 static void
 on_tun(evutil_socket_t fd, short what, void *arg)
 {
@@ -75,9 +101,9 @@ on_tun(evutil_socket_t fd, short what, void *arg)
 	struct io_tun *tun = w->tun;
 	struct vnet_hdr h;
 	uint8_t *slot;
-	ssize_t r;
+	ssize_t r = 0;
 	size_t max = TUNNEL_MAX_BODY;
-	int i;
+	int i, err;
 
 	(void)fd;
 	(void)what;
@@ -107,7 +133,10 @@ on_tun(evutil_socket_t fd, short what, void *arg)
 		memcpy(slot + HEADER_LEN, w->tun_buf, (size_t)r);
 		dp_tx(w, slot, (size_t)r);
 	}
+	err = errno; /* before the sends */
 	worker_flush(w);
+	if (r < 0)
+		tun_failed(w, err);
 }
 
 void
