@@ -367,9 +367,11 @@ crypto_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg,
 	    EVP_MAC_final(hmac_ctx, out, &n, CRYPTO_HMAC_SHA256_LEN) != 1 ||
 	    n != CRYPTO_HMAC_SHA256_LEN) {
 		OPENSSL_cleanse(out, CRYPTO_HMAC_SHA256_LEN);
-		return VPN_ERR_CRYPTO;
+		n = 0;
 	}
-	return 0;
+	/* The context outlives the call: it keeps no key of ours. */
+	(void)EVP_MAC_init(hmac_ctx, empty, 1, NULL);
+	return n == CRYPTO_HMAC_SHA256_LEN ? 0 : VPN_ERR_CRYPTO;
 }
 
 int
