@@ -220,6 +220,48 @@ crypto_x25519(const uint8_t priv[CRYPTO_X25519_LEN],
 	return crypto_x25519_dh(priv, NULL, peer, out);
 }
 
+/*
+ * Our static key, ready for DHs: the key object and its derive context
+ * are made once per thread and kept while the key stays the same (a
+ * reload with a new key replaces them).  Only for the long-lived key,
+ * which the process holds anyway: an ephemeral key must not outlive its
+ * handshake.
+ */
+static _Thread_local EVP_PKEY_CTX *static_dh;
+static _Thread_local uint8_t static_priv[32];
+
+int
+crypto_x25519_static(const uint8_t priv[CRYPTO_X25519_LEN],
+    const uint8_t pub[CRYPTO_X25519_LEN], const uint8_t peer[CRYPTO_X25519_LEN],
+    uint8_t out[CRYPTO_X25519_LEN])
+{
+	EVP_PKEY *pk, *pp;
+	size_t len = 32;
+	int r = VPN_ERR_CRYPTO;
+
+	if (static_dh == NULL || CRYPTO_memcmp(priv, static_priv, 32) != 0) {
+		EVP_PKEY_CTX_free(static_dh);
+		static_dh = NULL;
+		OPENSSL_cleanse(static_priv, sizeof(static_priv));
+		if ((pk = x25519_key(priv, pub)) == NULL)
+			return VPN_ERR_CRYPTO;
+		static_dh = EVP_PKEY_CTX_new(pk, NULL); /* holds pk */
+		EVP_PKEY_free(pk);
+		if (static_dh == NULL || EVP_PKEY_derive_init(static_dh) != 1) {
+			EVP_PKEY_CTX_free(static_dh);
+			static_dh = NULL;
+			return VPN_ERR_CRYPTO;
+		}
+		memcpy(static_priv, priv, 32);
+	}
+	pp = x25519_key(NULL, peer);
+	if (pp != NULL && EVP_PKEY_derive_set_peer_ex(static_dh, pp, 0) == 1 &&
+	    EVP_PKEY_derive(static_dh, out, &len) == 1 && len == 32)
+		r = 0;
+	EVP_PKEY_free(pp);
+	return r;
+}
+
 void
 crypto_sha256(const void *msg, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
 {

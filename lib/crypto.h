@@ -59,6 +59,11 @@ int crypto_x25519(const uint8_t priv[CRYPTO_X25519_LEN],
 int crypto_x25519_dh(const uint8_t priv[CRYPTO_X25519_LEN],
     const uint8_t *pub, const uint8_t peer[CRYPTO_X25519_LEN],
     uint8_t out[CRYPTO_X25519_LEN]);
+/* The same for our long-lived static key (pub is its public key): its
+ * key object is kept, per thread, for the next call with the same key. */
+int crypto_x25519_static(const uint8_t priv[CRYPTO_X25519_LEN],
+    const uint8_t pub[CRYPTO_X25519_LEN], const uint8_t peer[CRYPTO_X25519_LEN],
+    uint8_t out[CRYPTO_X25519_LEN]);
 
 void crypto_sha256(const void *msg, size_t len,
     uint8_t out[CRYPTO_SHA256_LEN]);

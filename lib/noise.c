@@ -48,8 +48,8 @@ mix_dh(struct noise_hs *s, bool statik, const uint8_t pub[32])
 	uint8_t dh[32];
 	int r;
 
-	if ((r = crypto_x25519_dh(statik ? s->s_priv : s->e_priv,
-	         statik ? s->s_pub : s->e_pub, pub, dh)) == 0)
+	if ((r = statik ? crypto_x25519_static(s->s_priv, s->s_pub, pub, dh)
+	               : crypto_x25519_dh(s->e_priv, s->e_pub, pub, dh)) == 0)
 		r = mix_key(s, dh);
 	crypto_cleanse(dh, sizeof(dh));
 	return r;

@@ -277,14 +277,16 @@ print(sys.argv[1], s, r)
 sys.exit(0 if s.get("sha256") == r["sha256"] and s["bytes"] == r["bytes"] > 10e6
          and r["max_gap"] < 1.5 and s["stopped"] == "file" else 1)' "send-$to.json" "recv-$to.json"
 done
-# delta's restarts are meant: its lines are left out.
+# delta's restarts are meant: its lines are left out.  Both ends of a
+# tunnel re-handshake at the reload: the race between them is logged at
+# error level, as Nebula does, and is no fault.
 notdelta() { grep -Ev 'peer=delta |certName=delta |vpnIp=192\.168\.90\.14( |$)'; }
 for h in lh alpha bravo; do
 	after "$h" | notdelta >"$h.rotation.log"
 	check "rotation: $h logged no tunnel down" \
 		bash -c "! grep -E '$DOWN_RE|Handshake timed out|Invalid certificate from host|Handshake refused' $h.rotation.log"
-	check "rotation: $h logged no warning or error (but expiry ahead)" \
-		bash -c "! grep -E 'level=(warning|error|fatal)' $h.rotation.log | grep -v 'expires soon'"
+	check "rotation: $h logged no warning or error (but expiry ahead, handshake races)" \
+		bash -c "! grep -E 'level=(warning|error|fatal)' $h.rotation.log | grep -v -e 'expires soon' -e 'Prevented a pending handshake race'"
 done
 after nova | notdelta >nova.rotation.log
 check "rotation: nebula logged no tunnel teardown" \
