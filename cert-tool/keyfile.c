@@ -59,6 +59,13 @@ kf_n(unsigned log2n)
 	return 1ull << log2n;
 }
 
+/* scrypt's cost within what keyfile_open takes: at most 512 MiB. */
+static bool
+kf_cost_ok(unsigned log2n, unsigned r)
+{
+	return log2n >= 10 && log2n <= 22 && (1ull << log2n) * r <= (1ull << 22);
+}
+
 int
 keyfile_seal(const uint8_t key[64], const char *pass, size_t passlen,
     unsigned log2n, uint8_t **out, size_t *outlen)
@@ -66,8 +73,7 @@ keyfile_seal(const uint8_t key[64], const char *pass, size_t passlen,
 	uint8_t *b, k[32];
 	int r;
 
-	/* what keyfile_open takes: scrypt may need at most 512 MiB */
-	if (log2n < 10 || log2n > 22 || (1ull << log2n) * KF_R > (1ull << 22))
+	if (!kf_cost_ok(log2n, KF_R))
 		return VPN_ERR_RANGE;
 	if ((b = malloc(KF_LEN)) == NULL)
 		return VPN_ERR_NOMEM;
@@ -99,9 +105,9 @@ keyfile_open(const uint8_t *in, size_t inlen, const char *pass,
 	int r;
 
 	if (inlen != KF_LEN || memcmp(in, KF_MAGIC, 4) != 0 || in[4] != 1 ||
-	    in[5] < 10 || in[5] > 22 || in[6] < 1 || in[6] > 32 ||
-	    in[7] < 1 || in[7] > 16 || (1ull << in[5]) * in[6] > (1ull << 22))
-		return VPN_ERR_KEY_FORMAT; /* scrypt may need at most 512 MiB */
+	    in[6] < 1 || in[6] > 32 || in[7] < 1 || in[7] > 16 ||
+	    !kf_cost_ok(in[5], in[6]))
+		return VPN_ERR_KEY_FORMAT;
 	if ((r = crypto_scrypt(pass, passlen, in + 8, 16, kf_n(in[5]), in[6],
 	         in[7], k, sizeof(k))) != 0)
 		return r;

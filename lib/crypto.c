@@ -190,25 +190,36 @@ x25519_key(const uint8_t *priv, const uint8_t *pub)
 	return pk;
 }
 
+/* out = the DH of cx's key (derive-initialised) with peer.  OpenSSL
+ * refuses an all-zero shared secret (a low-order point); checking the
+ * peer's key first would check only its length. */
+static int
+derive_with(EVP_PKEY_CTX *cx, const uint8_t peer[CRYPTO_X25519_LEN],
+    uint8_t out[CRYPTO_X25519_LEN])
+{
+	EVP_PKEY *pp = x25519_key(NULL, peer);
+	size_t len = 32;
+	int r = VPN_ERR_CRYPTO;
+
+	if (pp != NULL && EVP_PKEY_derive_set_peer_ex(cx, pp, 0) == 1 &&
+	    EVP_PKEY_derive(cx, out, &len) == 1 && len == 32)
+		r = 0;
+	EVP_PKEY_free(pp);
+	return r;
+}
+
 int
 crypto_x25519_dh(const uint8_t priv[CRYPTO_X25519_LEN],
     const uint8_t *pub, const uint8_t peer[CRYPTO_X25519_LEN],
     uint8_t out[CRYPTO_X25519_LEN])
 {
 	EVP_PKEY *pk = x25519_key(priv, pub);
-	EVP_PKEY *pp = x25519_key(NULL, peer);
 	EVP_PKEY_CTX *cx = pk != NULL ? EVP_PKEY_CTX_new(pk, NULL) : NULL;
-	size_t len = 32;
 	int r = VPN_ERR_CRYPTO;
 
-	/* OpenSSL refuses an all-zero shared secret (a low-order point);
-	 * checking the peer's key first would check only its length. */
-	if (cx != NULL && pp != NULL && EVP_PKEY_derive_init(cx) == 1 &&
-	    EVP_PKEY_derive_set_peer_ex(cx, pp, 0) == 1 &&
-	    EVP_PKEY_derive(cx, out, &len) == 1 && len == 32)
-		r = 0;
+	if (cx != NULL && EVP_PKEY_derive_init(cx) == 1)
+		r = derive_with(cx, peer, out);
 	EVP_PKEY_CTX_free(cx);
-	EVP_PKEY_free(pp);
 	EVP_PKEY_free(pk);
 	return r;
 }
@@ -235,9 +246,7 @@ crypto_x25519_static(const uint8_t priv[CRYPTO_X25519_LEN],
     const uint8_t pub[CRYPTO_X25519_LEN], const uint8_t peer[CRYPTO_X25519_LEN],
     uint8_t out[CRYPTO_X25519_LEN])
 {
-	EVP_PKEY *pk, *pp;
-	size_t len = 32;
-	int r = VPN_ERR_CRYPTO;
+	EVP_PKEY *pk;
 
 	if (static_dh == NULL || CRYPTO_memcmp(priv, static_priv, 32) != 0) {
 		EVP_PKEY_CTX_free(static_dh);
@@ -254,12 +263,7 @@ crypto_x25519_static(const uint8_t priv[CRYPTO_X25519_LEN],
 		}
 		memcpy(static_priv, priv, 32);
 	}
-	pp = x25519_key(NULL, peer);
-	if (pp != NULL && EVP_PKEY_derive_set_peer_ex(static_dh, pp, 0) == 1 &&
-	    EVP_PKEY_derive(static_dh, out, &len) == 1 && len == 32)
-		r = 0;
-	EVP_PKEY_free(pp);
-	return r;
+	return derive_with(static_dh, peer, out);
 }
 
 void

@@ -15,7 +15,7 @@
 #include "u32map.h"
 #include "wire.h"
 
-#define HDR_LEN 12
+#define HDR_LEN DNS_HDR_LEN
 #define WIRE_NAME_MAX 255 /* miekg maxDomainNameWireOctets */
 #define MAX_POINTERS 126  /* miekg maxCompressionPointers */
 #define ZMAXTOK 2048      /* miekg maxTok: zone-file token buffer */
@@ -33,8 +33,6 @@
 #define OPCODE_QUERY 0
 #define OPCODE_NOTIFY 4
 #define RCODE_OK 0
-#define RCODE_FORMERR 1
-#define RCODE_NOTIMP 4
 
 #define TYPE_A 1
 #define TYPE_TXT 16
@@ -1104,10 +1102,10 @@ dns_answer(const struct dns_zone *z, const uint8_t *q, size_t qlen,
 	flags = (qm.flags & (F_TC | F_RD | F_RA | F_AD | F_CD)) | F_QR;
 	if (opcode != OPCODE_QUERY && opcode != OPCODE_NOTIFY)
 		return reply_empty(&qm,
-		    flags | (uint16_t)(opcode << 11) | RCODE_NOTIMP, out, cap);
+		    flags | (uint16_t)(opcode << 11) | DNS_RCODE_NOTIMP, out, cap);
 	if (qm.qd != 1 || qm.an > 1 || qm.ns > 1 || qm.ar > 2 ||
 	    query_read(q, qlen, &qm) != 0)
-		return reply_empty(&qm, flags | RCODE_FORMERR, out, cap);
+		return reply_empty(&qm, flags | DNS_RCODE_FORMERR, out, cap);
 
 	/* SetReply; Nebula's handler answers only opcode QUERY. */
 	flags = F_QR | (uint16_t)(opcode << 11);

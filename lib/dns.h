@@ -31,6 +31,9 @@
 #include <stdint.h>
 
 #define DNS_TTL 3600      /* miekg's default TTL for dns.NewRR */
+#define DNS_HDR_LEN 12    /* the header; a shorter datagram gets no answer */
+#define DNS_RCODE_FORMERR 1
+#define DNS_RCODE_NOTIMP 4
 #define DNS_QUERY_MAX 512 /* miekg reads UDP queries into 512 bytes */
 #define DNS_UDP_MIN 512   /* response limit without EDNS */
 /* Longest certificate name that can ever match: a 255-octet name of

@@ -254,10 +254,11 @@ ca_pool_verify(const struct ca_pool *p, const struct cert *c, int64_t now,
 {
 	uint8_t fp[CERT_FP_LEN];
 
-	if (detail != NULL && detaillen > 0)
-		detail[0] = '\0';
-	if (cert_fingerprint(c, fp) != 0)
+	if (cert_fingerprint(c, fp) != 0) {
+		if (detail != NULL && detaillen > 0)
+			detail[0] = '\0';
 		return VPN_ERR_CERT_BLOCKED;
+	}
 	return ca_pool_verify_fp(p, c, fp, false, now, detail, detaillen);
 }
 

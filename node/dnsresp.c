@@ -20,10 +20,6 @@
 #include "sbuf.h"
 #include "tunnel.h"
 
-#define DNS_HEADER 12 /* a shorter datagram gets no answer */
-#define DNS_RCODE_FORMERR 1
-#define DNS_RCODE_NOTIMP 4
-
 struct dnsresp {
 	struct dns_zone *zone;
 	int fd; /* -1: not serving (turned off by a reload) */
@@ -129,7 +125,7 @@ on_dns(evutil_socket_t fd, short what, void *arg)
 		        src == 0x7f000001,
 		    out, sizeof(out));
 		if (len == 0) { /* dns.h: too short, or a response */
-			if (got < DNS_HEADER)
+			if (got < DNS_HDR_LEN)
 				d->st.too_short++;
 			else
 				d->st.not_query++;

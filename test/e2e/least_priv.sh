@@ -8,7 +8,7 @@
 # capability set; tunnels both ways with a TCP transfer (sha256); the
 # control socket in a directory nobody may write (the units'
 # RuntimeDirectory); a SIGHUP reload applies a firewall change; SIGTERM
-# exits 0 and removes the device.  Without CAP_NET_ADMIN the node refuses
+# ends it cleanly ("Goodbye") and removes the device.  Without CAP_NET_ADMIN the node refuses
 # to start, says why and exits non-zero.  The example units pass
 # systemd-analyze verify (when systemd is installed).
 source "$(dirname "$0")/lib.sh"

@@ -64,6 +64,23 @@ test_aead_sha256_2_is_sha256_of_concatenation(void **state)
 	assert_memory_equal(a, want, 32);
 }
 
+/* An empty key and message (the context is reused across calls: it must
+ * take the empty key as a key, not keep the last one). */
+static void
+test_aead_hmac_sha256_empty_key(void **state)
+{
+	uint8_t mac[32], want[32], k[32];
+
+	(void)state;
+	memset(k, 0x55, sizeof(k));
+	assert_int_equal(crypto_hmac_sha256(k, 32, k, 32, mac), 0);
+	tu_unhex(
+	    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+	    want, 32);
+	assert_int_equal(crypto_hmac_sha256(NULL, 0, NULL, 0, mac), 0);
+	assert_memory_equal(mac, want, 32);
+}
+
 static void
 test_aead_hmac_sha256_rfc4231(void **state)
 {
@@ -498,6 +515,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_aead_sha256_2_is_sha256_of_concatenation),
 	    cmocka_unit_test(test_aead_hmac_sha256_rfc4231),
+	    cmocka_unit_test(test_aead_hmac_sha256_empty_key),
 	    cmocka_unit_test(test_aead_hkdf2_is_noise_hkdf),
 	    cmocka_unit_test(test_aead_hkdf2_split_matches_captures),
 	    cmocka_unit_test(test_aead_chacha_rfc8439),

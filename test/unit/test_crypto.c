@@ -195,6 +195,44 @@ test_crypto_x25519_rejects_low_order_point(void **state)
 	assert_int_equal(crypto_x25519(k, one, out), VPN_ERR_CRYPTO);
 }
 
+/* The DH with our public key at hand, and with the static key kept
+ * between calls: RFC 7748 6.1 either way, whatever key came before, and
+ * low-order points refused. */
+static void
+test_crypto_x25519_dh_and_static(void **state)
+{
+	uint8_t a[32], b[32], apub[32], bpub[32], want[32], s[32], zero[32];
+
+	(void)state;
+	tu_unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+	    a, 32);
+	tu_unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+	    b, 32);
+	tu_unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+	    want, 32);
+	assert_int_equal(crypto_x25519_public(a, apub), 0);
+	assert_int_equal(crypto_x25519_public(b, bpub), 0);
+	memset(s, 0, 32);
+	assert_int_equal(crypto_x25519_dh(a, apub, bpub, s), 0);
+	assert_memory_equal(s, want, 32);
+	memset(s, 0, 32);
+	assert_int_equal(crypto_x25519_dh(b, NULL, apub, s), 0);
+	assert_memory_equal(s, want, 32);
+	/* a, then b (the kept key is replaced), then a again */
+	memset(s, 0, 32);
+	assert_int_equal(crypto_x25519_static(a, apub, bpub, s), 0);
+	assert_memory_equal(s, want, 32);
+	memset(s, 0, 32);
+	assert_int_equal(crypto_x25519_static(b, bpub, apub, s), 0);
+	assert_memory_equal(s, want, 32);
+	memset(s, 0, 32);
+	assert_int_equal(crypto_x25519_static(a, apub, bpub, s), 0);
+	assert_memory_equal(s, want, 32);
+	memset(zero, 0, sizeof(zero));
+	assert_int_equal(crypto_x25519_dh(a, apub, zero, s), VPN_ERR_CRYPTO);
+	assert_int_equal(crypto_x25519_static(a, apub, zero, s), VPN_ERR_CRYPTO);
+}
+
 static void
 test_crypto_x25519_keypair(void **state)
 {
@@ -445,6 +483,7 @@ main(void)
 	    cmocka_unit_test(test_crypto_x25519_rfc7748_5_2),
 	    cmocka_unit_test(test_crypto_x25519_rfc7748_6_1),
 	    cmocka_unit_test(test_crypto_x25519_rejects_low_order_point),
+	    cmocka_unit_test(test_crypto_x25519_dh_and_static),
 	    cmocka_unit_test(test_crypto_x25519_keypair),
 	    cmocka_unit_test(test_crypto_x25519_fixture_host_b),
 	    cmocka_unit_test(test_crypto_sha256_vectors),
