@@ -48,10 +48,11 @@ one() { # name rc logfile
 	fi
 }
 
-# e2e_one NAME SCRIPT LOG ENV...: one e2e test, its time in LOG.time
+# e2e_one SCRIPT LOG ENV...: one e2e test; its exit status and seconds
+# go to LOG.rc
 e2e_one() {
-	local n=$1 t=$2 lf=$3 t0=$SECONDS
-	shift 3
+	local t=$1 lf=$2 t0=$SECONDS
+	shift 2
 	env "$@" timeout 600 "$t" >"$lf" 2>&1
 	echo "$? $((SECONDS - t0))" >"$lf.rc"
 }
@@ -87,12 +88,12 @@ run_e2e() {
 			rm -f "$lf.rc"
 			if grep -q '^# e2e: alone' "$t"; then
 				wait
-				e2e_one "$suite/$n" "$t" "$lf" "$env"
+				e2e_one "$t" "$lf" "$env"
 			else
 				while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
 					wait -n
 				done
-				e2e_one "$suite/$n" "$t" "$lf" "$env" &
+				e2e_one "$t" "$lf" "$env" &
 			fi
 			done_+=("$suite/$n")
 		done
