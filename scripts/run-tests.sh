@@ -74,7 +74,9 @@ e2e_count() {
 
 # run_e2e SUITE...: every test of each suite (e2e, e2e-san), E2E_JOBS at
 # a time, reported in order.  A test whose script has a line "# e2e:
-# alone" (it loads the CPUs, or measures) runs with no other.
+# alone" (it loads the CPUs, or measures) runs with no other; one with a
+# line "# e2e: no-san" (it tests packaging or deployment, not the
+# daemons' code) runs in the e2e suite only.
 run_e2e() {
 	local jobs=${E2E_JOBS:-3} suite t n lf done_=() env
 	for suite in "$@"; do
@@ -84,6 +86,9 @@ run_e2e() {
 			[ -x "$t" ] || continue
 			n=$(basename "$t" .sh)
 			[ "$n" = lib ] && continue # the shared helpers
+			if [ "$suite" = e2e-san ] && grep -q '^# e2e: no-san' "$t"; then
+				continue
+			fi
 			lf="$log/${suite}_$n.log"
 			rm -f "$lf.rc"
 			if grep -q '^# e2e: alone' "$t"; then
