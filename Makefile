@@ -6,8 +6,14 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
-# Programs the daemons run, not people (cairn-sshd).
+# Programs the daemons run, not people (cairn-sshd).  It is compiled in:
+# build with the PREFIX you install with.
 LIBEXECDIR = $(PREFIX)/libexec/cairn
+# systemd reads units from /usr/local/lib/systemd/system too.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# COMPAT=1: make install also links Nebula's names, nebula and
+# nebula-cert, to ours, for tooling written for Nebula (README).
+COMPAT ?= 0
 
 CC ?= cc
 CLANG ?= clang
@@ -70,13 +76,13 @@ B = build/rel
 A = build/asan
 F = build/fuzz
 
-PROGS = bin/cert-tool bin/node bin/lighthouse bin/cairnctl
+PROGS = bin/cairn-cert bin/cairn bin/cairn-lighthouse bin/cairnctl
 HELPERS = bin/cairn-sshd
 SSHD_SRCS = $(wildcard sshd/*.c)
 MANS = $(wildcard man/*.[1-8])
 
 .PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps fw-micro \
-	dp-micro install clean demo format format-check soak
+	dp-micro install uninstall clean demo format format-check soak
 all: $(PROGS) $(HELPERS)
 
 # --- release objects -------------------------------------------------
@@ -91,7 +97,7 @@ $(B)/libvpn.a: $(patsubst %.c,$(B)/%.o,$(LIB_SRCS))
 $(B)/libct.a: $(patsubst %.c,$(B)/%.o,$(CT_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
-bin/cert-tool: $(B)/cert-tool/main.o $(B)/libct.a $(B)/libvpn.a
+bin/cairn-cert: $(B)/cert-tool/main.o $(B)/libct.a $(B)/libvpn.a
 	@mkdir -p bin
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CT_LIBS)
 
@@ -103,7 +109,7 @@ bin/cairnctl: $(B)/ctl/main.o $(B)/libvpn.a
 $(B)/libnode.a: $(patsubst %.c,$(B)/%.o,$(NODE_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
-bin/node: $(B)/node/main.o $(B)/libnode.a $(B)/libvpn.a $(DAEMON_DEPS)
+bin/cairn: $(B)/node/main.o $(B)/libnode.a $(B)/libvpn.a $(DAEMON_DEPS)
 	@mkdir -p bin
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) $(DAEMON_LDFLAGS) -o $@ \
 	    $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
@@ -118,7 +124,7 @@ bin/cairn-sshd: $(patsubst %.c,$(B)/%.o,$(SSHD_SRCS)) $(B)/libvpn.a
 
 $(B)/node/sshd.o $(A)/node/sshd.o: ALL_CFLAGS += -DSSHD_HELPER_DIR='"$(LIBEXECDIR)"'
 
-bin/lighthouse: $(B)/lighthouse/main.o $(B)/libnode.a $(B)/libvpn.a $(DAEMON_DEPS)
+bin/cairn-lighthouse: $(B)/lighthouse/main.o $(B)/libnode.a $(B)/libvpn.a $(DAEMON_DEPS)
 	@mkdir -p bin
 	$(call quiet,LD,$@)$(CC) $(ALL_LDFLAGS) $(DAEMON_LDFLAGS) -o $@ \
 	    $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
@@ -147,12 +153,12 @@ $(A)/libnode.a: $(patsubst %.c,$(A)/%.o,$(NODE_SRCS))
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 # The node daemon under ASan and UBSan, for the e2e tests of hostile input.
-$(A)/bin/node: $(A)/node/main.o $(A)/libnode.a $(A)/libvpn.a $(A)/bin/cairn-sshd
+$(A)/bin/cairn: $(A)/node/main.o $(A)/libnode.a $(A)/libvpn.a $(A)/bin/cairn-sshd
 	@mkdir -p $(dir $@)
 	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
 
 # The lighthouse daemon likewise, for the e2e suites run under sanitizers.
-$(A)/bin/lighthouse: $(A)/lighthouse/main.o $(A)/libnode.a $(A)/libvpn.a $(A)/bin/cairn-sshd
+$(A)/bin/cairn-lighthouse: $(A)/lighthouse/main.o $(A)/libnode.a $(A)/libvpn.a $(A)/bin/cairn-sshd
 	@mkdir -p $(dir $@)
 	$(call quiet,LD-SAN,$@)$(CLANG) $(SAN) -o $@ $(filter %.o %.a,$^) $(LIBS) $(EV_LIBS)
 
@@ -242,7 +248,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all unit asan fuzz $(B)/lhload \
-	    $(A)/bin/node $(A)/bin/lighthouse $(B)/evilpeer $(B)/hsflood
+	    $(A)/bin/cairn $(A)/bin/cairn-lighthouse $(B)/evilpeer $(B)/hsflood
 	@scripts/run-tests.sh
 
 # Replay only the fuzz corpora (also part of check).
@@ -272,7 +278,7 @@ fuzz-run: fuzz
 	done; \
 	scripts/fuzz-report.sh build/fuzz-logs build/fuzz-crashes
 
-e2e: all $(A)/bin/node $(A)/bin/lighthouse $(B)/evilpeer $(B)/hsflood
+e2e: all $(A)/bin/cairn $(A)/bin/cairn-lighthouse $(B)/evilpeer $(B)/hsflood
 	@scripts/run-tests.sh e2e e2e-san
 
 man-lint:
@@ -321,15 +327,45 @@ soak: deps
 	@$(MAKE) --no-print-directory all
 	@test/soak/soak.sh $(SOAK_TIME)
 
+# The programs are installed under the names users run (cairn, cairn-cert,
+# cairn-lighthouse, cairnctl), the same as in bin/; the units with
+# ExecStart naming BINDIR.
+UNITS = $(wildcard config-examples/systemd/*.service)
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
-	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(HELPERS) $(DESTDIR)$(LIBEXECDIR)/
 	for m in $(MANS); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
+	for u in $(UNITS); do \
+		sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u \
+		    >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+ifeq ($(COMPAT),1)
+	@for l in nebula:cairn nebula-cert:cairn-cert; do \
+		f=$(DESTDIR)$(BINDIR)/$${l%%:*}; \
+		if [ -e "$$f" ] && [ "$$(readlink "$$f")" != "$${l#*:}" ]; then \
+			echo "install: $$f exists and is not our link;" \
+			    "remove it (Nebula's own?) first" >&2; exit 1; \
+		fi; \
+		echo "ln -sfn $${l#*:} $$f"; ln -sfn "$${l#*:}" "$$f" || exit 1; \
+	done
+endif
+
+uninstall:
+	for l in nebula:cairn nebula-cert:cairn-cert; do \
+		f=$(DESTDIR)$(BINDIR)/$${l%%:*}; \
+		[ "$$(readlink "$$f")" != "$${l#*:}" ] || rm -f "$$f"; \
+	done
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS))) \
+	    $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(notdir $(HELPERS))) \
+	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS))) \
+	    $(foreach m,$(MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	-rmdir $(DESTDIR)$(LIBEXECDIR)
 
 format:
 	clang-format -i $(LIB_SRCS) lib/*.h cert-tool/*.[ch] node/*.[ch] \

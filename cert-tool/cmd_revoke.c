@@ -2,7 +2,7 @@
  * cert-tool/cmd_revoke.c: the CA over the years, from its ledger: revoke
  * (a revocation record), ledger -expiring and -blocklist (reports), and
  * reissue (every live certificate again, under a new CA, for a rotation
- * that drops no tunnel; cert-tool(1) ROTATING A CA).
+ * that drops no tunnel; cairn-cert(1) ROTATING A CA).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
  * or encrypted at rest with a passphrase.
  *
  * Encrypted format, inside a PEM block "NEBULA ED25519 SCRYPT ENCRYPTED
- * PRIVATE KEY" (every field a byte or a byte string; cert-tool(1)):
+ * PRIVATE KEY" (every field a byte or a byte string; cairn-cert(1)):
  *   0   4  magic "NCKE"
  *   4   1  version, 1
  *   5   1  log2 of scrypt N (10..22)

@@ -1,7 +1,7 @@
 /*
  * cert-tool/ledger.c: the issuance ledger.  One line per event,
  * tab-separated, appended with O_APPEND under an exclusive lock and
- * fsync'd before any certificate is written (cert-tool(1)).  A ledger is
+ * fsync'd before any certificate is written (cairn-cert(1)).  A ledger is
  * only ever appended to: a revocation is a record of its own.
  *
  *   issued   name  ips  groups  subnets  fingerprint  notAfter  ca  publicKey
@@ -302,7 +302,7 @@ ledger_next(struct ledger_rd *rd, struct ledger_rec *rec)
 			          memcmp(s, LEDGER_HEADER, n) == 0) ||
 			        (n == strlen(LEDGER_HEADER_V1) - 1 &&
 			            memcmp(s, LEDGER_HEADER_V1, n) == 0)))
-				return bad(rd, "not a cert-tool ledger "
+				return bad(rd, "not a cairn-cert ledger "
 				               "(no header line)");
 			continue;
 		}

@@ -1,12 +1,13 @@
 /*
  * cert-tool: the offline CA tool, a drop-in for nebula-cert 1.6.1.
  * Modes ca, keygen, sign, print, verify (nebula-cert's flags and
- * messages) and ledger.  See cert-tool(1).
+ * messages) and ledger.  See cairn-cert(1).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "ct.h"
+#include "version.h"
 
 static const struct mode {
 	const char *name;
@@ -75,7 +76,7 @@ main(int argc, char **argv)
 	size_t i;
 
 	memset(&ct, 0, sizeof(ct));
-	ct.argv0 = argv[0] != NULL ? argv[0] : "cert-tool";
+	ct.argv0 = argv[0] != NULL ? argv[0] : "cairn-cert";
 	if (goflag_parse(g, 3, argc, argv, &argi, err, sizeof(err)) != 0) {
 		/* Go's top-level flag.Parse: message, usage, exit 1. */
 		if (*err != '\0')
@@ -84,7 +85,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (g[2].b) {
-		printf("Version: %s\n", VPN_VERSION);
+		version_print(ct.argv0, stdout, stderr);
 		return 0;
 	}
 	if (argi >= argc) {

@@ -25,7 +25,7 @@
  * logrus does.  The time is local, in RFC 3339 unless log_setup_time()
  * says otherwise.  Peer-supplied strings must pass through
  * log_sanitize() (or log_ev_peer()) first.  lib/ code never logs what
- * it returns.  The node's lines and their fields: node(8), LOGGING.
+ * it returns.  The node's lines and their fields: cairn(8), LOGGING.
  */
 #ifndef VPN_LOG_H
 #define VPN_LOG_H

@@ -2,7 +2,7 @@
  * lighthouse: the node daemon with the lighthouse role on: it keeps the
  * registry of where nodes are, answers their queries and helps them
  * punch through NAT.  It may run without a TUN device (tun.disabled).
- * See lighthouse(8).
+ * See cairn-lighthouse(8).
  */
 #include "node.h"
 

@@ -1,6 +1,6 @@
 /*
  * node/counters.c: the table of counters (counters.h).  The help texts
- * are the short forms of the list in node(8), STATISTICS; a unit test
+ * are the short forms of the list in cairn(8), STATISTICS; a unit test
  * checks that every name is there.
  */
 #include <string.h>

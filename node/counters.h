@@ -24,7 +24,7 @@ enum counter_kind {
 };
 
 struct counter_def {
-	const char *name; /* as in the stats line and node(8) */
+	const char *name; /* as in the stats line and cairn(8) */
 	const char *help; /* one line */
 	enum counter_kind kind;
 	uint64_t (*get)(const struct node *n);

@@ -1632,7 +1632,7 @@ static const struct cmd cmds[] = {
         "show or set the log level; with a duration (90s, 10m, 1h) only "
         "for that long",
         c_log_level},
-    {"counters", F_JSON | F_PRETTY, "", "every counter (node(8))",
+    {"counters", F_JSON | F_PRETTY, "", "every counter (cairn(8))",
         c_counters},
     {"help", F_JSON, "", "this list", c_help},
     /* Nebula 1.6.1's debug console */

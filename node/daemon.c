@@ -1,5 +1,5 @@
 /*
- * node/daemon.c: the command line shared by node(8) and lighthouse(8):
+ * node/daemon.c: the command line shared by cairn(8) and cairn-lighthouse(8):
  *   node -config FILE|DIR [-test]
  *   node -version
  */
@@ -12,12 +12,54 @@
 #include "goflag.h"
 #include "log.h"
 #include "node.h"
+#include "reload.h"
+#include "version.h"
+
+/* The flags as Nebula has them, then ours. */
+#define NEBULA_FLAGS 3
+#define FLAGS 4
 
 static void
-usage(const char *argv0, const struct goflag *f, size_t n)
+usage(const char *argv0, const struct goflag *f)
 {
 	fprintf(stderr, "Usage of %s:\n", argv0);
-	goflag_print_defaults(stderr, f, n);
+	goflag_print_defaults(
+	    stderr, f, version_as_nebula(argv0) ? NEBULA_FLAGS : FLAGS);
+}
+
+static void
+say_key(const char *key, void *arg)
+{
+	(void)arg;
+	printf("%s\n", key);
+}
+
+/* -test -restart-keys OLD: the keys whose change from OLD to cfg only a
+ * restart applies, one per line, and nothing else on the output (the log
+ * goes to the error stream in this mode).  An OLD
+ * that does not load (a running node keeps what it had) is "*": restart. */
+static int
+restart_keys(const char *old_path, bool lighthouse, struct node_cfg *cfg)
+{
+	struct node_cfg *old;
+	char err[1024];
+	int r;
+
+	log_hold();
+	r = lighthouse ? node_cfg_load_lighthouse(old_path, time(NULL), &old,
+	                     err, sizeof(err))
+	               : node_cfg_load(old_path, time(NULL), &old, err,
+	                     sizeof(err));
+	log_release();
+	if (r != 0) {
+		fprintf(stderr, "-restart-keys: %s does not load, so a "
+		                "restart: %s\n", old_path, err);
+		printf("*\n");
+		return 0;
+	}
+	(void)reload_restart_keys(old, cfg, say_key, NULL);
+	node_cfg_free(old);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int
@@ -29,14 +71,18 @@ daemon_main(int argc, char **argv, bool lighthouse)
 	    {"test", GOFLAG_BOOL, "Test the config and print the end result. "
 	        "Non zero exit indicates a faulty config", "", false, 0, false},
 	    {"version", GOFLAG_BOOL, "Print version", "", false, 0, false},
+	    {"restart-keys", GOFLAG_STRING, "With -test: print the keys "
+	        "whose change from this configuration needs a restart", "",
+	        false, 0, false},
 	};
 	const char *argv0 = argv[0] != NULL ? argv[0] :
-	    lighthouse                       ? "lighthouse" :
-	                                       "node";
-	struct goflag defaults[3];
+	    lighthouse                       ? "cairn-lighthouse" :
+	                                       "cairn";
+	struct goflag defaults[FLAGS];
 	struct node_cfg *cfg;
 	struct log_ev ev;
 	char err[1024], *dump;
+	FILE *logto = stdout;
 	int argi = 1, r;
 
 	memcpy(defaults, f, sizeof(defaults)); /* usage shows these */
@@ -45,24 +91,33 @@ daemon_main(int argc, char **argv, bool lighthouse)
 		log_msg(LOG_LVL_FATAL, "Failed to initialise libcrypto");
 		return 1;
 	}
-	r = goflag_parse(f, 3, argc, argv, &argi, err, sizeof(err));
+	r = goflag_parse(f, FLAGS, argc, argv, &argi, err, sizeof(err));
 	if (r == GOFLAG_HELP) {
-		usage(argv0, defaults, 3);
+		usage(argv0, defaults);
 		return 0;
 	}
 	if (r != 0) {
 		fprintf(stderr, "%s\n", err);
-		usage(argv0, defaults, 3);
+		usage(argv0, defaults);
 		return 1;
 	}
 	if (f[2].b) {
-		printf("Version: %s\n", VPN_VERSION);
+		version_print(argv0, stdout, stderr);
 		return 0;
 	}
 	if (*f[0].s == '\0') {
 		fprintf(stderr, "-config flag must be set\n");
-		usage(argv0, defaults, 3);
+		usage(argv0, defaults);
 		return 1;
+	}
+	if (*f[3].s != '\0' && !f[1].b) {
+		fprintf(stderr, "-restart-keys needs -test\n");
+		usage(argv0, defaults);
+		return 1;
+	}
+	if (*f[3].s != '\0') {
+		logto = stderr;
+		log_setup(logto, LOG_LVL_INFO, LOG_FMT_TEXT);
 	}
 	/* What the configuration says as it loads (unknown keys...) comes
 	 * out in the log format it sets, or the default if it does not
@@ -81,9 +136,14 @@ daemon_main(int argc, char **argv, bool lighthouse)
 		}
 		return 1;
 	}
-	log_setup(stdout, cfg->log_level, cfg->log_format);
+	log_setup(logto, cfg->log_level, cfg->log_format);
 	(void)log_setup_time(cfg->log_no_time, cfg->log_time_format);
 	log_release();
+	if (f[1].b && *f[3].s != '\0') {
+		r = restart_keys(f[3].s, lighthouse, cfg);
+		node_cfg_free(cfg);
+		return r;
+	}
 	if (f[1].b) {
 		/* Like Nebula: show the merged configuration, then the verdict;
 		 * never an inline private key. */

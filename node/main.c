@@ -1,4 +1,4 @@
-/* node: the daemon on every machine of the mesh.  See node(8). */
+/* node: the daemon on every machine of the mesh.  See cairn(8). */
 #include "node.h"
 
 int

@@ -921,7 +921,7 @@ load_lighthouse(struct ld *l, bool force)
 		                    config_get(c->raw, "lighthouse.am_lighthouse"),
 		                    "lighthouse.am_lighthouse", VPN_ERR_INVAL,
 		                    "the lighthouse daemon cannot run with "
-		                    "am_lighthouse: false (use node)"));
+		                    "am_lighthouse: false (use cairn)"));
 	if (c->am_lighthouse && c->listen_port == 0)
 		return cfail(l, config_node_err(&l->ce,
 		                    config_get(c->raw, "listen.port"),

@@ -2,7 +2,7 @@
  * node/nodelog.h: the fields Nebula 1.6.1 puts on its log lines about a
  * peer, a tunnel or a handshake, under its names (vpnIp, certName,
  * udpAddr, handshake...), so that our lines read as its do.  The lines
- * and their fields are listed in node(8), LOGGING.
+ * and their fields are listed in cairn(8), LOGGING.
  */
 #ifndef NODE_NODELOG_H
 #define NODE_NODELOG_H

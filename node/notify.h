@@ -4,7 +4,7 @@
  * separated VAR=value lines per message, to the AF_UNIX socket named by
  * $NOTIFY_SOCKET (a path, or an abstract name after '@'), as a unit of
  * Type=notify expects (config-examples/systemd/; ENVIRONMENT in
- * node(8)).
+ * cairn(8)).
  *
  * Only node_run notifies: the in-process tests never call notify_init,
  * and every other function does nothing until it has been called.

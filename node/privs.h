@@ -1,6 +1,6 @@
 /*
  * node/privs.h: running unprivileged (not in Nebula; the `process:`
- * section, node.yml(5)).  Once the TUN device, its routes and the
+ * section, cairn.yml(5)).  Once the TUN device, its routes and the
  * sockets are set up, node_run makes the daemon process.user (and
  * process.group) with CAP_NET_ADMIN as its only capability, for what
  * still needs it at run time: routes and rules by netlink on SIGHUP,

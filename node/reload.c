@@ -6,7 +6,7 @@
  * rules, static_host_map, lighthouse.hosts, allow lists, preferred
  * ranges, tun.routes, tun.unsafe_routes, sshd.authorized_users and the
  * contents of sshd.host_key) apply live by their subsystem's commit.
- * node.yml(5), under Reloading, has a row for each key of the table with
+ * cairn.yml(5), under Reloading, has a row for each key of the table with
  * the same word, live or restart (test_reload checks).
  */
 #include <inttypes.h>
@@ -290,6 +290,29 @@ set_buffers(
 	if ((rb >= 0 || wb >= 0) &&
 	    io_udp_set_buffers(n->wk->udp, rb, wb, err, sizeof(err)) != 0)
 		log_msg(LOG_LVL_ERROR, "listen: %s", err);
+}
+
+size_t
+reload_restart_keys(const struct node_cfg *old, const struct node_cfg *neu,
+    void (*fn)(const char *key, void *arg), void *arg)
+{
+	size_t i, n = 0;
+
+	/* what reload_prepare refuses: only a restart changes these */
+	if (neu->vpn_ip != old->vpn_ip) {
+		fn("pki.cert", arg);
+		n++;
+	}
+	if (neu->am_lighthouse != old->am_lighthouse) {
+		fn("lighthouse.am_lighthouse", arg);
+		n++;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].restart && differs(&keys[i], old, neu)) {
+			fn(keys[i].name, arg);
+			n++;
+		}
+	return n;
 }
 
 size_t

@@ -42,6 +42,14 @@ void reload_commit(struct node *n, struct node_cfg *neu);
  * were kept. */
 size_t reload_keep_restart_only(struct node_cfg *old, struct node_cfg *neu);
 
+/* Name to fn every key whose change from old to neu only a restart
+ * applies: the restart-only keys of the table, and what reload_prepare
+ * refuses (a certificate with another overlay IP, as "pki.cert";
+ * lighthouse.am_lighthouse).  Returns how many. */
+size_t reload_restart_keys(const struct node_cfg *old,
+    const struct node_cfg *neu, void (*fn)(const char *key, void *arg),
+    void *arg);
+
 /* The table of keys compared by value, read-only: the name of key i
  * ("listen.port") with *restart set when only a restart changes it, or
  * NULL past the last. */

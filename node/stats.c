@@ -1,7 +1,7 @@
 /*
  * node/stats.c: the stats section (stats.h).  One list of series,
  * written out by the Prometheus and the Graphite formatter; the names
- * and what each means are in node(8), METRICS.
+ * and what each means are in cairn(8), METRICS.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -12,7 +12,7 @@
  * firewall.*, messages.* with stats.message_metrics, lighthouse.* with
  * stats.lighthouse_metrics, udp.0.*), certificate.ttl_seconds (Nebula
  * 1.7's), and every row of the counter table (counters.h) as
- * mesh.<name> (snake case), with each CA's mesh.ca_ttl_seconds.  node(8),
+ * mesh.<name> (snake case), with each CA's mesh.ca_ttl_seconds.  cairn(8),
  * METRICS, lists them.  A Prometheus name is Nebula's exporter's:
  * stats.namespace, stats.subsystem and the name with '.', ' ', '-' and
  * '=' made '_', joined by '_'; Nebula's series are gauges there, as its

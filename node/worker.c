@@ -74,7 +74,7 @@ on_udp(evutil_socket_t fd, short what, void *arg)
  * A TUN read failed other than for want of a packet (tun_read: 0): the
  * device was deleted under us (EBADFD) or broke, and the descriptor stays
  * readable, every read failing at once.  As Nebula: log it and exit 2
- * (node(8), EXIT STATUS), here through SIGTERM's shutdown, so that the
+ * (cairn(8), EXIT STATUS), here through SIGTERM's shutdown, so that the
  * peers are told.  The event goes first, or the loop would spin on it
  * until the shutdown.
  */

@@ -1,5 +1,5 @@
 #!/bin/bash
-# make demo: the air-gapped CA flow with cert-tool, step by step, then two
+# make demo: the air-gapped CA flow with cairn-cert, step by step, then two
 # nodes in network namespaces talking through a tunnel.  Everything it
 # makes (scratch files, namespaces, processes) is removed at the end.
 set -eo pipefail
@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # test library (its EXIT trap kills what it started and deletes the
 # namespaces and $E2E_DIR).
 source "$top/test/e2e/lib.sh"
-ct="$top/bin/cert-tool"
+ct="$top/bin/cairn-cert"
 work="$E2E_DIR"
 mkdir "$work/laptop" "$work/node"
 
@@ -102,10 +102,10 @@ for name in lh1 web1 db1 laptop1; do
 done
 run "$work/node" cat db1.yml
 declare -A PIDOF
-PIDOF[lh1]=$(spawn "${NSOF[lh1]}" "$work/lh1.log" "$top/bin/lighthouse" -config "$work/node/lh1.yml")
+PIDOF[lh1]=$(spawn "${NSOF[lh1]}" "$work/lh1.log" "$top/bin/cairn-lighthouse" -config "$work/node/lh1.yml")
 sleep 0.3
 for name in web1 db1 laptop1; do
-	PIDOF[$name]=$(spawn "${NSOF[$name]}" "$work/$name.log" "$top/bin/node" -config "$work/node/$name.yml")
+	PIDOF[$name]=$(spawn "${NSOF[$name]}" "$work/$name.log" "$top/bin/cairn" -config "$work/node/$name.yml")
 done
 wait_for 5 ip netns exec "${NSOF[web1]}" ip link show demoweb1 || {
 	echo "node did not start:"; cat "$work/web1.log"; exit 1; }

@@ -4,7 +4,7 @@
 # --symbol-ordering-file: laid out together they fill few 64 KiB fault-around
 # windows, which is most of the daemons' idle RSS (see the Makefile).
 #
-# Usage: scripts/hotsyms.sh [OUT]     (as root; needs bin/node, bin/cert-tool,
+# Usage: scripts/hotsyms.sh [OUT]     (as root; needs bin/cairn, bin/cairn-cert,
 #                                      valgrind, iperf3; default OUT node/hot.syms)
 #
 # Lab: namespaces hs<pid>-a and hs<pid>-b joined by one veth pair (underlay
@@ -20,8 +20,8 @@ set -u -o pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${1:-$TOP/node/hot.syms}
-NODE=${NODE_BIN:-$TOP/bin/node}
-CT=${CERT_TOOL:-$TOP/bin/cert-tool}
+NODE=${NODE_BIN:-$TOP/bin/cairn}
+CT=${CERT_TOOL:-$TOP/bin/cairn-cert}
 NS_A="hs$$-a" NS_B="hs$$-b"
 WD=$(mktemp -d /tmp/hotsyms.XXXXXX)
 PA='' PB=''

@@ -399,7 +399,7 @@ main(int argc, char **argv)
 	log_setup(stdout, LOG_LVL_INFO, LOG_FMT_TEXT);
 	if (argc != 1 || fcntl(HELPER_CHAN_FD, F_GETFD) < 0 ||
 	    fcntl(HELPER_SETTINGS_FD, F_GETFD) < 0) {
-		fprintf(stderr, "cairn-sshd: run by node(8) only, for its "
+		fprintf(stderr, "cairn-sshd: run by cairn(8) only, for its "
 		                "sshd section\n");
 		return EXIT_SETTINGS;
 	}

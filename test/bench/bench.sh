@@ -37,8 +37,8 @@
 set -u -o pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OURS_BIN=${OURS_BIN:-$TOP/bin/node}
-CERT_TOOL=${CERT_TOOL:-$TOP/bin/cert-tool}
+OURS_BIN=${OURS_BIN:-$TOP/bin/cairn}
+CERT_TOOL=${CERT_TOOL:-$TOP/bin/cairn-cert}
 NEBULA_BIN=${NEBULA_BIN:-/usr/bin/nebula}
 OUTDIR=$TOP/build/bench
 
@@ -790,7 +790,7 @@ PY
 # ------------------------------------------------------------ main
 log "lab $PFX: namespaces $NS_A, $NS_B; scratch $WD; bound ${MAX_SECONDS}s"
 lab_up || exit 1
-make_pki || { log "cert-tool failed"; exit 1; }
+make_pki || { log "cairn-cert failed"; exit 1; }
 write_config a "$OV_B" "$UL_B"
 write_config b "$OV_A" "$UL_A"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# End-to-end interoperability of bin/cert-tool with the real nebula-cert
+# End-to-end interoperability of bin/cairn-cert with the real nebula-cert
 # 1.6.1 (/usr/bin/nebula-cert, Debian package "nebula"): certificates made
 # by one tool must be accepted by the other, both tools must print the same
 # thing and refuse the same bad input with the same "Error: ..." line, and
@@ -17,7 +17,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
-CT=$ROOT/bin/cert-tool
+CT=$ROOT/bin/cairn-cert
 NC=${NEBULA_CERT:-/usr/bin/nebula-cert}
 FIX=$ROOT/test/fixtures/nebula-1.6.1
 
@@ -562,9 +562,9 @@ done <"$FIX/README.md"
 # ======================================================================
 mkdir "$W/3" && cd "$W/3" || exit 1
 run "$CT" -version
-verdict "3: -version prints 'Version: X.Y.Z' and exits 0" \
-    $([ "$RC" -eq 0 ] && grep -qE '^Version: [0-9]+\.[0-9]+\.[0-9]+$' "$W/last.out" &&
-    [ "$(wc -l <"$W/last.out")" -eq 1 ]; echo $?) \
+# (under the name nebula-cert it is Nebula's line alone: cli_names.sh)
+verdict "3: -version prints 'Version: X.Y.Z' first and exits 0" \
+    $([ "$RC" -eq 0 ] && head -1 "$W/last.out" | grep -qE '^Version: [0-9]+\.[0-9]+\.[0-9]+$'; echo $?) \
     "exit $RC, stdout: $(show "$W/last.out")"
 run "$CT"
 verdict "3: no mode: exit 1, 'Error: No mode was provided', blank line, usage" \

@@ -21,12 +21,12 @@
 #    the old one, logs file, line, key and reason, a TCP transfer goes on;
 #    a good one with a change then applies;
 #  - c's TUN device deleted under it: c logs the error, tells its peers
-#    and exits 2, as Nebula does (node(8), EXIT STATUS), without spinning;
+#    and exits 2, as Nebula does (cairn(8), EXIT STATUS), without spinning;
 #  - cert-tool sign -ledger with the ledger on a full file system (a
 #    small tmpfs in a private mount namespace): refused with the reason,
 #    no key or certificate written, the ledger unchanged and readable.
 # The lighthouse, b and c run under ASan and UBSan when built
-# (make build/asan/bin/node): no sanitizer report may appear.
+# (make build/asan/bin/cairn): no sanitizer report may appear.
 #
 # The bad wire is test/e2e/impair.py, an AF_PACKET bridge doing what
 # tc-netem does, seeded, so that the test also runs on kernels built
@@ -392,7 +392,7 @@ for f in *.log; do
 	fi
 done
 if [ "$SAN" = "$NODE" ]; then
-	echo "# build/asan/bin/node is not built: no sanitizer run"
+	echo "# build/asan/bin/cairn is not built: no sanitizer run"
 else
 	echo "# under ASan and UBSan: the lighthouse, b and c (lh.log lh2.log b.log b2.log c.log c2.log)"
 fi

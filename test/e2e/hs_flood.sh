@@ -1,5 +1,5 @@
 #!/bin/bash
-# e2e: a flood of handshake messages 1 at a node (node(8), Handshake
+# e2e: a flood of handshake messages 1 at a node (cairn(8), Handshake
 # floods).  On one switch: a (the target), b (an existing tunnel with a,
 # carrying a paced TCP stream), c (a new peer that connects during the
 # flood) and x (the attacker).  For FLOOD_S seconds x sends messages 1 as

@@ -56,7 +56,7 @@ export E2E_DIR
 pa=$(spawn "$A" a.log unshare -m --propagation private ./unpriv.sh ,+net_admin "$NODE" -config a.yml)
 pb=$(spawn "$B" b.log "$NODE" -config b.yml)
 check "a is up as nobody" wait_for 10 ip -n "$A" link show "$DEV_A"
-npid=$(ip netns pids "$A" | while read -r p; do grep -q "node" "/proc/$p/comm" 2>/dev/null && echo "$p"; done | head -1)
+npid=$(ip netns pids "$A" | while read -r p; do grep -qx "$(basename "$NODE")" "/proc/$p/comm" 2>/dev/null && echo "$p"; done | head -1)
 check "a runs as uid nobody" test "$(awk '/^Uid:/ {print $2 $3 $4 $5}' "/proc/$npid/status")" = \
 	"$(id -u nobody)$(id -u nobody)$(id -u nobody)$(id -u nobody)"
 for s in CapEff CapPrm CapInh CapAmb CapBnd; do
@@ -98,7 +98,7 @@ check "without CAP_NET_ADMIN: exit non-zero ($rc)" test "$rc" -ne 0
 check "without CAP_NET_ADMIN: the log says why" grep -Eq 'level=(error|fatal).*(tun|TUN|not permitted|denied)' nocap.log
 
 if command -v systemd-analyze >/dev/null; then
-	for u in node.service node@.service lighthouse.service; do
+	for u in cairn.service cairn@.service cairn-lighthouse.service; do
 		cp "$E2E_TOP/config-examples/systemd/$u" "$E2E_DIR/$u"
 		# the paths it names need not exist here
 		check "systemd-analyze verify $u" bash -c \

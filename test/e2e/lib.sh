@@ -4,11 +4,11 @@
 # and deletes every namespace we made, whatever happens.
 set -u
 E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CT="$E2E_TOP/bin/cert-tool"
-NODE="$E2E_TOP/bin/node"
-ASAN_NODE="$E2E_TOP/build/asan/bin/node" # make build/asan/bin/node
-ASAN_LH="$E2E_TOP/build/asan/bin/lighthouse"
-LIGHTHOUSE="$E2E_TOP/bin/lighthouse"
+CT="$E2E_TOP/bin/cairn-cert"
+NODE="$E2E_TOP/bin/cairn"
+ASAN_NODE="$E2E_TOP/build/asan/bin/cairn" # make build/asan/bin/cairn
+ASAN_LH="$E2E_TOP/build/asan/bin/cairn-lighthouse"
+LIGHTHOUSE="$E2E_TOP/bin/cairn-lighthouse"
 EVIL="$E2E_TOP/build/rel/evilpeer"       # make build/rel/evilpeer
 PROBE="$E2E_TOP/test/e2e/udpprobe.py"
 E2E_PREFIX="e2e$$"            # unique per run: namespaces are e2e<pid>-<name>
@@ -90,7 +90,7 @@ e2e_done() {
 diag() { sed 's/^/# /' "$@"; }
 
 # The log lines of a tunnel's life, as Nebula 1.6.1 writes them (text
-# format; node(8), LOGGING), for grep -E:
+# format; cairn(8), LOGGING), for grep -E:
 # up_re NAME: the tunnel with NAME came up (the handshake's stage 2:
 # "received" on the initiator, "sent" on the responder).
 up_re() { echo "msg=\"Handshake message (received|sent)\" certName=$1 .*stage:2 "; }

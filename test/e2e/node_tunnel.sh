@@ -101,7 +101,7 @@ run_pair "$NODE" /usr/bin/nebula aes
 run_pair /usr/bin/nebula "$NODE" aes
 run_pair "$NODE" /usr/bin/nebula chachapoly
 
-# logging.format: json (node(8), LOGGING), ours and Nebula's, each in
+# logging.format: json (cairn(8), LOGGING), ours and Nebula's, each in
 # both roles (a initiates): every line of ours is one JSON object; the
 # handshake's lines have vpnIp, certName and handshake.stage as keys of
 # their own, and the lines of a tunnel's life have the keys (and the

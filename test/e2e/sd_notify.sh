@@ -139,7 +139,7 @@ stop_pids "$PB"
 # where man(1) finds them for Documentation=.  Any complaint fails.
 UNITS="$E2E_TOP/config-examples/systemd"
 if ! command -v systemd-analyze >/dev/null; then
-	for u in node.service node@.service lighthouse.service; do
+	for u in cairn.service cairn@.service cairn-lighthouse.service; do
 		E2E_N=$((E2E_N + 1))
 		echo "ok $E2E_N - systemd-analyze verify $u # SKIP systemd-analyze is not installed"
 	done
@@ -147,7 +147,7 @@ else
 	mkdir -p units man/man5 man/man8
 	cp "$E2E_TOP"/man/*.8 man/man8/
 	cp "$E2E_TOP"/man/*.5 man/man5/
-	for u in node.service node@.service lighthouse.service; do
+	for u in cairn.service cairn@.service cairn-lighthouse.service; do
 		sed -e "s|/usr/local/bin/|$E2E_TOP/bin/|" "$UNITS/$u" >"units/$u"
 	done
 	verify() { # UNIT: true when verify exits 0 and says nothing
@@ -156,12 +156,12 @@ else
 			{ echo "$out"; return 1; }
 		[ -z "$out" ] || { echo "$out"; return 1; }
 	}
-	check "systemd-analyze verify node.service" verify "$E2E_DIR/units/node.service"
-	check "systemd-analyze verify node@.service (instance e2e)" \
-		verify "$E2E_DIR/units/node@.service" "$E2E_DIR/units/node@e2e.service"
-	check "systemd-analyze verify lighthouse.service" verify "$E2E_DIR/units/lighthouse.service"
+	check "systemd-analyze verify cairn.service" verify "$E2E_DIR/units/cairn.service"
+	check "systemd-analyze verify cairn@.service (instance e2e)" \
+		verify "$E2E_DIR/units/cairn@.service" "$E2E_DIR/units/cairn@e2e.service"
+	check "systemd-analyze verify cairn-lighthouse.service" verify "$E2E_DIR/units/cairn-lighthouse.service"
 	check "the units start the installed programs" \
-		grep -q "^ExecStart=/usr/local/bin/node -config /etc/nebula/node.yml$" "$UNITS/node.service"
+		grep -q "^ExecStart=/usr/local/bin/cairn -config /etc/cairn/config.yml$" "$UNITS/cairn.service"
 fi
 
 if [ "$E2E_FAIL" -ne 0 ]; then

@@ -316,7 +316,7 @@ if [ -x "$ASAN_NODE" ] && [ -x "$(dirname "$ASAN_NODE")/cairn-sshd" ]; then
 	check "asan: SIGTERM, the node exits" wait_for 20 eval '! alive $pa'
 	check_not "asan: no sanitizer report" grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error" asan.log
 else
-	E2E_N=$((E2E_N + 1)); echo "ok $E2E_N # SKIP build/asan/bin/node and its cairn-sshd not built"
+	E2E_N=$((E2E_N + 1)); echo "ok $E2E_N # SKIP build/asan/bin/cairn and its cairn-sshd not built"
 fi
 
 stop_pids "$pb"

@@ -7,7 +7,7 @@
 # Usage: test/load/run.sh [options]             (as root)
 #
 #   --sizes LIST      comma-separated host counts (default 1000,10000,100000)
-#   --nebula          measure /usr/bin/nebula instead of bin/lighthouse
+#   --nebula          measure /usr/bin/nebula instead of bin/cairn-lighthouse
 #   --both            measure both (ours first, then Nebula, per size)
 #   --queries Q       HostQuery messages per size (default 100000)
 #   --cipher C        aes | chachapoly (default aes)
@@ -82,7 +82,7 @@ if [ ! -x "$LHLOAD" ] || [ "$TOP/test/load/lhload.c" -nt "$LHLOAD" ]; then
 fi
 for i in "${IMPLS[@]}"; do
 	case $i in
-	ours) [ -x "$TOP/bin/lighthouse" ] || { echo "run.sh: no bin/lighthouse (make)" >&2; exit 64; } ;;
+	ours) [ -x "$TOP/bin/cairn-lighthouse" ] || { echo "run.sh: no bin/cairn-lighthouse (make)" >&2; exit 64; } ;;
 	nebula) command -v nebula >/dev/null || { echo "run.sh: no nebula binary" >&2; exit 64; } ;;
 	esac
 done
@@ -128,9 +128,9 @@ else echo "run.sh: at most 1040000 hosts" >&2; exit 64; fi
 
 cd "$DIR" || exit 1
 # Copy the binaries: a rebuild during the run must not swap them.
-cp "$TOP/bin/lighthouse" ./lighthouse-ours 2>/dev/null
-"$TOP/bin/cert-tool" ca -name lhload-ca -duration 48h -out-crt ca.crt -out-key ca.key >/dev/null || exit 1
-"$TOP/bin/cert-tool" sign -ca-crt ca.crt -ca-key ca.key -name lighthouse \
+cp "$TOP/bin/cairn-lighthouse" ./lighthouse-ours 2>/dev/null
+"$TOP/bin/cairn-cert" ca -name lhload-ca -duration 48h -out-crt ca.crt -out-key ca.key >/dev/null || exit 1
+"$TOP/bin/cairn-cert" sign -ca-crt ca.crt -ca-key ca.key -name lighthouse \
 	-ip "$LHVPN/$PFX" -out-crt lh.crt -out-key lh.key >/dev/null || exit 1
 
 lh_config() { # LEVEL

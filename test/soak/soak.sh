@@ -5,7 +5,7 @@
 #
 # Mesh, in network namespaces on one bridge: our lighthouse (lh, with a
 # TUN) and nodes a, b, c, and Nebula 1.6.1 nodes n1, n2, certificates
-# from bin/cert-tool.  During SOAK_TIME:
+# from bin/cairn-cert.  During SOAK_TIME:
 #   - every ordered pair pings once a second (30 pingers);
 #   - TCP transfers of 4 MB, sha256-checked, repeat between c and n1
 #     (ours and Nebula) and between a and c (ours), alternating direction;
@@ -44,7 +44,7 @@ source "$(dirname "$0")/../e2e/lib.sh"
 # shellcheck disable=SC2034 # lib.sh's ns() and cleanup use it
 E2E_PREFIX="soak$$" # namespaces soak<pid>-<name>
 CTL="$E2E_TOP/bin/cairnctl"
-LHBIN="$E2E_TOP/bin/lighthouse"
+LHBIN="$E2E_TOP/bin/cairn-lighthouse"
 NEB=${NEBULA:-/usr/bin/nebula}
 OUT="$E2E_TOP/build/soak"
 need "$NODE" "$LHBIN" "$CT" "$CTL" "$NEB"

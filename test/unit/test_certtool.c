@@ -272,9 +272,9 @@ test_certtool_ledger_rejects_malformed(void **state)
 		size_t line;
 		const char *why;
 	} bad[] = {
-	    {"a\tb\n", 1, "not a cert-tool ledger (no header line)"},
+	    {"a\tb\n", 1, "not a cairn-cert ledger (no header line)"},
 	    {"# a comment, not the header\n" REC, 1,
-	        "not a cert-tool ledger (no header line)"},
+	        "not a cairn-cert ledger (no header line)"},
 	    {HDR "a\tb\n", 2, "malformed record: 2 fields, not 8 or 9"},
 	    {HDR REC "1\t2\t3\t4\t5\t6\t7\t8\t9\t10\n", 3,
 	        "malformed record: 10 fields, not 8 or 9"},
@@ -488,7 +488,7 @@ test_certtool_sign_refuses_ca_cert_as_ledger(void **state)
 
 	make_ca(d);
 	assert_sign_refused(d, "ca.crt", 1,
-	    "not a cert-tool ledger (no header line)");
+	    "not a cairn-cert ledger (no header line)");
 }
 
 static void
@@ -501,7 +501,7 @@ test_certtool_sign_refuses_garbage_ledger(void **state)
 	make_ca(d);
 	put(d, "bad.ledger", garbage, sizeof(garbage) - 1);
 	assert_sign_refused(d, "bad.ledger", 1,
-	    "not a cert-tool ledger (no header line)");
+	    "not a cairn-cert ledger (no header line)");
 }
 
 static void

@@ -1,6 +1,6 @@
 /*
  * test/unit/test_counters.c: the node's table of counters: every row is
- * well formed and documented in node(8), and the stats line shows each
+ * well formed and documented in cairn(8), and the stats line shows each
  * value under its name, in the table's order.
  */
 /* clang-format off */
@@ -48,13 +48,13 @@ test_counters_table_well_formed(void **state)
 	}
 }
 
-/* Each name is an item of node(8)'s list of statistics. */
+/* Each name is an item of cairn(8)'s list of statistics. */
 static void
 test_counters_documented(void **state)
 {
 	const struct counter_def *t;
 	size_t n, i, len;
-	char *man = tu_slurp("../man/node.8", &len), *p, want[64];
+	char *man = tu_slurp("../man/cairn.8", &len), *p, want[64];
 	bool found;
 
 	(void)state;
@@ -76,7 +76,7 @@ test_counters_documented(void **state)
 			}
 		}
 		if (!found)
-			fail_msg("%s is not in node(8)", t[i].name);
+			fail_msg("%s is not in cairn(8)", t[i].name);
 	}
 	free(man);
 }

@@ -3,7 +3,7 @@
  * restart-only setting that changed is kept at its running value and
  * counted (and logged by key); nothing else is touched.  And prepare:
  * what it refuses changes nothing; the live changes are counted.  And
- * node.yml(5)'s table under Reloading says the same of every key.
+ * cairn.yml(5)'s table under Reloading says the same of every key.
  */
 /* clang-format off */
 #include <stdarg.h>
@@ -71,6 +71,41 @@ test_reload_nothing_to_keep(void **state)
 	assert_int_equal(reload_keep_restart_only(&old, &neu), 0);
 	assert_int_equal(neu.max_pending, 10);
 	assert_int_equal(neu.lh_interval, 60);
+}
+
+static void
+collect(const char *key, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, key);
+	strcat(out, "\n");
+}
+
+/* reload_restart_keys names what keep_restart_only keeps, what prepare
+ * refuses, and nothing live; it changes neither configuration. */
+static void
+test_reload_restart_keys(void **state)
+{
+	struct node_cfg old, neu;
+	char out[512] = "";
+
+	(void)state;
+	base(&old);
+	base(&neu);
+	neu.max_pending = 10; /* live */
+	neu.lh_interval = 60; /* live */
+	assert_int_equal(reload_restart_keys(&old, &neu, collect, out), 0);
+	assert_string_equal(out, "");
+	neu.listen_port = 4343;
+	neu.tun_mtu = 1400;
+	neu.vpn_ip = old.vpn_ip + 1;
+	neu.am_lighthouse = !old.am_lighthouse;
+	assert_int_equal(reload_restart_keys(&old, &neu, collect, out), 4);
+	assert_string_equal(out, "pki.cert\nlighthouse.am_lighthouse\n"
+	                         "listen.port\ntun.mtu\n");
+	assert_int_equal(neu.listen_port, 4343);
+	assert_int_equal(old.listen_port, 4242);
 }
 
 static void
@@ -163,7 +198,7 @@ test_reload_live_keys(void **state)
 	assert_int_equal(neu.dns_port, 5353);
 }
 
-/* The row of key in node.yml(5)'s table under Reloading: the line
+/* The row of key in cairn.yml(5)'s table under Reloading: the line
  * ".It Ic a , key Ta word ..." whose first cell names it; its word
  * ("live" or "restart") into word, or false. */
 static bool
@@ -192,7 +227,7 @@ table_word(const char *tab, const char *key, char *word, size_t len)
 	return false;
 }
 
-/* Every key of reload.c's table is in node.yml(5)'s table, with the
+/* Every key of reload.c's table is in cairn.yml(5)'s table, with the
  * word that says what a reload does: "live" or "restart". */
 static void
 test_reload_keys_documented(void **state)
@@ -204,7 +239,7 @@ test_reload_keys_documented(void **state)
 	size_t i, len;
 
 	(void)state;
-	man = tu_slurp("../man/node.yml.5", &len);
+	man = tu_slurp("../man/cairn.yml.5", &len);
 	tab = strstr(man, "\n.Ss Reloading\n");
 	assert_non_null(tab);
 	end = strstr(tab + 1, "\n.Ss ");
@@ -213,9 +248,9 @@ test_reload_keys_documented(void **state)
 	assert_non_null(strstr(tab, "\n.Bl -column"));
 	for (i = 0; (name = reload_key(i, &restart)) != NULL; i++) {
 		if (!table_word(tab, name, word, sizeof(word)))
-			fail_msg("%s is not in node.yml(5)'s table", name);
+			fail_msg("%s is not in cairn.yml(5)'s table", name);
 		if (strcmp(word, restart ? "restart" : "live") != 0)
-			fail_msg("%s: node.yml(5) says %s, reload.c %s", name,
+			fail_msg("%s: cairn.yml(5) says %s, reload.c %s", name,
 			    word, restart ? "restart" : "live");
 	}
 	assert_true(i >= 40);
@@ -358,6 +393,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reload_nothing_to_keep),
 	    cmocka_unit_test(test_reload_keeps_each_restart_key),
+	    cmocka_unit_test(test_reload_restart_keys),
 	    cmocka_unit_test(test_reload_routes_not_kept),
 	    cmocka_unit_test(test_reload_prepare_refuses),
 	    cmocka_unit_test(test_reload_prepare_counts),
