@@ -41,6 +41,9 @@ e2e_netns() {
 }
 e2e_cleanup() {
 	local p ns nss pids i
+	# a script with set -e (scripts/demo.sh) must not stop here at the
+	# kill of a process already gone
+	set +e
 	nss=$(e2e_netns)
 	# every process we started: by the PIDs we kept, and by the PIDs
 	# living in our namespaces
