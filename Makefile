@@ -82,7 +82,7 @@ SSHD_SRCS = $(wildcard sshd/*.c)
 MANS = $(wildcard man/*.[1-8])
 
 .PHONY: all check unit asan fuzz fuzz-replay fuzz-run e2e man-lint deps fw-micro \
-	dp-micro install uninstall clean demo format format-check soak
+	dp-micro install uninstall clean demo format format-check soak deb
 all: $(PROGS) $(HELPERS)
 
 # --- release objects -------------------------------------------------
@@ -366,6 +366,38 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS))) \
 	    $(foreach m,$(MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	-rmdir $(DESTDIR)$(LIBEXECDIR)
+
+# --- Debian packages ---------------------------------------------------
+# make deb: the packages of debian/ (cairn, cairn-nebula-compat and their
+# -dbgsym), built by dpkg-buildpackage in a copy of the tree under
+# $(DEBDIR)/src: it writes beside the source, and its clean step runs
+# make clean, so this tree is left as it was.  The .deb, .ddeb, .changes,
+# .buildinfo and build.log land in $(DEBDIR), then lintian checks them:
+# an error fails; what else it says is shown (debian/README.source says
+# why each tag stays).  DEBDIR: under build/ or outside the tree.  The
+# package build sees none of this make's flags or variables: debian/rules
+# sets its own.
+DEBDIR ?= build/deb
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+deb:
+	@for c in dpkg-buildpackage dh lintian; do command -v $$c >/dev/null || \
+	    { echo "deb: $$c is missing: apt-get install dpkg-dev debhelper" \
+	    "lintian (or make deps)" >&2; exit 1; }; done
+	@case "$(DEB_VERSION)" in $(VERSION)-*) ;; *) echo "deb: debian/changelog" \
+	    "says $(DEB_VERSION), the Makefile $(VERSION)" >&2; exit 1 ;; esac
+	@rm -rf $(DEBDIR)/src && mkdir -p $(DEBDIR)/src/cairn-$(VERSION) && \
+	    rm -f $(DEBDIR)/*.deb $(DEBDIR)/*.ddeb $(DEBDIR)/*.changes \
+	    $(DEBDIR)/*.buildinfo $(DEBDIR)/build.log
+	@tar -cf - --exclude=./.git --exclude=./build --exclude=./bin . | \
+	    tar -xf - -C $(DEBDIR)/src/cairn-$(VERSION)
+	$(call quiet,DEB,$(DEBDIR))cd $(DEBDIR)/src/cairn-$(VERSION) && \
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -b -us -uc -Jauto >../build.log 2>&1 || \
+	    { tail -40 ../build.log; exit 1; }
+	@find $(DEBDIR)/src -maxdepth 1 -type f -exec mv -t $(DEBDIR) {} + && \
+	    rm -rf $(DEBDIR)/src && ls -1 $(DEBDIR)
+	$(call quiet,LINTIAN,$(DEBDIR)/cairn_$(DEB_VERSION)_*.changes)lintian \
+	    --display-info --fail-on error $(DEBDIR)/cairn_$(DEB_VERSION)_*.changes
 
 format:
 	clang-format -i $(LIB_SRCS) lib/*.h cert-tool/*.[ch] node/*.[ch] \

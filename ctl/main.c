@@ -16,6 +16,7 @@
 #include "ctlproto.h"
 #include "err.h"
 #include "goflag.h"
+#include "version.h"
 #include "gotime.h"
 
 /* The exit statuses of cairnctl(8). */
@@ -242,7 +243,7 @@ main(int argc, char **argv)
 		return ST_USAGE;
 	}
 	if (f[F_VERSION].b) {
-		printf("Version: %s\n", VPN_VERSION);
+		version_print(argv[0], stdout, stderr);
 		return ST_OK;
 	}
 	if (argi >= argc) {
