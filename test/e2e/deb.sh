@@ -10,6 +10,9 @@
 # must be refused until it is removed there.  Last, the host must be as
 # it was.  DEB_DIR=DIR tests the packages already in DIR instead.
 # e2e: no-san
+# (It compiles the whole tree for the package, so it runs alone, not
+# beside tests that measure stalls.)
+# e2e: alone
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
 T0=$SECONDS

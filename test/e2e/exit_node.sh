@@ -49,7 +49,7 @@ mkdir ex
 "$CT" sign -ca-crt ex/ca.crt -ca-key ex/ca.key -name laptop1 -ip 10.42.0.31/16 \
 	-groups laptops -out-crt ex/laptop1.crt -out-key ex/laptop1.key
 for x in exit-node exit-client; do
-	sed "s|/etc/nebula/|$E2E_DIR/ex/|" "$E2E_TOP/config-examples/$x.yml" >"ex/$x.yml"
+	sed "s|/etc/cairn/|$E2E_DIR/ex/|" "$E2E_TOP/config-examples/$x.yml" >"ex/$x.yml"
 	check "config-examples/$x.yml is valid for our node" "$NODE" -config "ex/$x.yml" -test
 	check "config-examples/$x.yml is valid for Nebula 1.6.1" nebula -config "ex/$x.yml" -test
 done

@@ -94,7 +94,7 @@ run_pair() {
 OFFLOAD=on run_pair "$NODE" "$NODE" aes
 # with busy polling: the same traffic, and SIGTERM still stops the loop
 NODE_LISTEN_EXTRA="  busy_poll: 500us" run_pair "$NODE" "$NODE" chachapoly
-check "busy_poll: SIGTERM stops the polling loop" grep -q 'msg="Caught signal, shutting down" signal=terminated' a2-node-chachapoly.log
+check "busy_poll: SIGTERM stops the polling loop" grep -q 'msg="Caught signal, shutting down" signal=terminated' "a2-$(basename "$NODE")-chachapoly.log"
 NODE_TUN_EXTRA="  offload: false" NODE_LISTEN_EXTRA="  offload: false" \
 	OFFLOAD=off run_pair "$NODE" "$NODE" aes
 run_pair "$NODE" /usr/bin/nebula aes

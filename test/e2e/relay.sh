@@ -133,7 +133,7 @@ for x in relay1:10.42.0.40 nas1:10.42.0.60; do
 		-out-crt "ex/${x%%:*}.crt" -out-key "ex/${x%%:*}.key"
 done
 for x in relay relayed-node; do
-	sed "s|/etc/nebula/|$E2E_DIR/ex/|" "$E2E_TOP/config-examples/$x.yml" >"ex/$x.yml"
+	sed "s|/etc/cairn/|$E2E_DIR/ex/|" "$E2E_TOP/config-examples/$x.yml" >"ex/$x.yml"
 	check "config-examples/$x.yml is valid for our node" "$NODE" -config "ex/$x.yml" -test
 	check "config-examples/$x.yml is valid for Nebula 1.6.1" "$NEB" -config "ex/$x.yml" -test
 done
