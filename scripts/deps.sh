@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config libssl-dev libyaml-dev libevent-dev
 libcmocka-dev libqrencode-dev libnl-3-dev clang lld libclang-rt-14-dev mandoc nebula iproute2 iperf3
 iputils-ping netcat-openbsd procps python3 valgrind nftables systemd
-curl libssh-dev openssh-client
+curl libssh-dev openssh-client ansible-core systemd-container python3-apt
 debhelper dpkg-dev lintian"
 # Debian's prometheus package enables and starts a server on port 9090
 # where systemd runs: installed for the metrics test only where it does

@@ -8,11 +8,9 @@
 # it; the host never sees them.  The real Nebula package is installed on
 # the host (deps.sh), so the root starts with it: cairn-nebula-compat
 # must be refused until it is removed there.  Last, the host must be as
-# it was.  DEB_DIR=DIR tests the packages already in DIR instead.
+# it was.  DEB_DIR=DIR tests the packages already in DIR instead, as
+# make check does (it builds them first, lintian included).
 # e2e: no-san
-# (It compiles the whole tree for the package, so it runs alone, not
-# beside tests that measure stalls.)
-# e2e: alone
 source "$(dirname "$0")/lib.sh"
 cd "$E2E_DIR" || exit 1
 T0=$SECONDS
