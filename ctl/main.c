@@ -16,8 +16,8 @@
 #include "ctlproto.h"
 #include "err.h"
 #include "goflag.h"
-#include "version.h"
 #include "gotime.h"
+#include "version.h"
 
 /* The exit statuses of cairnctl(8). */
 enum exit_status {

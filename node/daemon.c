@@ -1,7 +1,9 @@
 /*
- * node/daemon.c: the command line shared by cairn(8) and cairn-lighthouse(8):
- *   node -config FILE|DIR [-test]
- *   node -version
+ * node/daemon.c: the command line shared by cairn(8) and
+ * cairn-lighthouse(8), Nebula's:
+ *   cairn -config FILE|DIR [-test [-restart-keys OLD]]
+ *   cairn -version
+ * -restart-keys is ours; run as "nebula", usage does not show it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +38,8 @@ say_key(const char *key, void *arg)
 
 /* -test -restart-keys OLD: the keys whose change from OLD to cfg only a
  * restart applies, one per line, and nothing else on the output (the log
- * goes to the error stream in this mode).  An OLD
- * that does not load (a running node keeps what it had) is "*": restart. */
+ * goes to the error stream in this mode).  An OLD that does not load (a
+ * running node keeps what it had) is "*": restart. */
 static int
 restart_keys(const char *old_path, bool lighthouse, struct node_cfg *cfg)
 {
