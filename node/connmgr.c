@@ -14,6 +14,11 @@
 #include "worker.h"
 
 #define CM_BUDGET 256 /* checks a tick, at most */
+/* Test requests a silent tunnel is sent before it is deleted: one when
+ * its alive check finds nothing came back, and one at each further
+ * step of the deletion interval, so that a lost request or reply alone
+ * does not end a tunnel that works (Nebula 1.6.1 sends one). */
+#define CM_PROBES 3
 
 struct cmq {
 	struct tunnel *head, *tail;
@@ -153,6 +158,7 @@ void
 connmgr_doom(struct node *n, struct tunnel *t)
 {
 	t->in = false;
+	t->probes = CM_PROBES; /* no test: it cannot reach its peer */
 	enqueue(n->cm, t, CHECK_DELETE, node_mono_ns(), true);
 }
 
@@ -209,6 +215,21 @@ status(const struct tunnel *t, enum log_level level, const char *state,
 	log_ev_end(&ev);
 }
 
+/* A test request to t, and its next check a step of the deletion
+ * interval from now.  Queued behind everything (every step is the same
+ * length from a tick's now, so the queue stays in due order); a step
+ * ends at the first tick after it, so the last check comes at most a
+ * tick per step after the deletion interval. */
+static void
+probe(struct node *n, struct tunnel *t, int64_t now)
+{
+	status(t, LOG_LVL_DEBUG, "testing", "active");
+	tunnel_send(n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
+	t->probes++;
+	enqueue(n->cm, t, CHECK_DELETE,
+	    now + n->cfg->deletion_interval * 1000000000LL / CM_PROBES, false);
+}
+
 void
 connmgr_tick(struct node *n)
 {
@@ -238,12 +259,8 @@ connmgr_tick(struct node *n)
 			status(t, LOG_LVL_DEBUG, "alive", "passive");
 			settle(cm, t);
 		} else {
-			status(t, LOG_LVL_DEBUG, "testing", "active");
-			tunnel_send(
-			    n, t, HDR_TEST, HDR_SUB_TEST_REQUEST, NULL, 0);
-			enqueue(cm, t, CHECK_DELETE,
-			    now + n->cfg->deletion_interval * 1000000000LL,
-			    false);
+			t->probes = 0;
+			probe(n, t, now);
 		}
 	}
 	while ((t = cm->del.head) != NULL && t->check_at <= now &&
@@ -251,6 +268,8 @@ connmgr_tick(struct node *n)
 		if (t->in) {
 			status(t, LOG_LVL_DEBUG, "alive", "active");
 			settle(cm, t);
+		} else if (t->probes < CM_PROBES) {
+			probe(n, t, now);
 		} else {
 			status(t, LOG_LVL_INFO, "dead", "active");
 			tunnel_delete(n, t, NULL);

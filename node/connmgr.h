@@ -1,16 +1,19 @@
 /*
  * node/connmgr.h: the connection manager (wire.md 10; Nebula's
  * connectionManager): a tunnel that carried traffic out but heard
- * nothing back within alive_interval is sent a test request, and
- * deleted when nothing comes back within deletion_interval; a tunnel
+ * nothing back within alive_interval is sent a test request, again at
+ * each third of deletion_interval (one lost datagram is not a dead
+ * peer), and deleted when nothing comes back within deletion_interval
+ * (each third rounded up to the next half-second tick); a tunnel
  * whose peer certificate stopped verifying (pki.disconnect_invalid) is
  * closed at its check, and one whose certificate expires, at its
  * expiry (the housekeeping tick after it: within half a second).
  *
  * Owns: two queues of tunnels in check order (the intervals are
  * constant, so each queue is sorted by construction and a tick pops only
- * what is due, at most CM_BUDGET), and the tunnels' liveness fields (in,
- * out, armed, check, check_at, the queue links).  Calls tunnel.c (send,
+ * what is due, at most CM_BUDGET; after a reload shortens an interval,
+ * a check queued before it may come up to the old interval late), and the tunnels' liveness fields (in,
+ * out, armed, check, check_at, probes, the queue links).  Calls tunnel.c (send,
  * delete, peer_valid).
  */
 #ifndef NODE_CONNMGR_H

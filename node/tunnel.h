@@ -60,6 +60,7 @@ struct tunnel {
 	struct tunnel *arm_next, *arm_prev;
 	enum check_state check;
 	int64_t check_at;
+	uint8_t probes; /* test requests sent since the alive check */
 	int recv_errors;
 	/* roaming (wire.md 12) */
 	struct udp_addr roamed_from;

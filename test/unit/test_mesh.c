@@ -1469,6 +1469,87 @@ tunnel_to(struct mesh *m, size_t i, const char *ip)
 	return hostmap_by_ip(m->p[i].n.hm, ip4(ip));
 }
 
+/* Loses the first `drop` test requests from a to b, and counts them
+ * all. */
+struct lose_tests {
+	struct udp_addr a, b;
+	int drop, seen, dropped;
+};
+
+static bool
+lose_tests(void *arg, const struct udp_addr *from, const struct udp_addr *to,
+    const uint8_t *p, size_t len)
+{
+	struct lose_tests *l = arg;
+
+	if (len < 16 || !udp_addr_eq(from, &l->a) || !udp_addr_eq(to, &l->b) ||
+	    p[0] != (1 << 4 | HDR_TEST) || p[1] != HDR_SUB_TEST_REQUEST)
+		return false;
+	l->seen++;
+	if (l->drop == 0)
+		return false;
+	l->drop--;
+	l->dropped++;
+	return true;
+}
+
+/*
+ * Traffic only from A to B, so A's connection manager tests the tunnel
+ * at each alive interval.  The first two test requests are lost: the
+ * third, sent within the deletion interval, is answered and the tunnel
+ * stays (Nebula 1.6.1 sends one and would delete it).  Then every test
+ * is lost: exactly three go out, and the tunnel is deleted.
+ */
+static void
+test_mesh_lost_test_request_retried(void **state)
+{
+	struct mesh *m = *state;
+	struct simnet *net = simnet_new();
+	struct udp_addr ap = sa("192.0.2.2", 4242), bp = sa("192.0.2.3", 4242);
+	struct lose_tests l = {ap, bp, 0, 0, 0};
+	char extra[256];
+	struct tunnel *t;
+	uint32_t idx;
+	int i, seen;
+
+	assert_non_null(net);
+	simnet_set_filter(net, lose_tests, &l);
+	start_on(m, 1, "b", "10.77.0.3", simnet_open(net, &bp), 0, NULL);
+	snprintf(extra, sizeof(extra),
+	    "static_host_map: {\"10.77.0.3\": [\"192.0.2.3:4242\"]}\n"
+	    "timers: {connection_alive_interval: 1, "
+	    "pending_deletion_interval: 1}\n");
+	start_on(m, 0, "a", "10.77.0.2", simnet_open(net, &ap), 0, extra);
+	assert_true(crosses(m, 0, 1, 1));
+	idx = tunnel_to(m, 0, "10.77.0.3")->local_index;
+	l.drop = 2;
+	for (i = 0; i < 60 && l.seen < 4; i++) {
+		assert_true(crosses(m, 0, 1, (uint16_t)(10 + i)));
+		pump(m, 100);
+	}
+	assert_int_equal(l.dropped, 2);
+	assert_true(l.seen >= 4); /* two lost, one answered, the next check */
+	t = tunnel_to(m, 0, "10.77.0.3");
+	assert_non_null(t);
+	assert_int_equal(t->local_index, idx);
+	assert_int_equal(ctr(&m->p[0].n, "hsCompleted"), 1);
+	/* all lost: three tries, then the tunnel goes */
+	l.drop = 1000;
+	seen = l.seen;
+	for (i = 0; i < 60 && hostmap_tunnels(m->p[0].n.hm) > 0; i++) {
+		uint8_t pkt[64];
+		size_t len = echo(pkt, "10.77.0.2", "10.77.0.3", 77);
+
+		assert_int_equal(send(m->p[0].fd, pkt, len, 0), (ssize_t)len);
+		pump(m, 100);
+	}
+	assert_int_equal(hostmap_tunnels(m->p[0].n.hm), 0);
+	assert_int_equal(l.seen - seen, 3);
+	stop(m, 0);
+	stop(m, 1);
+	simnet_free(net);
+}
+
 /*
  * A and B cannot reach each other (the network loses everything between
  * them); R, a relay, reaches both, and B names it in relay.relays.  A's
@@ -1974,6 +2055,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_reload_live_io, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mesh_relay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_mesh_lost_test_request_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_mesh_relay_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
