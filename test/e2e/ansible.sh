@@ -149,6 +149,13 @@ for h in $HOSTS; do
 		[ -n "${PID1[$h]}" ] && break
 		sleep 0.1
 	done
+	# systemctl talks to PID 1 over /run/systemd/private, which
+	# systemd makes a moment after it starts: asked before, it fails
+	# at once ("Failed to connect to bus")
+	for ((i = 0; i < 300; i++)); do
+		[ -n "${PID1[$h]}" ] && cin "$h" test -S /run/systemd/private && break
+		sleep 0.1
+	done
 	[ -n "${PID1[$h]}" ] && timeout 60 bash -c "$(declare -f cin); $(declare -p PID1); cin $h systemctl is-system-running --wait" \
 	    >"c/$h/state" 2>&1 && booted=$((booted + 1))
 done
