@@ -12,9 +12,9 @@
  * Owns: two queues of tunnels in check order (the intervals are
  * constant, so each queue is sorted by construction and a tick pops only
  * what is due, at most CM_BUDGET; after a reload shortens an interval,
- * a check queued before it may come up to the old interval late), and the tunnels' liveness fields (in,
- * out, armed, check, check_at, probes, the queue links).  Calls tunnel.c (send,
- * delete, peer_valid).
+ * a check queued before it may come up to the old interval late), and
+ * the tunnels' liveness fields (in, out, armed, check, check_at, probes,
+ * the queue links).  Calls tunnel.c (send, delete, peer_valid).
  */
 #ifndef NODE_CONNMGR_H
 #define NODE_CONNMGR_H
