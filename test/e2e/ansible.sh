@@ -141,6 +141,10 @@ cin() {
 	local h=$1; shift
 	nsenter --target "${PID1[$h]}" --all -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
 }
+# state HOST: what its systemd says once its boot is over (60 s at most)
+state() {
+	timeout 60 bash -c "$(declare -f cin); $(declare -p PID1); cin $1 systemctl is-system-running --wait" 2>&1
+}
 booted=0
 for h in $HOSTS; do boot "$h" || echo "# boot $h failed"; done
 for h in $HOSTS; do
@@ -153,11 +157,25 @@ for h in $HOSTS; do
 	# systemd makes a moment after it starts: asked before, it fails
 	# at once ("Failed to connect to bus")
 	for ((i = 0; i < 300; i++)); do
-		[ -n "${PID1[$h]}" ] && cin "$h" test -S /run/systemd/private && break
+		[ -n "${PID1[$h]}" ] || break
+		cin "$h" test -S /run/systemd/private && break
 		sleep 0.1
 	done
-	[ -n "${PID1[$h]}" ] && timeout 60 bash -c "$(declare -f cin); $(declare -p PID1); cin $h systemctl is-system-running --wait" \
-	    >"c/$h/state" 2>&1 && booted=$((booted + 1))
+	[ -n "${PID1[$h]}" ] || continue
+	state "$h" >"c/$h/state"
+	# Under cgroup v1, nspawn's systemd now and then fails to put an
+	# early one-shot unit into its compat cgroup (status 219/CGROUP,
+	# "Failed to attach ... to compat systemd cgroup"): such a unit,
+	# and only such, is started again, and said
+	if [ "$(cat "c/$h/state")" = degraded ]; then
+		for u in $(cin "$h" systemctl --failed --no-legend --plain | awk '{print $1}'); do
+			[ "$(cin "$h" systemctl show -p ExecMainStatus --value "$u")" = 219 ] || continue
+			echo "# $h: $u failed at boot with 219/CGROUP; started again"
+			cin "$h" timeout 30 systemctl start "$u"
+		done
+		state "$h" >"c/$h/state"
+	fi
+	[ "$(cat "c/$h/state")" = running ] && booted=$((booted + 1))
 done
 if [ "$booted" -eq 5 ]; then
 	ok "5 containers booted systemd ($(cat c/a/state)) in $((SECONDS - T0)) s"
