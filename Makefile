@@ -246,14 +246,18 @@ fuzz: $(addprefix $(F)/bin/,$(FUZZ_NAMES))
 deps:
 	@scripts/deps.sh
 
-# The Debian packages are built first (without their own unit test
-# run): test/e2e/deb.sh and test/e2e/ansible.sh install them from
-# DEB_DIR.
+# $(call run_tests,SUITES): the Debian packages built first (without
+# their own unit test run), then the suites (none: all), whose
+# test/e2e/deb.sh and test/e2e/ansible.sh install them from DEB_DIR.
+define run_tests
+	@DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory deb
+	@DEB_DIR=$(CURDIR)/$(DEBDIR) scripts/run-tests.sh $(1)
+endef
+
 check: deps
 	@$(MAKE) --no-print-directory all unit asan fuzz $(B)/lhload \
 	    $(A)/bin/cairn $(A)/bin/cairn-lighthouse $(B)/evilpeer $(B)/hsflood
-	@DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory deb
-	@DEB_DIR=$(CURDIR)/$(DEBDIR) scripts/run-tests.sh
+	$(call run_tests)
 
 # Replay only the fuzz corpora (also part of check).
 fuzz-replay: fuzz
@@ -283,8 +287,7 @@ fuzz-run: fuzz
 	scripts/fuzz-report.sh build/fuzz-logs build/fuzz-crashes
 
 e2e: all $(A)/bin/cairn $(A)/bin/cairn-lighthouse $(B)/evilpeer $(B)/hsflood
-	@DEB_BUILD_OPTIONS=nocheck $(MAKE) --no-print-directory deb
-	@DEB_DIR=$(CURDIR)/$(DEBDIR) scripts/run-tests.sh e2e e2e-san
+	$(call run_tests,e2e e2e-san)
 
 man-lint:
 	@scripts/run-tests.sh man

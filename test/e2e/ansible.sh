@@ -153,15 +153,11 @@ for h in $HOSTS; do
 		[ -n "${PID1[$h]}" ] && break
 		sleep 0.1
 	done
+	[ -n "${PID1[$h]}" ] || continue
 	# systemctl talks to PID 1 over /run/systemd/private, which
 	# systemd makes a moment after it starts: asked before, it fails
 	# at once ("Failed to connect to bus")
-	for ((i = 0; i < 300; i++)); do
-		[ -n "${PID1[$h]}" ] || break
-		cin "$h" test -S /run/systemd/private && break
-		sleep 0.1
-	done
-	[ -n "${PID1[$h]}" ] || continue
+	wait_for 30 cin "$h" test -S /run/systemd/private
 	state "$h" >"c/$h/state"
 	# Under cgroup v1, nspawn's systemd now and then fails to put an
 	# early one-shot unit into its compat cgroup (status 219/CGROUP,
